@@ -1,0 +1,35 @@
+# edbench: every learning method on every task over several seeds, then tables, figures and a report.
+#   snakemake --cores 8                       the full benchmark (config/config.yaml)
+#   snakemake --cores 2 --configfile config/smoke.yaml    the reduced CI run
+#   snakemake --cores 1 figures               redraw tables and figures from existing results
+#   snakemake --report report.html            a self-contained report
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+# A --configfile replaces the default instead of being merged into it.
+if not config:
+
+    configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+
+
+rule all:
+    input:
+        TABLES,
+        FIGURES,
+    default_target: True
+
+
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/tables.smk"

@@ -1,0 +1,22 @@
+"""Shared start-up for the scripts the rules run: import path, logging, and clean failures."""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def main(body) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    from edbench.datasets import DataUnavailable
+    from edbench.idx import IdxFormatError
+    from edbench.methods.base import ConfigError
+
+    try:
+        body()
+    except (ConfigError, DataUnavailable, IdxFormatError) as error:
+        logging.getLogger("edbench").error("%s", error)
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""edbench: a reproducible benchmark of neural-network learning rules."""

@@ -1,0 +1,119 @@
+"""Load, validate and expand the workflow configuration into one spec per training job."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import yaml
+
+from . import methods, tasks
+from .methods.base import ConfigError
+
+TASK_KEYS = ("train_size", "test_size", "epochs")
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+GATES_DATASET = "truth_tables"
+
+
+def load(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        config = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise ConfigError(f"config file {path} is not valid YAML: {error}") from error
+    if not isinstance(config, dict):
+        raise ConfigError(f"config file {path} must hold a mapping, got {type(config).__name__}")
+    return validate(config)
+
+
+def validate(config: dict) -> dict:
+    """Schema-check ``config``, fill defaults, and check every entry builds; raise ConfigError."""
+    import jsonschema
+
+    schema = yaml.safe_load(SCHEMA.read_text())
+    config = copy.deepcopy(config)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.path))
+    if errors:
+        lines = [f"config key '{'.'.join(map(str, e.path)) or '<root>'}': {e.message}" for e in errors]
+        raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
+    _fill_defaults(config, schema)
+    for spec in expand(config):
+        check_spec(spec)
+    return config
+
+
+def _fill_defaults(config: dict, schema: dict) -> None:
+    config.setdefault("threads", 1)
+    config.setdefault("claims", "config/claims.yaml")
+    data = config.setdefault("data", {})
+    for key, value in schema["properties"]["data"]["properties"].items():
+        if "default" in value:
+            data.setdefault(key, value["default"])
+    data.setdefault("mirrors", None)
+
+
+def entry_method(name: str, entry: dict) -> str:
+    return entry.get("method", name)
+
+
+def run_params(config: dict, entry_name: str, task: str) -> tuple[dict, dict]:
+    """The (method params, task params) of one entry on one task, overrides applied."""
+    entry = config["methods"][entry_name]
+    task_params = {"train_size": None, "test_size": None, **config["tasks"][task]}
+    params = dict(entry.get("params", {}))
+    for key, value in entry.get("tasks", {}).get(task, {}).items():
+        (task_params if key in TASK_KEYS else params)[key] = value
+    return params, task_params
+
+
+def dataset_for(task: str, dataset: str) -> str:
+    return GATES_DATASET if task == "gates" else dataset
+
+
+def expand(config: dict) -> list[dict]:
+    """One spec per (dataset, task, entry, seed); gates run once, on no dataset."""
+    specs, seen = [], set()
+    for dataset in config["datasets"]:
+        for task in config["tasks"]:
+            for entry_name, entry in config["methods"].items():
+                if task not in entry.get("run_on", config["tasks"]):
+                    continue
+                unknown = sorted(set(entry.get("tasks", {})) - set(tasks.TASKS))
+                if unknown:
+                    raise ConfigError(f"config key 'methods.{entry_name}.tasks': unknown task(s) {unknown}; "
+                                      f"known: {list(tasks.TASKS)}")
+                params, task_params = run_params(config, entry_name, task)
+                for seed in config["seeds"]:
+                    key = (dataset_for(task, dataset), task, entry_name, seed)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    specs.append({"dataset": key[0], "task": task, "entry": entry_name,
+                                  "method": entry_method(entry_name, entry), "params": params,
+                                  "task_params": task_params, "seed": seed, "threads": config.get("threads", 1)})
+    return specs
+
+
+def check_spec(spec: dict) -> None:
+    """Fail before training if a spec cannot run: unknown method, bad params, impossible sizes."""
+    where = f"methods.{spec['entry']}"
+    try:
+        method_cls = methods.get(spec["method"])
+    except ConfigError as error:
+        raise ConfigError(f"config key '{where}.method': {error}") from None
+    try:
+        methods.base.resolve_params(method_cls.name, method_cls.defaults, spec["params"])
+    except ConfigError as error:
+        raise ConfigError(f"config key '{where}' on task {spec['task']}: {error}") from None
+    batch = spec["params"].get("batch_size", method_cls.defaults.get("batch_size"))
+    train_size = spec["task_params"].get("train_size")
+    limit = 4 if spec["task"] == "gates" else train_size
+    if batch is not None and limit is not None and batch > limit:
+        raise ConfigError(f"config key '{where}' on task {spec['task']}: batch_size {batch} is larger than the "
+                          f"{limit} training examples")
+
+
+def result_path(spec: dict, root: str = "results/runs") -> str:
+    return f"{root}/{spec['dataset']}/{spec['task']}/{spec['entry']}/seed{spec['seed']}.json"

@@ -1,0 +1,43 @@
+"""Shared trainer for the hand-written MLP methods: minibatches, a gradient, an optimizer step."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import mlp
+from .base import ConfigError, LearningMethod, minibatches
+
+MLP_DEFAULTS = {"hidden": [128], "activation": "relu", "batch_size": 32, "dtype": "float32"}
+
+
+class MLPMethod(LearningMethod):
+    def __init__(self, n_inputs, n_classes, params, seed):
+        super().__init__(n_inputs, n_classes, params, seed)
+        if self.params["activation"] not in mlp.ACTIVATIONS:
+            raise ConfigError(f"method {self.name!r}: activation must be one of {mlp.ACTIVATIONS}, "
+                              f"got {self.params['activation']!r}")
+        self.sizes = mlp.layer_sizes(n_inputs, list(self.params["hidden"]), n_classes)
+        self.weights = mlp.xavier_init(self.sizes, self.init_rng, self.dtype)
+        self.optimizer = self.make_optimizer(self.weights)
+
+    def make_optimizer(self, weights):
+        raise NotImplementedError
+
+    def gradient(self, x: np.ndarray, y: np.ndarray):
+        logits, cache = mlp.forward(self.weights, x, self.params["activation"])
+        return mlp.backward(self.weights, cache, logits, y, self.params["activation"])
+
+    def train_epoch(self, x, y):
+        x = x.astype(self.dtype, copy=False)
+        total, count = 0.0, 0
+        for batch in minibatches(len(y), self.params["batch_size"], self.order_rng):
+            grads, batch_loss = self.gradient(x[batch], y[batch])
+            self.optimizer.step(grads)
+            total += batch_loss * len(batch)
+            count += len(batch)
+        return total / count
+
+    def predict(self, x):
+        return mlp.predict(self.weights, x.astype(self.dtype, copy=False), self.params["activation"])
+
+    def state(self):
+        return {f"p{i}": p for i, p in enumerate(self.weights)}

@@ -1,0 +1,63 @@
+"""The one interface every learning method implements, and the helpers they share."""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+class ConfigError(ValueError):
+    """A method, task or dataset configuration that cannot be run; the message names the key."""
+
+
+class LearningMethod:
+    """A learning rule bound to one network.
+
+    A method is built for a problem's shape, then the runner calls ``train_epoch`` once per
+    epoch and ``predict`` to score. ``state`` exposes the learned arrays so results can be
+    checked for divergence and compared across implementations.
+    """
+
+    name: ClassVar[str]
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, n_inputs: int, n_classes: int, params: dict[str, Any], seed: int):
+        self.params = resolve_params(self.name, self.defaults, params)
+        self.n_inputs = n_inputs
+        self.n_classes = n_classes
+        self.seed = seed
+        self.dtype = np.dtype(self.params.get("dtype", "float64"))
+        self.init_rng = np.random.default_rng([seed, 0])
+        self.order_rng = np.random.default_rng([seed, 1])
+
+    def train_epoch(self, x: np.ndarray, y: np.ndarray) -> float:
+        """One pass over (x, y); returns the mean training loss of the pass."""
+        raise NotImplementedError
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def state(self) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+
+def resolve_params(method: str, defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise ConfigError(f"method {method!r}: unknown parameter(s) {unknown}; allowed: {sorted(defaults)}")
+    params = {**defaults, **given}
+    if "dtype" in params and params["dtype"] not in ("float32", "float64"):
+        raise ConfigError(f"method {method!r}: dtype must be 'float32' or 'float64', got {params['dtype']!r}")
+    for key in ("lr", "alpha", "eps"):
+        if key in params and not (isinstance(params[key], (int, float)) and params[key] > 0):
+            raise ConfigError(f"method {method!r}: {key} must be a positive number, got {params[key]!r}")
+    if "batch_size" in params and not (isinstance(params["batch_size"], int) and params["batch_size"] >= 1):
+        raise ConfigError(f"method {method!r}: batch_size must be a positive integer, got {params['batch_size']!r}")
+    return params
+
+
+def minibatches(n: int, batch_size: int, rng: np.random.Generator, shuffle: bool = True):
+    """Index arrays of each minibatch of one epoch; the last one may be short."""
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    for start in range(0, n, batch_size):
+        yield order[start:start + batch_size]

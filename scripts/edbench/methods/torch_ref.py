@@ -1,0 +1,71 @@
+"""PyTorch reference: the same network, initial weights, minibatches and optimizer as bp_sgd/bp_adam."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import mlp
+from ._backprop import MLP_DEFAULTS
+from .base import ConfigError, LearningMethod, minibatches
+
+
+class TorchMLP(LearningMethod):
+    name = "torch"
+    defaults = {**MLP_DEFAULTS, "optimizer": "adam", "lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+
+    def __init__(self, n_inputs, n_classes, params, seed):
+        import torch
+
+        super().__init__(n_inputs, n_classes, params, seed)
+        p = self.params
+        if p["optimizer"] not in ("adam", "sgd"):
+            raise ConfigError(f"method 'torch': optimizer must be 'adam' or 'sgd', got {p['optimizer']!r}")
+        if p["activation"] not in mlp.ACTIVATIONS:
+            raise ConfigError(f"method 'torch': activation must be one of {mlp.ACTIVATIONS}")
+        self.torch = torch
+        self.torch_dtype = torch.float32 if self.dtype == np.float32 else torch.float64
+        sizes = mlp.layer_sizes(n_inputs, list(p["hidden"]), n_classes)
+        layers = []
+        for i, w in enumerate(mlp.xavier_init(sizes, self.init_rng, self.dtype)[::2]):
+            linear = torch.nn.Linear(w.shape[0], w.shape[1], dtype=self.torch_dtype)
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(w.T)))
+                linear.bias.zero_()
+            layers.append(linear)
+            if i < len(sizes) - 2:
+                layers.append(torch.nn.ReLU() if p["activation"] == "relu" else torch.nn.Sigmoid())
+        self.model = torch.nn.Sequential(*layers)
+        if p["optimizer"] == "adam":
+            self.optimizer = torch.optim.Adam(self.model.parameters(), lr=p["lr"], betas=(p["beta1"], p["beta2"]),
+                                              eps=p["eps"])
+        else:
+            self.optimizer = torch.optim.SGD(self.model.parameters(), lr=p["lr"])
+
+    def train_epoch(self, x, y):
+        torch = self.torch
+        xt = torch.from_numpy(np.ascontiguousarray(x, dtype=self.dtype))
+        yt = torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64))
+        total, count = 0.0, 0
+        for batch in minibatches(len(y), self.params["batch_size"], self.order_rng):
+            index = torch.from_numpy(batch)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.cross_entropy(self.model(xt[index]), yt[index])
+            loss.backward()
+            self.optimizer.step()
+            total += loss.item() * len(batch)
+            count += len(batch)
+        return total / count
+
+    def predict(self, x):
+        with self.torch.no_grad():
+            logits = self.model(self.torch.from_numpy(np.ascontiguousarray(x, dtype=self.dtype)))
+        return logits.argmax(dim=1).numpy()
+
+    def state(self):
+        out = {}
+        for i, module in enumerate(m for m in self.model if isinstance(m, self.torch.nn.Linear)):
+            out[f"p{2 * i}"] = module.weight.detach().numpy().T.copy()
+            out[f"p{2 * i + 1}"] = module.bias.detach().numpy().copy()
+        return out
+
+
+METHOD = TorchMLP

@@ -1,0 +1,43 @@
+"""Plain SGD and Adam in NumPy, updating parameters in place."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class SGD:
+    def __init__(self, params: list[np.ndarray], lr: float):
+        self.params, self.lr = params, lr
+
+    def step(self, grads: list[np.ndarray]) -> None:
+        for p, g in zip(self.params, grads):
+            p -= self.lr * g
+
+
+class Adam:
+    """Adam with the bias corrections 1 - beta**t (seed 003 divides by 1 - beta, which is wrong).
+
+    The update is arranged as in ``torch.optim.Adam`` so both agree to rounding.
+    """
+
+    def __init__(self, params: list[np.ndarray], lr: float, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.params, self.lr, self.beta1, self.beta2, self.eps = params, lr, beta1, beta2, eps
+        self.m = [np.zeros_like(p) for p in params]
+        self.v = [np.zeros_like(p) for p in params]
+        self.t = 0
+
+    def step(self, grads: list[np.ndarray]) -> None:
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        step_size = self.lr / (1 - b1 ** self.t)
+        root_correction2 = math.sqrt(1 - b2 ** self.t)
+        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * (g * g)
+            denom = np.sqrt(v)
+            denom /= root_correction2
+            denom += self.eps
+            p -= step_size * (m / denom)

@@ -1,0 +1,133 @@
+"""Run one (dataset, task, method, seed) job and write its result as one JSON file.
+
+The result separates what must be identical on a rerun (``metrics``, ``config``, ``data``) from
+what is measured and varies (``timing``).
+"""
+from __future__ import annotations
+
+import logging
+import math
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import atomic, datasets, methods, provenance, tasks
+
+log = logging.getLogger("edbench.run")
+RESULT_SCHEMA = 1
+
+
+def limit_threads(threads: int):
+    """Pin BLAS and torch to ``threads`` so parallel jobs do not oversubscribe the cores."""
+    from threadpoolctl import threadpool_limits
+
+    limiter = threadpool_limits(limits=threads)
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
+    return limiter
+
+
+def _finite(method: methods.LearningMethod, loss: float) -> bool:
+    return math.isfinite(loss) and all(np.isfinite(a).all() for a in method.state().values())
+
+
+def train_problem(problem: tasks.Problem, method_cls, params: dict, seed: int, epochs: int, label: str):
+    method = method_cls(problem.n_inputs, problem.n_classes, params, seed)
+    x_train = problem.x_train.astype(method.dtype)
+    x_test = problem.x_test.astype(method.dtype)
+    curve, epoch_seconds = [], []
+    wall = cpu = 0.0
+    diverged_epoch = None
+    for epoch in range(1, epochs + 1):
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        train_loss = method.train_epoch(x_train, problem.y_train)
+        wall_epoch = time.perf_counter() - wall0
+        cpu += time.process_time() - cpu0
+        wall += wall_epoch
+        epoch_seconds.append(wall_epoch)
+        if not _finite(method, train_loss):
+            diverged_epoch = epoch
+            curve.append({"epoch": epoch, "train_loss": None, "test_accuracy": None})
+            log.warning("%s: diverged at epoch %d (loss %s)", label, epoch, train_loss)
+            break
+        accuracy = float((method.predict(x_test) == problem.y_test).mean())
+        curve.append({"epoch": epoch, "train_loss": float(train_loss), "test_accuracy": accuracy})
+        remaining = wall / epoch * (epochs - epoch)
+        log.info("%s: epoch %d/%d loss %.4f test acc %.4f (%.2fs elapsed, ~%.1fs left)",
+                 label, epoch, epochs, train_loss, accuracy, wall, remaining)
+    return {"curve": curve, "wall": wall, "cpu": cpu, "epoch_seconds": epoch_seconds,
+            "diverged_epoch": diverged_epoch, "params": method.params}
+
+
+def run(spec: dict) -> dict:
+    """Train ``spec`` and return the result record."""
+    method_cls = methods.get(spec["method"])
+    task_params = spec["task_params"]
+    if spec["task"] == "gates":
+        arrays, data = None, {"name": "truth_tables", "source": ["edbench.tasks"], "sha256": None,
+                               "train_count": 16, "test_count": 16}
+    else:
+        arrays, data = datasets.load(Path(spec["data_npz"])), spec["data"]
+    task = tasks.build(spec["task"], arrays, task_params.get("train_size"), task_params.get("test_size"))
+    epochs = int(task_params["epochs"])
+    outcomes = []
+    for problem in task.problems:
+        label = f"{spec['task']}/{problem.name}/{spec['entry']}/seed{spec['seed']}"
+        outcomes.append(train_problem(problem, method_cls, spec["params"], spec["seed"], epochs, label))
+
+    diverged = [o["diverged_epoch"] for o in outcomes if o["diverged_epoch"] is not None]
+    per_problem = {}
+    for problem, outcome in zip(task.problems, outcomes):
+        last = outcome["curve"][-1]
+        per_problem[problem.name] = last["test_accuracy"]
+    curve = []
+    for epoch in range(1, max(len(o["curve"]) for o in outcomes) + 1):
+        points = [o["curve"][epoch - 1] for o in outcomes if len(o["curve"]) >= epoch]
+        losses = [p["train_loss"] for p in points]
+        accs = [p["test_accuracy"] for p in points]
+        curve.append({
+            "epoch": epoch,
+            "train_loss": None if None in losses else float(np.mean(losses)),
+            "test_accuracy": None if None in accs else float(np.mean(accs)),
+        })
+    status = "diverged" if diverged else "ok"
+    test_accuracy = None if diverged else float(np.mean(list(per_problem.values())))
+    wall = sum(o["wall"] for o in outcomes)
+    samples = sum(len(p.y_train) * len(o["curve"]) for p, o in zip(task.problems, outcomes))
+    return {
+        "schema": RESULT_SCHEMA,
+        "key": {"dataset": spec["dataset"], "task": spec["task"], "entry": spec["entry"], "method": spec["method"],
+                "seed": spec["seed"]},
+        "status": status,
+        "diverged_epoch": min(diverged) if diverged else None,
+        "data": {**data, "task_train_count": task.train_count, "task_test_count": task.test_count},
+        "config": {"params": outcomes[0]["params"], "task_params": task_params, "threads": spec["threads"]},
+        "metrics": {
+            "test_accuracy": test_accuracy,
+            "final_train_loss": curve[-1]["train_loss"],
+            "per_problem_accuracy": per_problem,
+            "epochs_run": len(curve),
+            "curve": curve,
+        },
+        "timing": {
+            "train_seconds": wall,
+            "train_cpu_seconds": sum(o["cpu"] for o in outcomes),
+            "samples_per_second": samples / wall if wall > 0 else None,
+            "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "epoch_seconds": [s for o in outcomes for s in o["epoch_seconds"]],
+        },
+        "provenance": provenance.environment(spec["threads"]),
+    }
+
+
+def run_to_file(spec: dict, out: Path) -> dict:
+    limit_threads(spec["threads"])
+    result = run(spec)
+    atomic.write_json(out, result)
+    return result

@@ -1,0 +1,90 @@
+"""The benchmark's tasks: logic gates, MNIST 0-vs-1 and all ten digits.
+
+A task is one or more supervised problems. ``gates`` holds four (AND, OR, NAND, XOR), each
+trained as its own network; the MNIST tasks hold one. Subsets are chosen without randomness
+(the first N examples), so every method and seed sees the same data.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import logging
+
+import numpy as np
+
+log = logging.getLogger("edbench.tasks")
+
+TASKS = ("gates", "mnist01", "mnist10")
+GATE_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+GATES = {
+    "AND": np.array([0, 0, 0, 1]),
+    "OR": np.array([0, 1, 1, 1]),
+    "NAND": np.array([1, 1, 1, 0]),
+    "XOR": np.array([0, 1, 1, 0]),
+}
+
+
+@dataclass
+class Problem:
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+
+    @property
+    def n_inputs(self) -> int:
+        return self.x_train.shape[1]
+
+
+@dataclass
+class Task:
+    name: str
+    problems: list[Problem]
+
+    @property
+    def train_count(self) -> int:
+        return sum(len(p.y_train) for p in self.problems)
+
+    @property
+    def test_count(self) -> int:
+        return sum(len(p.y_test) for p in self.problems)
+
+
+def gates_task() -> Task:
+    problems = [Problem(name, GATE_INPUTS, targets, GATE_INPUTS, targets, 2) for name, targets in GATES.items()]
+    return Task("gates", problems)
+
+
+def _take(x: np.ndarray, y: np.ndarray, size: int | None, what: str) -> tuple[np.ndarray, np.ndarray]:
+    if size is not None:
+        if size > len(y):
+            # The offline subset is smaller than full MNIST; results record the count actually used.
+            log.warning("%s: %d examples requested, only %d available; using all of them", what, size, len(y))
+        x, y = x[:size], y[:size]
+    return (x.astype(np.float64) / 255.0), y.astype(np.int64)
+
+
+def mnist_task(name: str, arrays: dict[str, np.ndarray], train_size: int | None = None,
+               test_size: int | None = None) -> Task:
+    if name == "mnist01":
+        classes = (0, 1)
+    elif name == "mnist10":
+        classes = tuple(range(10))
+    else:
+        raise ValueError(f"unknown task {name!r}; known: {list(TASKS)}")
+    splits = {}
+    for split, size in (("train", train_size), ("test", test_size)):
+        labels = arrays[f"y_{split}"]
+        keep = np.isin(labels, classes)
+        splits[split] = _take(arrays[f"x_{split}"][keep], labels[keep], size, f"{name} {split}")
+    return Task(name, [Problem(name, *splits["train"], *splits["test"], n_classes=len(classes))])
+
+
+def build(name: str, arrays: dict[str, np.ndarray] | None, train_size=None, test_size=None) -> Task:
+    if name == "gates":
+        return gates_task()
+    if arrays is None:
+        raise ValueError(f"task {name!r} needs a dataset")
+    return mnist_task(name, arrays, train_size, test_size)

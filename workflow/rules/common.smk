@@ -1,0 +1,52 @@
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+
+from edbench import config as edconfig  # noqa: E402
+
+# Deeper checks than the schema (method names, parameters, sizes), before any job is planned.
+config = edconfig.validate(config)
+RUNS = {edconfig.result_path(spec): spec for spec in edconfig.expand(config)}
+TABLE_NAMES = ["summary.csv", "per_method.csv", "per_method.md", "curves.csv", "reproduction.csv"]
+TABLES = [f"results/tables/{name}" for name in TABLE_NAMES]
+FIGURE_NAMES = ["accuracy_vs_time", "learning_curves", "time_per_method"]
+FIGURES = [f"results/figures/{name}.png" for name in FIGURE_NAMES]
+THREAD_ENV = " ".join(f"{v}={{threads}}" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"))
+
+
+wildcard_constraints:
+    dataset=r"[a-z0-9_]+",
+    task=r"[a-z0-9_]+",
+    entry=r"[A-Za-z0-9_\-]+",
+    seed=r"\d+",
+
+
+def run_spec(wildcards):
+    path = f"results/runs/{wildcards.dataset}/{wildcards.task}/{wildcards.entry}/seed{wildcards.seed}.json"
+    if path not in RUNS:
+        raise ValueError(f"{path} is not part of this config's grid")
+    return RUNS[path]
+
+
+def train_data(wildcards):
+    if wildcards.task == "gates":
+        return {}
+    return {
+        "npz": f"resources/data/{wildcards.dataset}.npz",
+        "provenance": f"resources/data/{wildcards.dataset}.json",
+    }
+
+
+def data_arguments(wildcards, input):
+    if wildcards.task == "gates":
+        return ""
+    return f"--data-npz {input.npz} --data-provenance {input.provenance}"
+
+
+def entry_resources(key, default):
+    def get(wildcards):
+        return config["methods"][wildcards.entry].get(key, default)
+
+    return get

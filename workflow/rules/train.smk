@@ -1,0 +1,18 @@
+rule train:
+    input:
+        unpack(train_data),
+    output:
+        "results/runs/{dataset}/{task}/{entry}/seed{seed}.json",
+    log:
+        "logs/train/{dataset}/{task}/{entry}/seed{seed}.log",
+    params:
+        spec=lambda wildcards: json.dumps(run_spec(wildcards), sort_keys=True),
+        data=data_arguments,
+    threads: config["threads"]
+    resources:
+        mem_mb=entry_resources("mem_mb", 2000),
+        runtime=entry_resources("runtime", 60),
+    conda:
+        "../../environment.yml"
+    shell:
+        THREAD_ENV + " python scripts/train.py --spec {params.spec:q} {params.data} --out {output} 2> {log}"
