@@ -104,7 +104,7 @@ def check_spec(spec: dict) -> None:
     except ConfigError as error:
         raise ConfigError(f"config key '{where}.method': {error}") from None
     try:
-        methods.base.resolve_params(method_cls.name, method_cls.defaults, spec["params"])
+        method_cls.check_params(spec["params"])
     except ConfigError as error:
         raise ConfigError(f"config key '{where}' on task {spec['task']}: {error}") from None
     batch = spec["params"].get("batch_size", method_cls.defaults.get("batch_size"))

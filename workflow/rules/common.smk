@@ -13,7 +13,6 @@ TABLE_NAMES = ["summary.csv", "per_method.csv", "per_method.md", "curves.csv", "
 TABLES = [f"results/tables/{name}" for name in TABLE_NAMES]
 FIGURE_NAMES = ["accuracy_vs_time", "learning_curves", "time_per_method"]
 FIGURES = [f"results/figures/{name}.png" for name in FIGURE_NAMES]
-THREAD_ENV = " ".join(f"{v}={{threads}}" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"))
 
 
 wildcard_constraints:

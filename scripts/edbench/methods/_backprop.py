@@ -4,20 +4,29 @@ from __future__ import annotations
 import numpy as np
 
 from .. import mlp
-from .base import ConfigError, LearningMethod, minibatches
+from .base import ConfigError, LearningMethod, check_choice, minibatches
 
 MLP_DEFAULTS = {"hidden": [128], "activation": "relu", "batch_size": 32, "dtype": "float32"}
+
+
+def check_mlp_params(method: str, params: dict) -> dict:
+    check_choice(method, params, "activation", mlp.ACTIVATIONS)
+    hidden = params["hidden"]
+    if not (isinstance(hidden, list) and hidden and all(isinstance(h, int) and h >= 1 for h in hidden)):
+        raise ConfigError(f"method {method!r}: hidden must be a non-empty list of positive integers, got {hidden!r}")
+    return params
 
 
 class MLPMethod(LearningMethod):
     def __init__(self, n_inputs, n_classes, params, seed):
         super().__init__(n_inputs, n_classes, params, seed)
-        if self.params["activation"] not in mlp.ACTIVATIONS:
-            raise ConfigError(f"method {self.name!r}: activation must be one of {mlp.ACTIVATIONS}, "
-                              f"got {self.params['activation']!r}")
         self.sizes = mlp.layer_sizes(n_inputs, list(self.params["hidden"]), n_classes)
         self.weights = mlp.xavier_init(self.sizes, self.init_rng, self.dtype)
         self.optimizer = self.make_optimizer(self.weights)
+
+    @classmethod
+    def check_params(cls, given):
+        return check_mlp_params(cls.name, super().check_params(given))
 
     def make_optimizer(self, weights):
         raise NotImplementedError

@@ -22,13 +22,18 @@ class LearningMethod:
     defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, n_inputs: int, n_classes: int, params: dict[str, Any], seed: int):
-        self.params = resolve_params(self.name, self.defaults, params)
+        self.params = self.check_params(params)
         self.n_inputs = n_inputs
         self.n_classes = n_classes
         self.seed = seed
         self.dtype = np.dtype(self.params.get("dtype", "float64"))
         self.init_rng = np.random.default_rng([seed, 0])
         self.order_rng = np.random.default_rng([seed, 1])
+
+    @classmethod
+    def check_params(cls, given: dict[str, Any]) -> dict[str, Any]:
+        """Defaults merged with ``given``; raises ConfigError naming a bad key. Runs before any job."""
+        return resolve_params(cls.name, cls.defaults, given)
 
     def train_epoch(self, x: np.ndarray, y: np.ndarray) -> float:
         """One pass over (x, y); returns the mean training loss of the pass."""
@@ -54,6 +59,11 @@ def resolve_params(method: str, defaults: dict[str, Any], given: dict[str, Any])
     if "batch_size" in params and not (isinstance(params["batch_size"], int) and params["batch_size"] >= 1):
         raise ConfigError(f"method {method!r}: batch_size must be a positive integer, got {params['batch_size']!r}")
     return params
+
+
+def check_choice(method: str, params: dict[str, Any], key: str, allowed) -> None:
+    if params[key] not in allowed:
+        raise ConfigError(f"method {method!r}: {key} must be one of {list(allowed)}, got {params[key]!r}")
 
 
 def minibatches(n: int, batch_size: int, rng: np.random.Generator, shuffle: bool = True):

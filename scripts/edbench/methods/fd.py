@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import finite_diff
 from ..optimizers import SGD
 from ._backprop import MLPMethod
-from .base import ConfigError
+from .base import ConfigError, check_choice
 
 
 class FiniteDifference(MLPMethod):
@@ -12,12 +12,13 @@ class FiniteDifference(MLPMethod):
     defaults = {"hidden": [16], "activation": "sigmoid", "batch_size": 32, "dtype": "float64", "lr": 0.5,
                 "eps": 1e-4, "scheme": "forward", "step_aware": True}
 
-    def __init__(self, n_inputs, n_classes, params, seed):
-        super().__init__(n_inputs, n_classes, params, seed)
-        if self.params["scheme"] not in finite_diff.SCHEMES:
-            raise ConfigError(f"method 'fd': scheme must be one of {finite_diff.SCHEMES}, got {self.params['scheme']!r}")
-        if self.params["step_aware"] and len(self.params["hidden"]) != 1:
+    @classmethod
+    def check_params(cls, given):
+        params = super().check_params(given)
+        check_choice(cls.name, params, "scheme", finite_diff.SCHEMES)
+        if params["step_aware"] and len(params["hidden"]) != 1:
             raise ConfigError("method 'fd': step_aware needs exactly one hidden layer (hidden: [N])")
+        return params
 
     def make_optimizer(self, weights):
         return SGD(weights, self.params["lr"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import mlp
-from ._backprop import MLP_DEFAULTS
-from .base import ConfigError, LearningMethod, minibatches
+from ._backprop import MLP_DEFAULTS, check_mlp_params
+from .base import LearningMethod, check_choice, minibatches
 
 
 class TorchMLP(LearningMethod):
@@ -17,10 +17,6 @@ class TorchMLP(LearningMethod):
 
         super().__init__(n_inputs, n_classes, params, seed)
         p = self.params
-        if p["optimizer"] not in ("adam", "sgd"):
-            raise ConfigError(f"method 'torch': optimizer must be 'adam' or 'sgd', got {p['optimizer']!r}")
-        if p["activation"] not in mlp.ACTIVATIONS:
-            raise ConfigError(f"method 'torch': activation must be one of {mlp.ACTIVATIONS}")
         self.torch = torch
         self.torch_dtype = torch.float32 if self.dtype == np.float32 else torch.float64
         sizes = mlp.layer_sizes(n_inputs, list(p["hidden"]), n_classes)
@@ -39,6 +35,12 @@ class TorchMLP(LearningMethod):
                                               eps=p["eps"])
         else:
             self.optimizer = torch.optim.SGD(self.model.parameters(), lr=p["lr"])
+
+    @classmethod
+    def check_params(cls, given):
+        params = check_mlp_params(cls.name, super().check_params(given))
+        check_choice(cls.name, params, "optimizer", ("adam", "sgd"))
+        return params
 
     def train_epoch(self, x, y):
         torch = self.torch

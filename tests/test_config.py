@@ -1,0 +1,91 @@
+"""Bad configuration gets an error naming the key and the allowed values, before any job runs."""
+import copy
+
+import pytest
+import yaml
+
+from edbench import config
+from edbench.methods.base import ConfigError
+
+SMOKE = yaml.safe_load(open("config/smoke.yaml"))
+
+
+def broken(mutate):
+    cfg = copy.deepcopy(SMOKE)
+    mutate(cfg)
+    return cfg
+
+
+@pytest.mark.parametrize("path", ["config/config.yaml", "config/smoke.yaml"])
+def test_shipped_configs_are_valid(path):
+    cfg = config.load(path)
+    specs = config.expand(cfg)
+    assert {s["task"] for s in specs} == {"gates", "mnist01", "mnist10"}
+    assert {"fd", "bp_sgd", "bp_adam", "torch"} <= {s["method"] for s in specs}
+
+
+def test_smoke_grid_is_every_task_method_and_two_seeds():
+    specs = config.expand(config.load("config/smoke.yaml"))
+    methods = {s["entry"] for s in specs}
+    assert len(specs) == 3 * len(methods) * 2
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda c: c["methods"].update(nope={}), r"methods\.nope\.method.*unknown method 'nope'.*available"),
+    (lambda c: c["methods"]["bp_sgd"].update(method="sgd"), r"unknown method 'sgd'"),
+    (lambda c: c["tasks"].update(mnist100={"epochs": 1}), r"'tasks'.*mnist100"),
+    (lambda c: c.update(datasets=["cifar10"]), r"'datasets.0'.*cifar10.*mnist"),
+    (lambda c: c["methods"]["bp_sgd"]["params"].update(lr=-0.1), r"lr must be a positive number"),
+    (lambda c: c.update(seeds=[]), r"'seeds'.*(too short|should be non-empty)"),
+    (lambda c: c.update(seeds=["one"]), r"'seeds.0'.*'one' is not of type 'integer'"),
+    (lambda c: c.update(methods={}), r"'methods'.*(does not have enough properties|should be non-empty)"),
+    (lambda c: c["tasks"]["mnist01"].update(epochs=0), r"'tasks.mnist01.epochs'.*minimum"),
+    (lambda c: c["methods"]["bp_sgd"]["params"].update(batch_size=500),
+     r"batch_size 500 is larger than the 200 training examples"),
+    (lambda c: c["methods"]["bp_sgd"]["tasks"]["gates"].update(batch_size=8),
+     r"batch_size 8 is larger than the 4 training examples"),
+    (lambda c: c["methods"]["bp_sgd"]["params"].update(momentum=0.9), r"unknown parameter\(s\) \['momentum'\]"),
+    (lambda c: c["methods"]["fd"]["params"].update(scheme="backward"), r"scheme must be one of \['forward', 'central'\]"),
+    (lambda c: c["methods"]["torch"]["params"].update(optimizer="lbfgs"), r"optimizer must be one of"),
+    (lambda c: c["methods"]["bp_adam"]["params"].update(hidden=[]), r"hidden must be a non-empty list"),
+    (lambda c: c["methods"]["bp_adam"]["params"].update(dtype="float16"), r"dtype must be"),
+    (lambda c: c["methods"]["bp_sgd"].update(tasks={"mnist11": {}}), r"unknown task\(s\) \['mnist11'\]"),
+    (lambda c: c.update(threads=0), r"'threads'.*minimum"),
+])
+def test_bad_config_is_named(mutate, message):
+    cfg = broken(mutate)
+    with pytest.raises(ConfigError, match=message):
+        config.validate(cfg)
+
+
+def test_fd_scheme_is_checked():
+    from edbench import methods
+    with pytest.raises(ConfigError, match="scheme must be one of"):
+        methods.get("fd")(4, 2, {"scheme": "backward"}, 0)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        config.load(tmp_path / "absent.yaml")
+
+
+def test_malformed_config_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("seeds: [0, 1\nmethods: {")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        config.load(path)
+
+
+def test_config_that_is_not_a_mapping(tmp_path):
+    path = tmp_path / "list.yaml"
+    path.write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="must hold a mapping"):
+        config.load(path)
+
+
+def test_entry_overrides_and_run_on():
+    cfg = config.load("config/config.yaml")
+    params, task_params = config.run_params(cfg, "fd", "mnist10")
+    assert task_params["epochs"] == 20 and task_params["train_size"] == 1000
+    specs = [s for s in config.expand(cfg) if s["entry"] == "bp_adam_fullbatch"]
+    assert {s["task"] for s in specs} == {"mnist10"} and specs[0]["method"] == "bp_adam"

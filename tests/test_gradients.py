@@ -1,0 +1,81 @@
+"""The hand-written maths against PyTorch autograd, and finite differences against both."""
+import numpy as np
+import pytest
+import torch
+
+from edbench import finite_diff, mlp
+
+
+def relative_error(a, b):
+    return max(np.linalg.norm(x - y) / np.linalg.norm(y) for x, y in zip(a, b))
+
+
+def small_problem(activation, seed=0):
+    rng = np.random.default_rng(seed)
+    params = mlp.xavier_init([7, 5, 3], rng, np.float64)
+    params[1] += rng.normal(0, 0.1, 5)   # nonzero biases so bias gradients are exercised
+    params[3] += rng.normal(0, 0.1, 3)
+    x = rng.random((6, 7))
+    y = rng.integers(0, 3, 6)
+    return params, x, y
+
+
+def autograd(params, x, y, activation):
+    tensors = [torch.tensor(p, requires_grad=True) for p in params]
+    z = torch.tensor(x) @ tensors[0] + tensors[1]
+    h = torch.relu(z) if activation == "relu" else torch.sigmoid(z)
+    loss = torch.nn.functional.cross_entropy(h @ tensors[2] + tensors[3], torch.tensor(y))
+    loss.backward()
+    return [t.grad.numpy() for t in tensors], loss.item()
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_backprop_matches_autograd(activation):
+    params, x, y = small_problem(activation)
+    logits, cache = mlp.forward(params, x, activation)
+    grads, loss = mlp.backward(params, cache, logits, y, activation)
+    reference, reference_loss = autograd(params, x, y, activation)
+    assert loss == pytest.approx(reference_loss, rel=1e-12)
+    assert relative_error(grads, reference) < 1e-12
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+@pytest.mark.parametrize("step_aware", [True, False])
+def test_central_differences_match_autograd(activation, step_aware):
+    params, x, y = small_problem(activation)
+    compute = finite_diff.step_aware_gradient if step_aware else finite_diff.naive_gradient
+    grads = compute(params, x, y, activation, 1e-6, "central")
+    reference, _ = autograd(params, x, y, activation)
+    assert relative_error(grads, reference) < 1e-6
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_forward_differences_are_first_order(activation):
+    params, x, y = small_problem(activation)
+    reference, _ = autograd(params, x, y, activation)
+    coarse = relative_error(finite_diff.step_aware_gradient(params, x, y, activation, 1e-4, "forward"), reference)
+    fine = relative_error(finite_diff.step_aware_gradient(params, x, y, activation, 1e-6, "forward"), reference)
+    assert fine < 1e-5
+    assert fine < coarse / 10   # the error shrinks with the step: O(eps)
+
+
+@pytest.mark.parametrize("scheme", ["forward", "central"])
+def test_step_aware_equals_naive(scheme):
+    params, x, y = small_problem("sigmoid", seed=3)
+    naive = finite_diff.naive_gradient([p.copy() for p in params], x, y, "sigmoid", 1e-4, scheme)
+    step_aware = finite_diff.step_aware_gradient(params, x, y, "sigmoid", 1e-4, scheme)
+    assert relative_error(step_aware, naive) < 1e-9
+
+
+def test_naive_gradient_restores_parameters():
+    params, x, y = small_problem("relu")
+    before = [p.copy() for p in params]
+    finite_diff.naive_gradient(params, x, y, "relu", 1e-4, "central")
+    assert all(np.array_equal(a, b) for a, b in zip(params, before))
+
+
+def test_step_aware_rejects_deep_networks():
+    rng = np.random.default_rng(0)
+    params = mlp.xavier_init([3, 4, 4, 2], rng)
+    with pytest.raises(ValueError, match="one hidden layer"):
+        finite_diff.step_aware_gradient(params, rng.random((2, 3)), np.array([0, 1]), "relu", 1e-4)

@@ -1,0 +1,117 @@
+"""The real Snakemake workflow on config/smoke.yaml, in a copy of the repository."""
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(workdir, *args, timeout=600):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    target = tmp_path_factory.mktemp("edbench")
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                            capture_output=True, text=True, check=True).stdout.split()
+    for name in listed:
+        source = REPO / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target
+
+
+@pytest.fixture(scope="module")
+def smoke_run(workdir):
+    start = time.perf_counter()
+    done = snakemake(workdir, "--cores", "2", "--configfile", "config/smoke.yaml")
+    elapsed = time.perf_counter() - start
+    assert done.returncode == 0, done.stderr[-4000:]
+    return workdir, elapsed
+
+
+def test_smoke_run_covers_the_grid(smoke_run):
+    workdir, elapsed = smoke_run
+    smoke = yaml.safe_load((workdir / "config/smoke.yaml").read_text())
+    summary = pd.read_csv(workdir / "results/tables/summary.csv")
+    assert {"dataset", "task", "method", "seed", "test_accuracy", "train_seconds",
+            "samples_per_second"} <= set(summary.columns)
+    assert set(summary["task"]) == {"gates", "mnist01", "mnist10"}
+    assert set(summary["method"]) == set(smoke["methods"])
+    assert set(summary["seed"]) == {0, 1}
+    assert len(summary) == 3 * len(smoke["methods"]) * 2
+    assert set(summary["dataset"]) == {"truth_tables", "mnist_mlxtend5k"}   # offline: never called "mnist"
+    assert (summary["status"] == "ok").all()
+    assert elapsed < 180
+
+
+def test_smoke_run_writes_tables_and_figures(smoke_run):
+    workdir, _ = smoke_run
+    per_method = pd.read_csv(workdir / "results/tables/per_method.csv")
+    assert {"test_accuracy_mean", "test_accuracy_ci95_low", "test_accuracy_ci95_high"} <= set(per_method.columns)
+    assert (workdir / "results/tables/per_method.md").read_text().startswith("| dataset | task | method")
+    reproduction = pd.read_csv(workdir / "results/tables/reproduction.csv")
+    assert {"source", "claim", "paper_value", "our_value", "unit", "protocol"} <= set(reproduction.columns)
+    assert not reproduction["protocol_matches"].any()   # reduced protocol, offline subset
+    for name in ("accuracy_vs_time", "learning_curves", "time_per_method"):
+        png = workdir / f"results/figures/{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_report_is_self_contained(smoke_run):
+    workdir, _ = smoke_run
+    done = snakemake(workdir, "--configfile", "config/smoke.yaml", "--report", "report.html")
+    assert done.returncode == 0, done.stderr[-3000:]
+    html = (workdir / "report.html").read_text(errors="replace")
+    assert "accuracy_vs_time.png" in html and "reproduction.csv" in html
+
+
+def test_figures_target_redraws_without_training(smoke_run):
+    workdir, _ = smoke_run
+    runs = sorted((workdir / "results/runs").rglob("*.json"))
+    stamps = {p: p.stat().st_mtime_ns for p in runs}
+    figure = workdir / "results/figures/learning_curves.png"
+    figure.unlink()
+    done = snakemake(workdir, "figures", "--cores", "1", "--configfile", "config/smoke.yaml")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert figure.exists()
+    assert "rule train" not in done.stdout + done.stderr
+    assert {p: p.stat().st_mtime_ns for p in runs} == stamps
+
+
+def test_rerun_is_a_no_op(smoke_run):
+    workdir, _ = smoke_run
+    done = snakemake(workdir, "--cores", "2", "--configfile", "config/smoke.yaml", "--dry-run")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Nothing to be done" in done.stdout + done.stderr, done.stdout[-3000:]
+
+
+@pytest.mark.parametrize("configfile", ["config/config.yaml", "config/smoke.yaml"])
+def test_lint_is_clean(workdir, configfile):
+    done = snakemake(workdir, "--lint", "--configfile", configfile)
+    assert done.returncode == 0
+    assert "Congratulations" in done.stdout + done.stderr, done.stdout + done.stderr
+
+
+def test_bad_config_fails_before_any_job(workdir, tmp_path):
+    bad = yaml.safe_load((workdir / "config/smoke.yaml").read_text())
+    bad["methods"]["bp_sgd"]["params"]["lr"] = -1
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    done = snakemake(workdir, "--cores", "1", "--configfile", str(path), "--dry-run")
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "methods.bp_sgd" in output and "lr must be a positive number" in output
+    assert not (workdir / "results/runs").exists() or "rule train" not in output
