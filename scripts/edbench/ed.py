@@ -1,0 +1,91 @@
+"""Shared definitions of Kaneko's error-diffusion learning (ED法).
+
+Weight layout (every ED method reads and writes this, see ``get_weights``/``set_weights``):
+a list with one array per layer, hidden layers first and the output layer last. Layer ``l`` is a
+float64 array of shape ``(K, n_cells[l], 2 + n_sources[l])`` holding signed weights, where K is
+the number of networks (1 for two classes, one per class otherwise). Columns are the sources in
+order: the excitatory bias cell, the inhibitory bias cell, then the source cells. For the first
+layer the source cells are the input cells, interleaved ``x0+, x0-, x1+, x1-, ...`` (each input
+value feeds one excitatory and one inhibitory cell); for later layers they are the cells of the
+previous layer. Within a hidden layer cell ``j`` is excitatory when ``j`` is even; the single
+output cell is excitatory. A weight from a cell of type s_m into a cell of type s_k has the sign
+s_m*s_k, and a weight that is exactly zero is no connection and stays zero.
+
+Rules (per sample; minibatches average the per-sample changes):
+  faithful       Kaneko's program: e = t - o, d+ = max(e, 0), d- = max(-e, 0); hidden cells get
+                 u1*d. w_km += alpha * x_m * o_k(1-o_k) * d * s_m * s_k, with d = d+ when the
+                 source m is excitatory and d- when it is inhibitory. Magnitudes only grow.
+  bidirectional  seed 004's variant: w_km += alpha * x_m * o_k(1-o_k) * e * s_k (e signed, u1*e
+                 for hidden cells), so every weight moves either way and may change sign.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+RULES = ("faithful", "bidirectional")
+ED_DEFAULTS = {"hidden": [16], "alpha": 0.8, "beta": 0.8, "u0": 0.4, "u1": 1.0, "init_max": 1.0,
+               "rule": "faithful", "shuffle": True, "dtype": "float64"}
+
+
+def sigmoid(u: np.ndarray, u0: float) -> np.ndarray:
+    """Kaneko's f(u) = 1 / (1 + exp(-2u/u0)), written with tanh so it never overflows."""
+    return 0.5 + 0.5 * np.tanh(u / u0)
+
+
+def hidden_signs(n: int) -> np.ndarray:
+    return np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+
+
+def source_signs(n_source_cells: int) -> np.ndarray:
+    """Signs of a layer's columns: bias+, bias-, then alternating source cells (+, -, +, ...)."""
+    return np.concatenate([[1.0, -1.0], hidden_signs(n_source_cells)])
+
+
+def layer_shapes(n_inputs: int, hidden: list[int]) -> list[tuple[int, int]]:
+    """(cells, columns) of every layer, output last."""
+    shapes, sources = [], 2 * n_inputs
+    for cells in [*hidden, 1]:
+        shapes.append((cells, 2 + sources))
+        sources = cells
+    return shapes
+
+
+def cell_signs(layer: int, n_layers: int, cells: int) -> np.ndarray:
+    return np.ones(1) if layer == n_layers - 1 else hidden_signs(cells)
+
+
+def initial_weights(n_inputs: int, hidden: list[int], n_networks: int, rng: np.random.Generator,
+                    init_max: float = 1.0) -> list[np.ndarray]:
+    """Magnitudes uniform on [0, init_max), signed s_m*s_k, drawn layer by layer."""
+    shapes = layer_shapes(n_inputs, hidden)
+    weights = []
+    for layer, (cells, columns) in enumerate(shapes):
+        magnitude = rng.uniform(0.0, init_max, size=(n_networks, cells, columns))
+        signs = np.outer(cell_signs(layer, len(shapes), cells), source_signs(columns - 2))
+        weights.append(magnitude * signs)
+    return weights
+
+
+def n_networks(n_classes: int) -> int:
+    return 1 if n_classes == 2 else n_classes
+
+
+def targets(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """(n, K) targets: the label itself for two classes, one-vs-rest otherwise."""
+    if n_classes == 2:
+        return y.astype(np.float64)[:, None]
+    return (y[:, None] == np.arange(n_classes)[None, :]).astype(np.float64)
+
+
+def decide(outputs: np.ndarray, n_classes: int) -> np.ndarray:
+    """Class from (n, K) outputs: threshold 0.5 for one network, arg max over networks otherwise."""
+    if n_classes == 2:
+        return (outputs[:, 0] > 0.5).astype(np.int64)
+    return outputs.argmax(axis=1)
+
+
+def check_layout(weights: list[np.ndarray], n_inputs: int, hidden: list[int], k: int) -> None:
+    expected = [(k, *shape) for shape in layer_shapes(n_inputs, hidden)]
+    got = [w.shape for w in weights]
+    if got != expected:
+        raise ValueError(f"ED weights have shapes {got}, expected {expected}")

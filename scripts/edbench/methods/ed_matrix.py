@@ -1,0 +1,124 @@
+"""Matrix ED: the rule of ``edbench.ed`` as matrix operations, with the K networks stacked.
+
+Each layer is one (K, cells, columns) array. A minibatch of B samples runs forward as one
+batched product per layer, and learns as one batched product per layer: the update is
+alpha/B * G^T @ (X * D), where G holds o(1-o)*s_k per cell and sample, X the source values
+times their signs s_m, and D picks d+ or d- by source type (faithful) or is e (bidirectional).
+With batch_size 1 (the default) this is Kaneko's online rule and reproduces ``ed_neuron``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ed
+from ._ed_common import EDMethod
+from .base import ConfigError
+
+
+class EDMatrix(EDMethod):
+    name = "ed_matrix"
+    defaults = {**EDMethod.defaults, "batch_size": 1}
+    chunk = 2048
+
+    def set_weights(self, weights):
+        ed.check_layout(weights, self.n_inputs, self.hidden, self.k)
+        self.weights = [np.array(w, dtype=self.dtype) for w in weights]
+        n_layers = len(self.weights)
+        self.cell_signs = [ed.cell_signs(i, n_layers, w.shape[1]).astype(self.dtype) for i, w in enumerate(self.weights)]
+        self.src_signs = [ed.source_signs(w.shape[2] - 2).astype(self.dtype) for w in self.weights]
+        self.excitatory = [s > 0 for s in self.src_signs]
+        # Exactly-zero weights are absent connections; keep a mask only where there are any.
+        self.connected = [None if np.all(w != 0) else (w != 0) for w in self.weights]
+
+    def get_weights(self):
+        return [w.astype(np.float64, copy=True) for w in self.weights]
+
+    def expand_inputs(self, x: np.ndarray) -> np.ndarray:
+        """(B, 2 + 2n): the two bias cells, then every input value twice (its + and - cell)."""
+        out = np.empty((len(x), 2 + 2 * x.shape[1]), dtype=self.dtype)
+        out[:, :2] = self.params["beta"]
+        out[:, 2::2] = x
+        out[:, 3::2] = x
+        return out
+
+    def forward(self, first_sources: np.ndarray):
+        """Run (B, columns) expanded inputs through every network; return per-layer sources and outputs."""
+        beta, u0 = self.params["beta"], self.params["u0"]
+        sources, outputs = [first_sources], []
+        current = first_sources
+        for index, w in enumerate(self.weights):
+            if index == 0:
+                u = current @ w.reshape(-1, w.shape[2]).T                    # (B, K*cells)
+                u = u.reshape(len(current), self.k, w.shape[1]).transpose(1, 0, 2)
+            else:
+                u = np.matmul(current, w.transpose(0, 2, 1))                  # (K, B, cells)
+            o = ed.sigmoid(u, u0)
+            outputs.append(o)
+            if index < len(self.weights) - 1:
+                current = np.empty((self.k, o.shape[1], 2 + o.shape[2]), dtype=self.dtype)
+                current[:, :, :2] = beta
+                current[:, :, 2:] = o
+                sources.append(current)
+        return sources, outputs
+
+    def layer_change(self, index: int, src: np.ndarray, o: np.ndarray, error: np.ndarray,
+                     connected: np.ndarray | None | str = "layer") -> np.ndarray:
+        """The weight change of layer ``index`` (or of a stack of alike layers: leading axes broadcast).
+
+        src is (..., K, B, columns) or (B, columns), o is (..., K, B, cells), error is (K, B).
+        """
+        p = self.params
+        batch = error.shape[1]
+        hidden = index != len(self.weights) - 1
+        step = p["alpha"] * p["u1"] / batch if hidden else p["alpha"] / batch
+        slope = o * (1 - o) * self.cell_signs[index]                                 # (..., K, B, cells)
+        if p["rule"] == "faithful":
+            pick = np.where(self.excitatory[index], np.maximum(error, 0)[:, :, None],
+                            np.maximum(-error, 0)[:, :, None])                        # (K, B, columns)
+            change = np.matmul(np.swapaxes(slope, -1, -2), src * self.src_signs[index] * pick)
+        else:
+            change = np.matmul(np.swapaxes(slope * error[:, :, None], -1, -2), src)
+        change *= step
+        if isinstance(connected, str):
+            connected = self.connected[index]
+        if connected is not None:
+            change *= connected
+        return change
+
+    def learn(self, sources, outputs, error: np.ndarray) -> None:
+        """Apply one update from a minibatch; ``error`` is (K, B) = t - o."""
+        for index, (w, src, o) in enumerate(zip(self.weights, sources, outputs)):
+            w += self.layer_change(index, src, o, error)
+
+    def train_epoch(self, x, y):
+        targets = ed.targets(y, self.n_classes).T.astype(self.dtype)                # (K, n)
+        batch = self.params["batch_size"]
+        order = self.sample_order(len(y))
+        total = 0.0
+        for start in range(0, len(y), self.chunk):
+            rows = order[start:start + self.chunk]
+            expanded = self.expand_inputs(x[rows])
+            for offset in range(0, len(rows), batch):
+                part = slice(offset, offset + batch)
+                sources, outputs = self.forward(expanded[part])
+                error = targets[:, rows[part]] - outputs[-1][:, :, 0]
+                self.learn(sources, outputs, error)
+                total += float(np.abs(error).sum())
+        return total / (len(y) * self.k)
+
+    def outputs(self, x):
+        result = []
+        for start in range(0, len(x), self.chunk):
+            _, outputs = self.forward(self.expand_inputs(x[start:start + self.chunk].astype(self.dtype)))
+            result.append(outputs[-1][:, :, 0].T)
+        return np.concatenate(result)
+
+    @classmethod
+    def check_params(cls, given):
+        params = super().check_params(given)
+        if not (isinstance(params["batch_size"], int) and params["batch_size"] >= 1):
+            raise ConfigError(f"method {cls.name!r}: batch_size must be a positive integer")
+        return params
+
+
+METHOD = EDMatrix
