@@ -8,15 +8,21 @@ import _cli
 def body():
     import pandas as pd
 
-    from edbench import figures
+    from edbench import aggregate, figures
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tables", type=Path, required=True)
     parser.add_argument("--out-dir", type=Path, required=True)
+    parser.add_argument("--claims", type=Path, required=True)
     args = parser.parse_args()
     summary = pd.read_csv(args.tables / "summary.csv")
     curves = pd.read_csv(args.tables / "curves.csv")
-    figures.draw_all(summary, curves, args.out_dir)
+    sweep = pd.read_csv(args.tables / "depth_sweep.csv")
+    xor_path = args.tables / "xor_convergence.csv"
+    xor = pd.read_csv(xor_path) if xor_path.exists() else None
+    kaneko = {c["select"]["hidden"]: c["paper_value"] for c in aggregate.load_claims(args.claims)
+              if c.get("table") == "xor_convergence"}
+    figures.draw_all(summary, curves, args.out_dir, sweep, xor, kaneko)
 
 
 if __name__ == "__main__":

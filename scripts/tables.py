@@ -6,12 +6,15 @@ import _cli
 
 
 def body():
-    from edbench import aggregate, atomic
+    import pandas as pd
+
+    from edbench import aggregate, atomic, xor_convergence
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("runs", nargs="*", type=Path)
     parser.add_argument("--out-dir", type=Path, required=True)
     parser.add_argument("--claims", type=Path, required=True)
+    parser.add_argument("--xor", type=Path, help="xor_convergence.csv, for Kaneko's XOR claims")
     args = parser.parse_args()
     runs = aggregate.read_runs(args.runs)
     summary = aggregate.summary(runs)
@@ -20,7 +23,12 @@ def body():
     atomic.write_csv(args.out_dir / "per_method.csv", table)
     atomic.write_text(args.out_dir / "per_method.md", aggregate.per_method_markdown(table))
     atomic.write_csv(args.out_dir / "curves.csv", aggregate.curves(runs))
-    atomic.write_csv(args.out_dir / "reproduction.csv", aggregate.reproduction(runs, aggregate.load_claims(args.claims)))
+    atomic.write_csv(args.out_dir / "depth_sweep.csv", aggregate.depth_sweep(runs))
+    tables = {}
+    if args.xor and args.xor.exists():
+        tables["xor_convergence"] = xor_convergence.medians(pd.read_csv(args.xor))
+    claims = aggregate.load_claims(args.claims)
+    atomic.write_csv(args.out_dir / "reproduction.csv", aggregate.reproduction(runs, claims, tables))
 
 
 if __name__ == "__main__":

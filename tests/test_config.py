@@ -25,9 +25,21 @@ def test_shipped_configs_are_valid(path):
 
 
 def test_smoke_grid_is_every_task_method_and_two_seeds():
-    specs = config.expand(config.load("config/smoke.yaml"))
-    methods = {s["entry"] for s in specs}
-    assert len(specs) == 3 * len(methods) * 2
+    cfg = config.load("config/smoke.yaml")
+    specs = config.expand(cfg)
+    everywhere = [name for name, entry in config.entries(cfg).items() if "run_on" not in entry]
+    assert {"fd", "bp_sgd", "bp_adam", "torch", "ed_neuron", "ed_matrix", "ed_deep"} <= set(everywhere)
+    for name in everywhere:
+        assert {(s["task"], s["seed"]) for s in specs if s["entry"] == name} == \
+            {(t, seed) for t in ("gates", "mnist01", "mnist10") for seed in (0, 1)}
+
+
+def test_grid_entries_expand_to_every_combination():
+    cfg = config.load("config/config.yaml")
+    sweep = {name: e for name, e in config.entries(cfg).items() if name.startswith("ed_deep_sweep.")}
+    assert len(sweep) == 8
+    assert sweep["ed_deep_sweep.depth-64.rule-bidirectional"]["params"]["depth"] == 64
+    assert all(e["method"] == "ed_deep" for e in sweep.values())
 
 
 @pytest.mark.parametrize("mutate, message", [

@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from edbench import config
+
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.workflow
 
@@ -49,9 +51,11 @@ def test_smoke_run_covers_the_grid(smoke_run):
     assert {"dataset", "task", "method", "seed", "test_accuracy", "train_seconds",
             "samples_per_second"} <= set(summary.columns)
     assert set(summary["task"]) == {"gates", "mnist01", "mnist10"}
-    assert set(summary["method"]) == set(smoke["methods"])
+    entries = set(config.entries(smoke))
+    assert set(summary["method"]) == entries
+    assert {"fd", "bp_sgd", "bp_adam", "torch", "ed_neuron", "ed_matrix", "ed_deep"} <= set(summary["implementation"])
     assert set(summary["seed"]) == {0, 1}
-    assert len(summary) == 3 * len(smoke["methods"]) * 2
+    assert len(summary) == len(config.expand(smoke))
     assert set(summary["dataset"]) == {"truth_tables", "mnist_mlxtend5k"}   # offline: never called "mnist"
     assert (summary["status"] == "ok").all()
     assert elapsed < 180
@@ -64,8 +68,14 @@ def test_smoke_run_writes_tables_and_figures(smoke_run):
     assert (workdir / "results/tables/per_method.md").read_text().startswith("| dataset | task | method")
     reproduction = pd.read_csv(workdir / "results/tables/reproduction.csv")
     assert {"source", "claim", "paper_value", "our_value", "unit", "protocol"} <= set(reproduction.columns)
-    assert not reproduction["protocol_matches"].any()   # reduced protocol, offline subset
-    for name in ("accuracy_vs_time", "learning_curves", "time_per_method"):
+    on_mnist = reproduction[reproduction["source"] != "Kaneko"]
+    assert not on_mnist["protocol_matches"].any()   # reduced protocol on the offline subset
+    assert set(reproduction["source"]) >= {"seed 000", "seed 002", "seed 004", "Kaneko"}
+    kaneko = reproduction[reproduction["source"] == "Kaneko"]
+    assert kaneko["our_value"].notna().all() and (kaneko["our_value"] < 200).all()
+    sweep = pd.read_csv(workdir / "results/tables/depth_sweep.csv")
+    assert set(sweep["rule"]) == {"faithful", "bidirectional"} and len(set(sweep["depth"])) >= 2
+    for name in ("accuracy_vs_time", "learning_curves", "time_per_method", "depth_sweep", "xor_convergence"):
         png = workdir / f"results/figures/{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 

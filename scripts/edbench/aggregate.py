@@ -110,10 +110,44 @@ def load_claims(path: str | Path) -> list[dict]:
     return yaml.safe_load(path.read_text()) or []
 
 
-def reproduction(runs: list[dict], claims: list[dict]) -> pd.DataFrame:
+def depth_sweep(runs: list[dict]) -> pd.DataFrame:
+    """Every deep-ED run with its depth and rule, for the depth figure."""
+    rows = []
+    for run in runs:
+        params = run["config"]["params"]
+        if run["key"]["method"] != "ed_deep":
+            continue
+        rows.append({"dataset": run["data"]["name"], "task": run["key"]["task"], "method": run["key"]["entry"],
+                     "seed": run["key"]["seed"], "depth": params["depth"], "rule": params["rule"],
+                     "status": run["status"], "test_accuracy": run["metrics"]["test_accuracy"],
+                     "seconds_per_epoch": run["timing"]["seconds_per_epoch"]})
+    return pd.DataFrame(rows, columns=["dataset", "task", "method", "seed", "depth", "rule", "status",
+                                       "test_accuracy", "seconds_per_epoch"])
+
+
+def _table_claim(claim: dict, tables: dict[str, pd.DataFrame]) -> dict:
+    frame = tables.get(claim["table"])
+    select = claim["select"]
+    if frame is None or frame.empty:
+        return {"our_value": math.nan, "our_protocol": "not run", "protocol_matches": False, "seeds": 0}
+    chosen = frame
+    for key, value in select.items():
+        chosen = chosen[chosen[key] == value]
+    values = chosen[claim["metric"]].dropna()
+    return {"our_value": float(values.median()) if len(values) else math.nan,
+            "our_protocol": claim.get("our_protocol", ""), "protocol_matches": bool(len(values)),
+            "seeds": int(chosen["seeds"].sum()) if "seeds" in chosen else len(values)}
+
+
+def reproduction(runs: list[dict], claims: list[dict], tables: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Each claim's paper value next to our median over seeds, with the protocol we actually ran."""
     rows = []
     for claim in claims:
+        if "table" in claim:
+            rows.append({"source": claim["source"], "claim": claim["claim"], "paper_value": claim["paper_value"],
+                         "unit": claim["unit"], "protocol": claim["protocol"],
+                         "paper_text": claim.get("paper_text", ""), **_table_claim(claim, tables or {})})
+            continue
         select = claim["select"]
         chosen = [r for r in runs if r["key"]["task"] == select["task"] and r["key"]["entry"] == select["method"]
                   and r["status"] == "ok"]
@@ -146,5 +180,9 @@ def _protocol_ran(runs: list[dict]) -> dict:
         return {}
     first = runs[0]
     task_params = first["config"]["task_params"]
-    return {"data": first["data"]["name"], "train_size": first["data"]["task_train_count"],
-            "test_size": first["data"]["task_test_count"], "epochs": task_params["epochs"]}
+    ran = {"data": first["data"]["name"], "train_size": first["data"]["task_train_count"],
+           "test_size": first["data"]["task_test_count"], "epochs": task_params["epochs"]}
+    for key in ("depth", "hidden", "batch_size", "alpha", "rule"):
+        if key in first["config"]["params"]:
+            ran[key] = first["config"]["params"][key]
+    return ran

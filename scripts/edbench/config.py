@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from pathlib import Path
 
 import yaml
@@ -59,13 +60,31 @@ def entry_method(name: str, entry: dict) -> str:
 
 
 def run_params(config: dict, entry_name: str, task: str) -> tuple[dict, dict]:
-    """The (method params, task params) of one entry on one task, overrides applied."""
-    entry = config["methods"][entry_name]
+    """The (method params, task params) of one (expanded) entry on one task, overrides applied."""
+    entry = entries(config)[entry_name]
     task_params = {"train_size": None, "test_size": None, **config["tasks"][task]}
     params = dict(entry.get("params", {}))
     for key, value in entry.get("tasks", {}).get(task, {}).items():
         (task_params if key in TASK_KEYS else params)[key] = value
     return params, task_params
+
+
+def entries(config: dict) -> dict[str, dict]:
+    """Config entries with every ``grid`` expanded: one entry per combination, named
+    ``entry.key-value.key-value``, its grid values overriding ``params``."""
+    expanded = {}
+    for name, entry in config["methods"].items():
+        grid = entry.get("grid")
+        if not grid:
+            expanded[name] = entry
+            continue
+        keys = sorted(grid)
+        for values in itertools.product(*(grid[k] for k in keys)):
+            variant = ".".join(f"{k}-{v}" for k, v in zip(keys, values))
+            expanded[f"{name}.{variant}"] = {**{k: v for k, v in entry.items() if k != "grid"},
+                                             "method": entry_method(name, entry),
+                                             "params": {**entry.get("params", {}), **dict(zip(keys, values))}}
+    return expanded
 
 
 def dataset_for(task: str, dataset: str) -> str:
@@ -77,7 +96,7 @@ def expand(config: dict) -> list[dict]:
     specs, seen = [], set()
     for dataset in config["datasets"]:
         for task in config["tasks"]:
-            for entry_name, entry in config["methods"].items():
+            for entry_name, entry in entries(config).items():
                 if task not in entry.get("run_on", config["tasks"]):
                     continue
                 unknown = sorted(set(entry.get("tasks", {})) - set(tasks.TASKS))

@@ -79,13 +79,60 @@ def time_per_method(summary: pd.DataFrame, path: Path) -> None:
     _save(grid, path)
 
 
+def _placeholder(path: Path, message: str) -> None:
+    figure, ax = plt.subplots(figsize=(5, 1.5))
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=10)
+    _save(figure, path)
+
+
+def depth_sweep(sweep: pd.DataFrame, path: Path) -> None:
+    ok = sweep[sweep["status"] == "ok"]
+    if ok.empty:
+        _placeholder(path, "no ed_deep runs in this config")
+        return
+    ok = _label(ok)
+    grid = sns.relplot(data=ok, x="depth", y="test_accuracy", hue="rule", style="rule", col="panel", kind="line",
+                       marker="o", errorbar=("pi", 100), facet_kws={"sharey": False}, height=3.4)
+    grid.set(xscale="log")
+    grid.set_axis_labels("hidden layers of 2+2 cells (log)", "test accuracy")
+    grid.set_titles("{col_name}")
+    grid.figure.suptitle(("Deep ED: accuracy against depth, faithful and bidirectional rules; mean, band min–max. "
+                          + _excluded_note(sweep)).strip(), y=1.04, fontsize=9)
+    _save(grid, path)
+
+
+def xor_convergence(xor: pd.DataFrame, kaneko: dict[int, float], path: Path) -> None:
+    if xor is None or xor.empty:
+        _placeholder(path, "XOR table not run")
+        return
+    filled = xor.assign(epochs=xor["epochs"].fillna(xor["max_epochs"] + 1))
+    figure, ax = plt.subplots(figsize=(5.5, 3.6))
+    sns.stripplot(data=filled, x="hidden", y="epochs", color="0.6", alpha=0.6, size=4, ax=ax, label="ours, per seed")
+    medians = filled.groupby("hidden")["epochs"].median()
+    positions = {h: i for i, h in enumerate(sorted(filled["hidden"].unique()))}
+    ax.plot([positions[h] for h in medians.index], medians.values, "o-", color="C0", label="ours, median")
+    known = [(positions[h], v) for h, v in kaneko.items() if h in positions]
+    if known:
+        ax.plot(*zip(*known), "s--", color="C3", label="Kaneko (reported)")
+    ax.set_yscale("log")
+    ax.set_xlabel("hidden cells")
+    ax.set_ylabel("epochs until summed |e| < 0.1 (log)")
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    ax.legend(unique.values(), unique.keys(), fontsize=8)
+    ax.set_title(f"ED on XOR, {filled['seed'].nunique()} seeds per size", fontsize=9)
+    _save(figure, path)
+
+
 FIGURES = {
     "accuracy_vs_time": accuracy_vs_time,
     "time_per_method": time_per_method,
 }
 
 
-def draw_all(summary: pd.DataFrame, curve_table: pd.DataFrame, out_dir: Path) -> list[Path]:
+def draw_all(summary: pd.DataFrame, curve_table: pd.DataFrame, out_dir: Path, sweep: pd.DataFrame | None = None,
+             xor: pd.DataFrame | None = None, kaneko: dict[int, float] | None = None) -> list[Path]:
     out_dir = Path(out_dir)
     paths = []
     for name, draw in FIGURES.items():
@@ -93,4 +140,8 @@ def draw_all(summary: pd.DataFrame, curve_table: pd.DataFrame, out_dir: Path) ->
         draw(summary, paths[-1])
     paths.append(out_dir / "learning_curves.png")
     learning_curves(curve_table, summary, paths[-1])
+    paths.append(out_dir / "depth_sweep.png")
+    depth_sweep(sweep if sweep is not None else pd.DataFrame(columns=["status"]), paths[-1])
+    paths.append(out_dir / "xor_convergence.png")
+    xor_convergence(xor, kaneko or {}, paths[-1])
     return paths

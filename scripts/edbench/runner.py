@@ -119,6 +119,7 @@ def run(spec: dict) -> dict:
             "train_seconds": wall,
             "train_cpu_seconds": sum(o["cpu"] for o in outcomes),
             "samples_per_second": samples / wall if wall > 0 else None,
+            "seconds_per_epoch": wall / len(curve),
             "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "epoch_seconds": [s for o in outcomes for s in o["epoch_seconds"]],
         },

@@ -9,16 +9,17 @@ from edbench import config as edconfig  # noqa: E402
 # Deeper checks than the schema (method names, parameters, sizes), before any job is planned.
 config = edconfig.validate(config)
 RUNS = {edconfig.result_path(spec): spec for spec in edconfig.expand(config)}
-TABLE_NAMES = ["summary.csv", "per_method.csv", "per_method.md", "curves.csv", "reproduction.csv"]
+TABLE_NAMES = ["summary.csv", "per_method.csv", "per_method.md", "curves.csv", "depth_sweep.csv", "reproduction.csv"]
 TABLES = [f"results/tables/{name}" for name in TABLE_NAMES]
-FIGURE_NAMES = ["accuracy_vs_time", "learning_curves", "time_per_method"]
+FIGURE_NAMES = ["accuracy_vs_time", "learning_curves", "time_per_method", "depth_sweep", "xor_convergence"]
+XOR_TABLE = "results/tables/xor_convergence.csv"
 FIGURES = [f"results/figures/{name}.png" for name in FIGURE_NAMES]
 
 
 wildcard_constraints:
     dataset=r"[a-z0-9_]+",
     task=r"[a-z0-9_]+",
-    entry=r"[A-Za-z0-9_\-]+",
+    entry=r"[A-Za-z0-9_.\-]+",
     seed=r"\d+",
 
 
@@ -46,6 +47,6 @@ def data_arguments(wildcards, input):
 
 def entry_resources(key, default):
     def get(wildcards):
-        return config["methods"][wildcards.entry].get(key, default)
+        return edconfig.entries(config)[wildcards.entry].get(key, default)
 
     return get

@@ -1,7 +1,24 @@
+rule xor_convergence:
+    output:
+        report(XOR_TABLE, caption="../report/xor_convergence_table.rst", category="Tables"),
+    log:
+        "logs/xor_convergence.log",
+    params:
+        settings=json.dumps(config.get("xor_convergence", {})),
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    conda:
+        "../../environment.yml"
+    shell:
+        "OMP_NUM_THREADS=1 python scripts/xor_table.py --settings {params.settings:q} --out {output} 2> {log}"
+
+
 rule tables:
     input:
         runs=sorted(RUNS),
         claims=config["claims"],
+        xor=XOR_TABLE,
     output:
         [
             report(
@@ -21,13 +38,17 @@ rule tables:
     conda:
         "../../environment.yml"
     shell:
-        "python scripts/tables.py {input.runs} --claims {input.claims} --out-dir results/tables 2> {log}"
+        "python scripts/tables.py {input.runs} --claims {input.claims} --xor {input.xor}"
+        " --out-dir results/tables 2> {log}"
 
 
 rule draw_figures:
     input:
         "results/tables/summary.csv",
         "results/tables/curves.csv",
+        "results/tables/depth_sweep.csv",
+        XOR_TABLE,
+        claims=config["claims"],
     output:
         [
             report(f"results/figures/{name}.png", caption=f"../report/{name}.rst", category="Figures")
@@ -41,7 +62,8 @@ rule draw_figures:
     conda:
         "../../environment.yml"
     shell:
-        "python scripts/draw_figures.py --tables results/tables --out-dir results/figures 2> {log}"
+        "python scripts/draw_figures.py --tables results/tables --claims {input.claims}"
+        " --out-dir results/figures 2> {log}"
 
 
 # Redraws tables and figures from whatever runs exist, never training: `snakemake --cores 1 figures`.
@@ -53,9 +75,12 @@ rule figures:
         touch("results/.figures-redrawn"),
     log:
         "logs/redraw.log",
+    params:
+        xor=XOR_TABLE,
     localrule: True
     conda:
         "../../environment.yml"
     shell:
-        "(python scripts/tables.py {input.runs} --claims {input.claims} --out-dir results/tables"
-        " && python scripts/draw_figures.py --tables results/tables --out-dir results/figures) 2> {log}"
+        "(python scripts/tables.py {input.runs} --claims {input.claims} --xor {params.xor} --out-dir results/tables"
+        " && python scripts/draw_figures.py --tables results/tables --claims {input.claims}"
+        " --out-dir results/figures) 2> {log}"

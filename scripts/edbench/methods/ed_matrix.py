@@ -46,8 +46,14 @@ class EDMatrix(EDMethod):
         beta, u0 = self.params["beta"], self.params["u0"]
         sources, outputs = [first_sources], []
         current = first_sources
+        online = len(first_sources) == 1
         for index, w in enumerate(self.weights):
-            if index == 0:
+            if online:
+                # Online: elementwise products and NumPy's pairwise sum, which ed_neuron repeats
+                # exactly; a BLAS product would sum in another order and drift by rounding.
+                row = current[0] if index == 0 else current[:, 0, None, :]
+                u = (w * row).sum(axis=-1)[:, None, :]                        # (K, 1, cells)
+            elif index == 0:
                 u = current @ w.reshape(-1, w.shape[2]).T                    # (B, K*cells)
                 u = u.reshape(len(current), self.k, w.shape[1]).transpose(1, 0, 2)
             else:

@@ -1,0 +1,189 @@
+"""ED: the rule written out by hand, the three implementations against each other, and the layout."""
+import numpy as np
+import pytest
+
+from edbench import ed, methods, tasks, xor_convergence
+from edbench.methods.base import ConfigError
+
+
+def data(n=40, d=5, classes=2, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, d)), rng.integers(0, classes, n)
+
+
+def max_difference(a, b):
+    return max(float(np.abs(x - y).max()) for x, y in zip(a.get_weights(), b.get_weights()))
+
+
+def test_layout_shapes_and_signs():
+    weights = ed.initial_weights(3, [4, 2], 5, np.random.default_rng(0))
+    assert [w.shape for w in weights] == [(5, 4, 8), (5, 2, 6), (5, 1, 4)]
+    # columns: bias+, bias-, x0+, x0-, ...; rows alternate +, -; the output is +
+    expected = np.outer([1, -1, 1, -1], [1, -1, 1, -1, 1, -1, 1, -1])
+    assert np.array_equal(np.sign(weights[0][0]), expected)
+    assert np.array_equal(np.sign(weights[2][0, 0]), [1, -1, 1, -1])
+    assert all((np.abs(w) < 1).all() for w in weights)
+
+
+def test_one_update_by_hand():
+    """One sample through 1 input -> 2 hidden -> 1 output, the faithful rule computed from the equations."""
+    p = {"hidden": [2], "alpha": 0.8, "beta": 0.8, "u0": 0.4, "u1": 0.5, "shuffle": False}
+    method = methods.get("ed_matrix")(1, 2, p, seed=0)
+    w_hidden, w_out = [w[0].copy() for w in method.get_weights()]
+    x, target = 0.3, 1.0
+    f = lambda u: 1 / (1 + np.exp(-2 * u / 0.4))                         # noqa: E731
+    src_hidden = np.array([0.8, 0.8, x, x])
+    s_src_hidden = np.array([1, -1, 1, -1])
+    o_hidden = f(w_hidden @ src_hidden)
+    src_out = np.array([0.8, 0.8, *o_hidden])
+    s_src_out = np.array([1, -1, 1, -1])
+    o_out = f(w_out @ src_out)[0]
+    e = target - o_out
+    d_plus, d_minus = max(e, 0), max(-e, 0)
+
+    def expected(w, src, s_src, o, s_cells, scale):
+        new = w.copy()
+        for k in range(w.shape[0]):
+            for m in range(w.shape[1]):
+                d = (d_plus if s_src[m] > 0 else d_minus) * scale
+                new[k, m] += 0.8 * src[m] * o[k] * (1 - o[k]) * d * s_src[m] * s_cells[k]
+        return new
+
+    method.train_epoch(np.array([[x]]), np.array([1]))
+    got_hidden, got_out = [w[0] for w in method.get_weights()]
+    np.testing.assert_allclose(got_hidden, expected(w_hidden, src_hidden, s_src_hidden, o_hidden, [1, -1], 0.5),
+                               rtol=0, atol=1e-15)
+    np.testing.assert_allclose(got_out, expected(w_out, src_out, s_src_out, [o_out], [1], 1.0), rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("classes", [2, 10])
+@pytest.mark.parametrize("hidden", [[6], [16, 16, 16, 16, 16, 16, 16, 16, 16, 16]])
+def test_matrix_reproduces_neuron_online_faithful(classes, hidden):
+    x, y = data(30, 6, classes)
+    params = {"hidden": hidden, "alpha": 0.3}
+    neuron = methods.get("ed_neuron")(6, classes, params, seed=4)
+    matrix = methods.get("ed_matrix")(6, classes, params, seed=4)
+    assert max_difference(neuron, matrix) == 0.0
+    for _ in range(8):
+        assert neuron.train_epoch(x, y) == pytest.approx(matrix.train_epoch(x, y), abs=1e-12)
+        assert max_difference(neuron, matrix) <= 1e-12
+    assert np.array_equal(neuron.predict(x), matrix.predict(x))
+
+
+def test_matrix_reproduces_neuron_online_bidirectional():
+    x, y = data(40, 5, 10)
+    params = {"hidden": [6, 4], "rule": "bidirectional"}
+    neuron = methods.get("ed_neuron")(5, 10, params, seed=1)
+    matrix = methods.get("ed_matrix")(5, 10, params, seed=1)
+    neuron.train_epoch(x, y)
+    matrix.train_epoch(x, y)
+    assert max_difference(neuron, matrix) <= 1e-12
+
+
+@pytest.mark.parametrize("rule", ["faithful", "bidirectional"])
+@pytest.mark.parametrize("classes, depth", [(2, 1), (2, 6), (10, 3)])
+def test_deep_reproduces_matrix_in_minibatches(rule, classes, depth):
+    x, y = data(100, 7, classes)
+    deep = methods.get("ed_deep")(7, classes, {"depth": depth, "width": 4, "rule": rule, "batch_size": 16}, 3)
+    matrix = methods.get("ed_matrix")(7, classes, {"hidden": [4] * depth, "rule": rule, "batch_size": 16,
+                                                   "alpha": 0.2}, 3)
+    for _ in range(3):
+        deep.train_epoch(x, y)
+        matrix.train_epoch(x, y)
+    assert max_difference(deep, matrix) <= 1e-12
+
+
+def test_faithful_magnitudes_only_grow_and_zero_weights_stay_zero():
+    x, y = data(50, 4)
+    method = methods.get("ed_matrix")(4, 2, {"hidden": [6, 6], "batch_size": 5}, seed=0)
+    weights = method.get_weights()
+    weights[0][0, 1, 3] = 0.0
+    weights[1][0, 2, 0] = 0.0
+    method.set_weights(weights)
+    before = method.get_weights()
+    for _ in range(3):
+        method.train_epoch(x, y)
+    after = method.get_weights()
+    for old, new in zip(before, after):
+        assert (np.abs(new) >= np.abs(old)).all()
+        assert np.array_equal(np.sign(new), np.sign(old))
+    assert after[0][0, 1, 3] == 0.0 and after[1][0, 2, 0] == 0.0
+
+
+@pytest.mark.parametrize("name", ["ed_neuron", "ed_deep"])
+def test_zero_weights_stay_zero_everywhere(name):
+    x, y = data(20, 3)
+    params = {"hidden": [4]} if name == "ed_neuron" else {"depth": 3, "batch_size": 4}
+    method = methods.get(name)(3, 2, params, seed=0)
+    weights = method.get_weights()
+    weights[1][0, 0, 2] = 0.0
+    method.set_weights(weights)
+    method.train_epoch(x, y)
+    assert method.get_weights()[1][0, 0, 2] == 0.0
+
+
+def test_bidirectional_rule_can_shrink_weights():
+    x, y = data(50, 4)
+    method = methods.get("ed_matrix")(4, 2, {"hidden": [6], "rule": "bidirectional"}, seed=0)
+    before = method.get_weights()
+    method.train_epoch(x, y)
+    assert any((np.abs(n) < np.abs(o)).any() for o, n in zip(before, method.get_weights()))
+
+
+def test_weights_round_trip_across_implementations():
+    x, y = data(10, 3)
+    source = methods.get("ed_matrix")(3, 10, {"hidden": [4, 4, 4]}, seed=9)
+    source.train_epoch(x, y)
+    for name in ("ed_neuron", "ed_deep"):
+        params = {"hidden": [4, 4, 4]} if name == "ed_neuron" else {"depth": 3}
+        target = methods.get(name)(3, 10, params, seed=0)
+        target.set_weights(source.get_weights())
+        assert max_difference(source, target) == 0.0
+        np.testing.assert_allclose(target.outputs(x), source.outputs(x), rtol=0, atol=1e-12)
+
+
+def test_wrong_layout_is_rejected():
+    method = methods.get("ed_matrix")(3, 2, {"hidden": [4]}, seed=0)
+    with pytest.raises(ValueError, match="expected"):
+        method.set_weights([np.zeros((1, 4, 9)), np.zeros((1, 1, 6))])
+
+
+def test_ten_classes_use_ten_networks_and_argmax():
+    method = methods.get("ed_matrix")(3, 10, {"hidden": [4]}, seed=0)
+    assert method.get_weights()[0].shape[0] == 10
+    assert np.array_equal(ed.decide(np.eye(10)[[3, 7]], 10), [3, 7])
+    assert np.array_equal(ed.decide(np.array([[0.2], [0.7]]), 2), [0, 1])
+
+
+@pytest.mark.parametrize("name", ["ed_neuron", "ed_matrix", "ed_deep"])
+def test_every_ed_method_learns_the_gates(name):
+    params = {"hidden": [16]} if name != "ed_deep" else {"depth": 4, "batch_size": 1, "alpha": 0.8}
+    for problem in tasks.gates_task().problems:
+        method = methods.get(name)(2, 2, params, seed=0)
+        for _ in range(200):
+            method.train_epoch(problem.x_train, problem.y_train)
+        assert (method.predict(problem.x_test) == problem.y_test).all(), problem.name
+
+
+def test_xor_convergence_is_counted_and_censored():
+    assert xor_convergence.epochs_to_converge("ed_matrix", 32, 0, 0.1, 1000) < 50
+    assert xor_convergence.epochs_to_converge("ed_matrix", 8, 0, 1e-12, 3) is None
+    frame = xor_convergence.table({**xor_convergence.DEFAULTS, "hidden": [8], "seeds": 2, "max_epochs": 2})
+    medians = xor_convergence.medians(frame)
+    assert medians["median_epochs"].tolist() == [3.0] and medians["converged"].tolist() == [0]
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"rule": "both"}, r"rule must be one of \['faithful', 'bidirectional'\]"),
+    ({"hidden": []}, "hidden layers must be a non-empty list"),
+    ({"u0": 0}, "u0 must be a positive number"),
+    ({"alpha": -1}, "alpha must be a positive number"),
+])
+def test_bad_ed_parameters(params, message):
+    with pytest.raises(ConfigError, match=message):
+        methods.get("ed_matrix").check_params(params)
+
+
+def test_deep_depth_must_be_positive():
+    with pytest.raises(ConfigError, match="hidden layers"):
+        methods.get("ed_deep").check_params({"depth": 0})
