@@ -4,13 +4,16 @@ Each layer is one (K, cells, columns) array. A minibatch of B samples runs forwa
 batched product per layer, and learns as one batched product per layer: the update is
 alpha/B * G^T @ (X * D), where G holds o(1-o)*s_k per cell and sample, X the source values
 times their signs s_m, and D picks d+ or d- by source type (faithful) or is e (bidirectional).
-With batch_size 1 (the default) this is Kaneko's online rule and reproduces ``ed_neuron``.
+With batch_size 1 (the default) this is Kaneko's online rule: then one compiled loop
+(``edbench.ed_online``) runs the epoch over the same matrices and reproduces ``ed_neuron``
+bit for bit, since one sample's matrix-vector product and rank-1 update are too small for
+NumPy calls to pay for themselves.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .. import ed
+from .. import ed, ed_online
 from ._ed_common import EDMethod
 from .base import ConfigError
 
@@ -19,10 +22,13 @@ class EDMatrix(EDMethod):
     name = "ed_matrix"
     defaults = {**EDMethod.defaults, "batch_size": 1}
     chunk = 2048
+    compiled_online = True
 
     def set_weights(self, weights):
         ed.check_layout(weights, self.n_inputs, self.hidden, self.k)
-        self.weights = [np.array(w, dtype=self.dtype) for w in weights]
+        self.flat, self.weights, self.offsets, self.cells, self.columns = ed_online.flatten(weights)
+        if self.dtype != np.float64:
+            self.weights = [w.astype(self.dtype) for w in self.weights]
         n_layers = len(self.weights)
         self.cell_signs = [ed.cell_signs(i, n_layers, w.shape[1]).astype(self.dtype) for i, w in enumerate(self.weights)]
         self.src_signs = [ed.source_signs(w.shape[2] - 2).astype(self.dtype) for w in self.weights]
@@ -46,14 +52,8 @@ class EDMatrix(EDMethod):
         beta, u0 = self.params["beta"], self.params["u0"]
         sources, outputs = [first_sources], []
         current = first_sources
-        online = len(first_sources) == 1
         for index, w in enumerate(self.weights):
-            if online:
-                # Online: elementwise products and NumPy's pairwise sum, which ed_neuron repeats
-                # exactly; a BLAS product would sum in another order and drift by rounding.
-                row = current[0] if index == 0 else current[:, 0, None, :]
-                u = (w * row).sum(axis=-1)[:, None, :]                        # (K, 1, cells)
-            elif index == 0:
+            if index == 0:
                 u = current @ w.reshape(-1, w.shape[2]).T                    # (B, K*cells)
                 u = u.reshape(len(current), self.k, w.shape[1]).transpose(1, 0, 2)
             else:
@@ -79,9 +79,13 @@ class EDMatrix(EDMethod):
         step = p["alpha"] * p["u1"] / batch if hidden else p["alpha"] / batch
         slope = o * (1 - o) * self.cell_signs[index]                                 # (..., K, B, cells)
         if p["rule"] == "faithful":
-            pick = np.where(self.excitatory[index], np.maximum(error, 0)[:, :, None],
-                            np.maximum(-error, 0)[:, :, None])                        # (K, B, columns)
-            change = np.matmul(np.swapaxes(slope, -1, -2), src * self.src_signs[index] * pick)
+            # Excitatory sources (even columns) learn from d+, inhibitory ones (odd) from d-, with sign s_m.
+            up = np.swapaxes(slope * np.maximum(error, 0)[:, :, None], -1, -2)
+            down = np.swapaxes(slope * np.maximum(-error, 0)[:, :, None], -1, -2)
+            change = np.empty(up.shape[:-1] + (src.shape[-1],), dtype=self.dtype)
+            change[..., 0::2] = np.matmul(up, src[..., 0::2])
+            change[..., 1::2] = np.matmul(down, src[..., 1::2])
+            change[..., 1::2] *= -1
         else:
             change = np.matmul(np.swapaxes(slope * error[:, :, None], -1, -2), src)
         change *= step
@@ -100,6 +104,12 @@ class EDMatrix(EDMethod):
         targets = ed.targets(y, self.n_classes).T.astype(self.dtype)                # (K, n)
         batch = self.params["batch_size"]
         order = self.sample_order(len(y))
+        if batch == 1 and self.compiled_online and self.dtype == np.float64:
+            p = self.params
+            total = ed_online.online_epoch(self.flat, self.offsets, self.cells, self.columns,
+                                           np.ascontiguousarray(x, dtype=np.float64), targets, order,
+                                           p["beta"], p["u0"], p["alpha"], p["u1"], p["rule"] == "faithful")
+            return total / (len(y) * self.k)
         total = 0.0
         for start in range(0, len(y), self.chunk):
             rows = order[start:start + self.chunk]
