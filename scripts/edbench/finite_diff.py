@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import mlp
+from . import finite_diff_kernel, mlp
 
 SCHEMES = ("forward", "central")
 
@@ -60,9 +60,38 @@ def _loss_changes_hidden(x1, z, h, w2, probs, y, activation, step):
 
 
 
-def step_aware_gradient(params, x, y, activation: str, eps: float, scheme: str = "central"):
+def step_aware_gradient(params, x, y, activation: str, eps: float, scheme: str = "central", compiled=True):
+    """Step-aware finite differences of a one-hidden-layer network: compiled where its series are
+    exact to rounding (``finite_diff_kernel``), otherwise with NumPy, one layer's parameters at once."""
     if len(params) != 4:
         raise ValueError("step-aware finite differences support networks with exactly one hidden layer")
+    if compiled:
+        flat = np.concatenate([p.ravel() for p in params]).astype(np.float64)
+        out = np.empty_like(flat)
+        if step_aware_flat(flat, params[0].shape, params[2].shape[1], x, y, activation, eps, scheme, out) is not None:
+            return unflatten(out, [p.shape for p in params])
+    return _step_aware_numpy(params, x, y, activation, eps, scheme)
+
+
+def step_aware_flat(flat, w1_shape, n_classes, x, y, activation, eps, scheme, out) -> float | None:
+    """Compiled gradient into ``out`` (same layout as ``flat``: W1, b1, W2, b2); returns the loss,
+    or None if the compiled series would not be exact and the NumPy path must be used."""
+    loss = finite_diff_kernel.gradient(flat, w1_shape[0], w1_shape[1], n_classes, np.ascontiguousarray(x, np.float64),
+                                       np.ascontiguousarray(y, np.int64), eps, activation == "relu",
+                                       scheme == "central", out)
+    return None if np.isnan(loss) else float(loss)
+
+
+def unflatten(flat, shapes):
+    views, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        views.append(flat[start:start + size].reshape(shape))
+        start += size
+    return views
+
+
+def _step_aware_numpy(params, x, y, activation: str, eps: float, scheme: str):
     w1, b1, w2, b2 = params
     z = x @ w1 + b1
     h = mlp.activate(z, activation)

@@ -1,6 +1,8 @@
 """Training with finite-difference gradients and SGD (seed 001), step-aware by default."""
 from __future__ import annotations
 
+import numpy as np
+
 from .. import finite_diff
 from ..optimizers import SGD
 from ._backprop import MLPMethod
@@ -16,17 +18,32 @@ class FiniteDifference(MLPMethod):
     def check_params(cls, given):
         params = super().check_params(given)
         check_choice(cls.name, params, "scheme", finite_diff.SCHEMES)
+        if params["dtype"] != "float64":
+            raise ConfigError("method 'fd': dtype must be 'float64' (finite differences need the precision)")
         if params["step_aware"] and len(params["hidden"]) != 1:
             raise ConfigError("method 'fd': step_aware needs exactly one hidden layer (hidden: [N])")
         return params
 
     def make_optimizer(self, weights):
-        return SGD(weights, self.params["lr"])
+        # the compiled gradient reads and writes one flat buffer; the weights become views of it
+        shapes = [w.shape for w in weights]
+        self.flat = np.concatenate([w.ravel() for w in weights]).astype(np.float64)
+        self.flat_grad = np.empty_like(self.flat)
+        self.weights = finite_diff.unflatten(self.flat, shapes)
+        self.grads = finite_diff.unflatten(self.flat_grad, shapes)
+        return SGD(self.weights, self.params["lr"])
 
     def gradient(self, x, y):
         p = self.params
-        compute = finite_diff.step_aware_gradient if p["step_aware"] else finite_diff.naive_gradient
-        grads = compute(self.weights, x, y, p["activation"], p["eps"], p["scheme"])
+        if p["step_aware"]:
+            loss = finite_diff.step_aware_flat(self.flat, self.weights[0].shape, self.n_classes, x, y,
+                                               p["activation"], p["eps"], p["scheme"], self.flat_grad)
+            if loss is not None:
+                return self.grads, loss
+            grads = finite_diff.step_aware_gradient(self.weights, x, y, p["activation"], p["eps"], p["scheme"],
+                                                    compiled=False)
+        else:
+            grads = finite_diff.naive_gradient(self.weights, x, y, p["activation"], p["eps"], p["scheme"])
         return grads, finite_diff.mlp.loss(self.weights, x, y, p["activation"])
 
 
