@@ -27,9 +27,11 @@ rule all:
     input:
         TABLES,
         FIGURES,
+        speed_results(),
     default_target: True
 
 
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/tables.smk"
+include: "workflow/rules/speed.smk"

@@ -15,6 +15,7 @@ def body():
     parser.add_argument("--out-dir", type=Path, required=True)
     parser.add_argument("--claims", type=Path, required=True)
     parser.add_argument("--xor", type=Path, help="xor_convergence.csv, for Kaneko's XOR claims")
+    parser.add_argument("--speed", type=Path, help="speed.csv, for the timing claims (used if it exists)")
     args = parser.parse_args()
     runs = aggregate.read_runs(args.runs)
     summary = aggregate.summary(runs)
@@ -27,6 +28,8 @@ def body():
     tables = {}
     if args.xor and args.xor.exists():
         tables["xor_convergence"] = xor_convergence.medians(pd.read_csv(args.xor))
+    if args.speed and args.speed.exists():
+        tables["speed"] = pd.read_csv(args.speed)
     claims = aggregate.load_claims(args.claims)
     atomic.write_csv(args.out_dir / "reproduction.csv", aggregate.reproduction(runs, claims, tables))
 

@@ -125,6 +125,30 @@ def xor_convergence(xor: pd.DataFrame, kaneko: dict[int, float], path: Path) -> 
     _save(figure, path)
 
 
+def speed(table: pd.DataFrame, path: Path) -> None:
+    """Rates of both sides of every comparison, log scale, with the ratio written on each pair."""
+    rows = []
+    for r in table.itertuples():
+        rows.append({"comparison": r.comparison, "side": "baseline: " + r.baseline, "rate": r.baseline_per_s,
+                     "kind": "baseline"})
+        rows.append({"comparison": r.comparison, "side": "candidate: " + r.candidate, "rate": r.candidate_per_s,
+                     "kind": "candidate"})
+    frame = pd.DataFrame(rows)
+    figure, ax = plt.subplots(figsize=(8, 0.55 * len(table) + 1.2))
+    sns.barplot(data=frame, y="comparison", x="rate", hue="kind", ax=ax, palette=["0.65", "C0"])
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xlabel("work per second (samples or gradients, log)")
+    ax.set_ylabel("")
+    for i, r in enumerate(table.itertuples()):
+        mark = "" if r.floor_met is None or pd.isna(r.floor_met) else (" ✓" if r.floor_met else " ✗ below floor")
+        ax.text(max(r.baseline_per_s, r.candidate_per_s) * 1.3, i, f"×{r.ratio:.1f}{mark}", va="center", fontsize=8)
+    ax.set_xlim(right=ax.get_xlim()[1] * 20)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("Each method against its baseline, interleaved in one process (medians)", fontsize=9)
+    _save(figure, path)
+
+
 FIGURES = {
     "accuracy_vs_time": accuracy_vs_time,
     "time_per_method": time_per_method,

@@ -10,6 +10,8 @@ losses. Step-aware supports networks with one hidden layer.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import finite_diff_kernel, mlp
@@ -79,7 +81,7 @@ def step_aware_flat(flat, w1_shape, n_classes, x, y, activation, eps, scheme, ou
     loss = finite_diff_kernel.gradient(flat, w1_shape[0], w1_shape[1], n_classes, np.ascontiguousarray(x, np.float64),
                                        np.ascontiguousarray(y, np.int64), eps, activation == "relu",
                                        scheme == "central", out)
-    return None if np.isnan(loss) else float(loss)
+    return None if math.isnan(loss) else loss
 
 
 def unflatten(flat, shapes):

@@ -28,6 +28,8 @@ INV_FACTORIALS = tuple(1.0 / math.factorial(n) for n in range(31))
 
 @numba.njit(cache=True, inline="always")
 def _expm1(a):
+    if abs(a) < 1e-4:  # five terms: the sixth is below 1e-20 of the sum
+        return a * (1.0 + a * (0.5 + a * (1.0 / 6.0 + a * (1.0 / 24.0 + a * (1.0 / 120.0)))))
     if abs(a) >= SMALL:
         return math.expm1(a)
     term = a
@@ -42,6 +44,8 @@ def _expm1(a):
 
 @numba.njit(cache=True, inline="always")
 def _log1p(s):
+    if abs(s) < 1e-4:  # five terms: the sixth is below 1e-20 of the sum
+        return s * (1.0 - s * (0.5 - s * (1.0 / 3.0 - s * (0.25 - s * 0.2))))
     if abs(s) >= SMALL:
         return math.log1p(s)
     power = s
@@ -56,11 +60,11 @@ def _log1p(s):
 
 
 @numba.njit(cache=True, inline="always")
-def _activation_change(z, t, shrink, h, relu):
-    """f(z + t) - f(z); ``shrink`` is -expm1(-t), shared by every hidden unit."""
+def _activation_change(z, t, shrink, decay_z, h, relu):
+    """f(z + t) - f(z); ``shrink`` is -expm1(-t) (shared by every hidden unit), ``decay_z`` exp(-z)."""
     if relu:
         return max(z + t, 0.0) - h
-    moved = 1.0 / (1.0 + math.exp(-(z + t)))
+    moved = 1.0 / (1.0 + decay_z * (1.0 - shrink))   # exp(-(z+t)) = exp(-z) * exp(-t)
     return shrink * moved * (1.0 - h)
 
 
@@ -91,6 +95,7 @@ def loss_changes(x, y, z, h, w2, probs, step, relu, orders):
             value = x[b, i] if i < n_inputs else 1.0
             shrink[i] = -_expm1(-step * value) if value != 0.0 else 0.0
         for j in range(n_hidden):
+            decay_z = 0.0 if relu else math.exp(-z[b, j])
             for k in range(1, orders + 1):
                 total = 0.0
                 for c in range(n_classes):
@@ -101,13 +106,15 @@ def loss_changes(x, y, z, h, w2, probs, step, relu, orders):
                 value = x[b, i] if i < n_inputs else 1.0
                 if value == 0.0:
                     continue
-                dh = _activation_change(z[b, j], step * value, shrink[i], h[b, j], relu)
+                dh = _activation_change(z[b, j], step * value, shrink[i], decay_z, h[b, j], relu)
                 # sum_k dh^k M_k / k! by Horner (moments[k] already holds M_k / k!)
                 series = 0.0
                 for k in range(orders, 0, -1):
                     series = (series + moments[k]) * dh
                 hidden[i, j] += _log1p(series) - dh * target_weight
-    return hidden / batch, output / batch
+    hidden /= batch
+    output /= batch
+    return hidden, output
 
 
 def orders_needed(bound: float) -> int | None:
@@ -188,13 +195,13 @@ def gradient(flat, n_inputs, n_hidden, n_classes, x, y, eps, relu, central, out)
     if orders < 0:
         return np.nan
     hidden, output = loss_changes(x, y, z, h, w2, probs, eps, relu, orders)
+    scale = 1.0 / eps
     if central:
         hidden_minus, output_minus = loss_changes(x, y, z, h, w2, probs, -eps, relu, orders)
-        hidden = (hidden - hidden_minus) / (2 * eps)
-        output = (output - output_minus) / (2 * eps)
-    else:
-        hidden = hidden / eps
-        output = output / eps
+        hidden -= hidden_minus
+        output -= output_minus
+        scale = 0.5 / eps
     out[:start] = hidden.ravel()
     out[start:] = output.ravel()
+    out *= scale
     return loss / batch

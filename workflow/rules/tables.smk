@@ -19,6 +19,7 @@ rule tables:
         runs=sorted(RUNS),
         claims=config["claims"],
         xor=XOR_TABLE,
+        speed=speed_results,
     output:
         [
             report(
@@ -39,7 +40,7 @@ rule tables:
         "../../environment.yml"
     shell:
         "python scripts/tables.py {input.runs} --claims {input.claims} --xor {input.xor}"
-        " --out-dir results/tables 2> {log}"
+        " --speed results/tables/speed.csv --out-dir results/tables 2> {log}"
 
 
 rule draw_figures:
@@ -81,6 +82,7 @@ rule figures:
     conda:
         "../../environment.yml"
     shell:
-        "(python scripts/tables.py {input.runs} --claims {input.claims} --xor {params.xor} --out-dir results/tables"
+        "(python scripts/tables.py {input.runs} --claims {input.claims} --xor {params.xor}"
+        " --speed results/tables/speed.csv --out-dir results/tables"
         " && python scripts/draw_figures.py --tables results/tables --claims {input.claims}"
         " --out-dir results/figures) 2> {log}"

@@ -1,0 +1,32 @@
+"""Run the speed benchmark and write speed.csv and its figure."""
+import argparse
+import json
+from pathlib import Path
+
+import _cli
+
+
+def body():
+    import pandas as pd
+
+    from edbench import atomic, datasets, figures, provenance, runner, speed
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-npz", type=Path, required=True)
+    parser.add_argument("--settings", default="{}", help="the config's speed section as JSON")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--figure", type=Path, required=True)
+    parser.add_argument("--environment", type=Path, required=True)
+    args = parser.parse_args()
+    runner.limit_threads(1)
+    settings = {**speed.DEFAULTS, **json.loads(args.settings)}
+    rows, peaks = speed.run_all(datasets.load(args.data_npz), settings)
+    frame = pd.DataFrame(rows)
+    atomic.write_csv(args.out, frame)
+    atomic.write_json(args.environment, {"environment": provenance.environment(threads=2), "settings": settings,
+                                         "matmul_peak_gflops": peaks})
+    figures.speed(frame, args.figure)
+
+
+if __name__ == "__main__":
+    _cli.main(body)

@@ -1,0 +1,29 @@
+# Run alone, one job at a time, so timings do not disturb each other: snakemake --cores 1 speed
+rule measure_speed:
+    input:
+        npz=f"resources/data/{SPEED_DATASET}.npz",
+    output:
+        table=report(SPEED_TABLE, caption="../report/speed_table.rst", category="Speed"),
+        figure=report(SPEED_FIGURE, caption="../report/speed.rst", category="Speed"),
+        environment="results/tables/speed_environment.json",
+    log:
+        "logs/speed.log",
+    params:
+        settings=json.dumps(config.get("speed", {})),
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../../environment.yml"
+    shell:
+        "python scripts/speed.py --data-npz {input.npz} --settings {params.settings:q} --out {output.table}"
+        " --figure {output.figure} --environment {output.environment} 2> {log}"
+
+
+rule speed:
+    input:
+        SPEED_TABLE,
+        SPEED_FIGURE,
+    localrule: True
+    default_target: False
