@@ -1,7 +1,12 @@
 import functools
 import hashlib
 import http.server
+import os
+import shutil
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -50,3 +55,34 @@ def http_root(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def snakemake(workdir, *args, timeout=600):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory):
+    target = tmp_path_factory.mktemp("edbench")
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                            capture_output=True, text=True, check=True).stdout.split()
+    for name in listed:
+        source = REPO / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def smoke_run(workdir):
+    start = time.perf_counter()
+    done = snakemake(workdir, "--cores", "2", "--configfile", "config/smoke.yaml")
+    elapsed = time.perf_counter() - start
+    assert done.returncode == 0, done.stderr[-4000:]
+    return workdir, elapsed

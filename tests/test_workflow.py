@@ -1,47 +1,12 @@
 """The real Snakemake workflow on config/smoke.yaml, in a copy of the repository."""
-import os
-import shutil
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pandas as pd
 import pytest
 import yaml
+from conftest import snakemake
 
 from edbench import config
 
-REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.workflow
-
-
-def snakemake(workdir, *args, timeout=600):
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, env=env, capture_output=True,
-                          text=True, timeout=timeout)
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    target = tmp_path_factory.mktemp("edbench")
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                            capture_output=True, text=True, check=True).stdout.split()
-    for name in listed:
-        source = REPO / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    return target
-
-
-@pytest.fixture(scope="module")
-def smoke_run(workdir):
-    start = time.perf_counter()
-    done = snakemake(workdir, "--cores", "2", "--configfile", "config/smoke.yaml")
-    elapsed = time.perf_counter() - start
-    assert done.returncode == 0, done.stderr[-4000:]
-    return workdir, elapsed
 
 
 def test_smoke_run_covers_the_grid(smoke_run):
@@ -140,3 +105,17 @@ def test_bad_config_fails_before_any_job(workdir, tmp_path):
     output = done.stdout + done.stderr
     assert "methods.bp_sgd" in output and "lr must be a positive number" in output
     assert not (workdir / "results/runs").exists() or "rule train" not in output
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "No such file or directory"),
+    ("seeds: [0, 1\nmethods: {", "not valid JSON or YAML"),
+    ("- 1\n- 2\n", "keys at top level"),
+])
+def test_missing_or_malformed_config_file(workdir, tmp_path, content, message):
+    path = tmp_path / "config.yaml"
+    if content is not None:
+        path.write_text(content)
+    done = snakemake(workdir, "--cores", "1", "--configfile", str(path), "--dry-run")
+    assert done.returncode != 0
+    assert message in done.stdout + done.stderr

@@ -1,0 +1,61 @@
+"""The HTML report in a real headless browser (Debian's chromium): every figure loads and is not blank."""
+import shutil
+
+import numpy as np
+import pytest
+from conftest import snakemake
+from PIL import Image
+
+pytestmark = pytest.mark.workflow
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FIGURES = ["accuracy_vs_time", "learning_curves", "time_per_method", "depth_sweep", "xor_convergence"]
+
+
+@pytest.fixture(scope="module")
+def browser_page(smoke_run):
+    if CHROMIUM is None:
+        pytest.skip("no chromium on PATH (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    workdir, _ = smoke_run
+    done = snakemake(workdir, "--configfile", "config/smoke.yaml", "--report", "report.html")
+    assert done.returncode == 0, done.stderr[-3000:]
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"file://{workdir / 'report.html'}")
+        yield page, workdir
+        browser.close()
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_figure_renders_in_the_report(browser_page, name, tmp_path):
+    page, _ = browser_page
+    page.get_by_text("Figures", exact=True).first.click()
+    page.locator("tr", has_text=f"{name}.png").locator("a[iconname=eye]").click()
+    image = page.locator("img").filter(has_not=page.locator("[src^='data:image/svg']")).last
+    page.wait_for_function(
+        "() => Array.from(document.images).some(i => i.complete && i.naturalWidth > 300)", timeout=15000)
+    size = page.evaluate("() => Array.from(document.images).filter(i => i.naturalWidth > 300)"
+                         ".map(i => [i.naturalWidth, i.naturalHeight])")
+    assert size and size[0][0] > 300 and size[0][1] > 100
+    shot = tmp_path / f"{name}.png"
+    page.screenshot(path=str(shot))
+    pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
+    assert pixels.std() > 10, "screenshot is blank"
+    box = page.evaluate("() => { const i = Array.from(document.images).find(i => i.naturalWidth > 300);"
+                        " const r = i.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }")
+    x, y, w, h = (int(v) for v in box)
+    assert w > 100 and h > 50, "figure is not displayed"
+    region = pixels[max(y, 0):y + h, max(x, 0):x + w]
+    assert region.size and region.std() > 10, "figure area is blank"
+    page.get_by_text("Figures", exact=True).first.click() if page.get_by_text("Figures", exact=True).count() else None
+    assert image is not None
+
+
+def test_report_home_shows_the_description(browser_page):
+    page, _ = browser_page
+    page.goto(page.url.split("#")[0])
+    assert "edbench compares learning rules" in page.inner_text("body")

@@ -1,0 +1,52 @@
+"""Aggregation: diverged runs are counted in the tables and left out of the figures, which say so."""
+import json
+
+import numpy as np
+import pandas as pd
+
+from edbench import aggregate, figures, runner
+
+
+def gates_result(seed, lr):
+    spec = {"dataset": "truth_tables", "task": "gates", "entry": "bp_sgd", "method": "bp_sgd", "seed": seed,
+            "params": {"hidden": [4], "activation": "relu", "batch_size": 4, "lr": lr},
+            "task_params": {"epochs": 20, "train_size": None, "test_size": None}, "threads": 1}
+    with np.errstate(all="ignore"):
+        return json.loads(json.dumps(runner.run(spec)))
+
+
+def test_diverged_runs_show_in_tables_and_are_left_out_of_figures(tmp_path):
+    runs = [gates_result(0, 1.0), gates_result(1, 1e300)]
+    assert [r["status"] for r in runs] == ["ok", "diverged"]
+    summary = aggregate.summary(runs)
+    assert summary["status"].tolist() == ["ok", "diverged"]
+    table = aggregate.per_method(summary)
+    assert table.loc[0, "runs"] == 2 and table.loc[0, "diverged"] == 1
+    assert table.loc[0, "test_accuracy_mean"] == summary.loc[0, "test_accuracy"]
+    assert "| 2 | 1 |" in aggregate.per_method_markdown(table)
+    note = figures._excluded_note(summary)
+    assert "diverged" in note and "bp_sgd/gates/seed1" in note
+    curves = aggregate.curves(runs)
+    paths = figures.draw_all(summary, curves, tmp_path)
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
+    assert (tmp_path / "accuracy_vs_time.png").stat().st_size > 5000
+
+
+def test_mean_ci95():
+    mean, low, high = aggregate.mean_ci95([1.0, 2.0, 3.0])
+    assert mean == 2.0 and low < 2.0 < high
+    assert np.isnan(aggregate.mean_ci95([1.0])[1])
+    assert np.isnan(aggregate.mean_ci95([])[0])
+
+
+def test_reproduction_marks_protocol_mismatch():
+    runs = [gates_result(0, 1.0)]
+    claims = [{"source": "s", "claim": "c", "paper_value": 1.0, "unit": "fraction", "metric": "test_accuracy",
+               "select": {"task": "gates", "method": "bp_sgd"}, "requires": {"epochs": 100}, "protocol": "p"},
+              {"source": "s", "claim": "missing", "paper_value": 1.0, "unit": "fraction", "metric": "test_accuracy",
+               "select": {"task": "mnist10", "method": "bp_sgd"}, "protocol": "p"}]
+    frame = aggregate.reproduction(runs, claims)
+    assert frame.loc[0, "our_value"] == runs[0]["metrics"]["test_accuracy"]
+    assert not frame.loc[0, "protocol_matches"]
+    assert "epochs=20" in frame.loc[0, "our_protocol"]
+    assert frame.loc[1, "our_protocol"] == "not run" and pd.isna(frame.loc[1, "our_value"])
