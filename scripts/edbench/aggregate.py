@@ -11,6 +11,7 @@ import yaml
 
 SUMMARY_COLUMNS = [
     "dataset", "task", "method", "seed", "status", "test_accuracy", "train_seconds", "samples_per_second",
+    "validation_accuracy",
     "final_train_loss", "train_cpu_seconds", "peak_memory_mb", "epochs", "diverged_epoch", "implementation",
     "config_dataset", "train_count", "test_count", "threads", "data_sha256", "git_commit",
 ]
@@ -32,6 +33,7 @@ def summary(runs: list[dict]) -> pd.DataFrame:
             "dataset": run["data"]["name"], "task": key["task"], "method": key["entry"], "seed": key["seed"],
             "status": run["status"], "test_accuracy": metrics["test_accuracy"],
             "train_seconds": timing["train_seconds"], "samples_per_second": timing["samples_per_second"],
+            "validation_accuracy": metrics.get("validation_accuracy"),
             "final_train_loss": metrics["final_train_loss"], "train_cpu_seconds": timing["train_cpu_seconds"],
             "peak_memory_mb": timing["peak_memory_mb"], "epochs": metrics["epochs_run"],
             "diverged_epoch": run["diverged_epoch"], "implementation": key["method"],
@@ -108,6 +110,28 @@ def load_claims(path: str | Path) -> list[dict]:
     if not path.is_file():
         return []
     return yaml.safe_load(path.read_text()) or []
+
+
+def best_settings(frame: pd.DataFrame) -> pd.DataFrame:
+    """For every grid (entries named ``family.key-value...``): the setting with the best mean
+    validation accuracy, and its test accuracy. The choice never looks at test accuracy."""
+    rows = []
+    grid = frame[frame["method"].str.contains(".", regex=False)].copy()
+    grid["family"] = grid["method"].str.split(".", n=1).str[0]
+    for (dataset, task, family), group in grid.groupby(["dataset", "task", "family"], sort=True):
+        scores = group[group["status"] == "ok"].groupby("method").agg(
+            validation=("validation_accuracy", "mean"), test=("test_accuracy", "mean"), seeds=("seed", "count"))
+        row = {"dataset": dataset, "task": task, "grid": family, "settings_tried": group["method"].nunique()}
+        if scores["validation"].isna().all():
+            rows.append({**row, "best_setting": None, "validation_accuracy": math.nan, "test_accuracy": math.nan,
+                         "seeds": 0, "note": "no validation split (set validation_size); nothing chosen"})
+            continue
+        best = scores["validation"].idxmax()
+        rows.append({**row, "best_setting": best.split(".", 1)[1], "validation_accuracy": scores.loc[best, "validation"],
+                     "test_accuracy": scores.loc[best, "test"], "seeds": int(scores.loc[best, "seeds"]),
+                     "note": "chosen on validation accuracy"})
+    return pd.DataFrame(rows, columns=["dataset", "task", "grid", "settings_tried", "best_setting",
+                                       "validation_accuracy", "test_accuracy", "seeds", "note"])
 
 
 def depth_sweep(runs: list[dict]) -> pd.DataFrame:

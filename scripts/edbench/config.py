@@ -10,7 +10,7 @@ import yaml
 from . import methods, tasks
 from .methods.base import ConfigError
 
-TASK_KEYS = ("train_size", "test_size", "epochs")
+TASK_KEYS = ("train_size", "test_size", "epochs", "validation_size")
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 GATES_DATASET = "truth_tables"
 
@@ -80,11 +80,17 @@ def entries(config: dict) -> dict[str, dict]:
             continue
         keys = sorted(grid)
         for values in itertools.product(*(grid[k] for k in keys)):
-            variant = ".".join(f"{k}-{v}" for k, v in zip(keys, values))
+            variant = ".".join(f"{k}-{_name_part(v)}" for k, v in zip(keys, values))
             expanded[f"{name}.{variant}"] = {**{k: v for k, v in entry.items() if k != "grid"},
                                              "method": entry_method(name, entry),
                                              "params": {**entry.get("params", {}), **dict(zip(keys, values))}}
     return expanded
+
+
+def _name_part(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return "x".join(map(str, value))
+    return str(value)
 
 
 def dataset_for(task: str, dataset: str) -> str:
@@ -128,7 +134,13 @@ def check_spec(spec: dict) -> None:
         raise ConfigError(f"config key '{where}' on task {spec['task']}: {error}") from None
     batch = spec["params"].get("batch_size", method_cls.defaults.get("batch_size"))
     train_size = spec["task_params"].get("train_size")
-    limit = 4 if spec["task"] == "gates" else train_size
+    validation = spec["task_params"].get("validation_size") or 0
+    if validation and spec["task"] == "gates":
+        raise ConfigError(f"config key '{where}' on task gates: validation_size does not apply to the truth tables")
+    if validation and train_size is not None and validation >= train_size:
+        raise ConfigError(f"config key '{where}' on task {spec['task']}: validation_size {validation} leaves none of "
+                          f"the {train_size} training examples to train on")
+    limit = 4 if spec["task"] == "gates" else (None if train_size is None else train_size - validation)
     if batch is not None and limit is not None and batch > limit:
         raise ConfigError(f"config key '{where}' on task {spec['task']}: batch_size {batch} is larger than the "
                           f"{limit} training examples")

@@ -61,8 +61,11 @@ def train_problem(problem: tasks.Problem, method_cls, params: dict, seed: int, e
         remaining = wall / epoch * (epochs - epoch)
         log.info("%s: epoch %d/%d loss %.4f test acc %.4f (%.2fs elapsed, ~%.1fs left)",
                  label, epoch, epochs, train_loss, accuracy, wall, remaining)
+    validation = None
+    if problem.y_val is not None and diverged_epoch is None:
+        validation = float((method.predict(problem.x_val.astype(method.dtype)) == problem.y_val).mean())
     return {"curve": curve, "wall": wall, "cpu": cpu, "epoch_seconds": epoch_seconds,
-            "diverged_epoch": diverged_epoch, "params": method.params}
+            "diverged_epoch": diverged_epoch, "params": method.params, "validation": validation}
 
 
 def run(spec: dict) -> dict:
@@ -74,7 +77,8 @@ def run(spec: dict) -> dict:
                                "train_count": 16, "test_count": 16}
     else:
         arrays, data = datasets.load(Path(spec["data_npz"])), spec["data"]
-    task = tasks.build(spec["task"], arrays, task_params.get("train_size"), task_params.get("test_size"))
+    task = tasks.build(spec["task"], arrays, task_params.get("train_size"), task_params.get("test_size"),
+                       task_params.get("validation_size", 0))
     epochs = int(task_params["epochs"])
     outcomes = []
     for problem in task.problems:
@@ -112,6 +116,8 @@ def run(spec: dict) -> dict:
             "test_accuracy": test_accuracy,
             "final_train_loss": curve[-1]["train_loss"],
             "per_problem_accuracy": per_problem,
+            "validation_accuracy": None if diverged or outcomes[0]["validation"] is None else float(
+                np.mean([o["validation"] for o in outcomes])),
             "epochs_run": len(curve),
             "curve": curve,
         },

@@ -32,6 +32,8 @@ class Problem:
     x_test: np.ndarray
     y_test: np.ndarray
     n_classes: int
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
 
     @property
     def n_inputs(self) -> int:
@@ -67,7 +69,9 @@ def _take(x: np.ndarray, y: np.ndarray, size: int | None, what: str) -> tuple[np
 
 
 def mnist_task(name: str, arrays: dict[str, np.ndarray], train_size: int | None = None,
-               test_size: int | None = None) -> Task:
+               test_size: int | None = None, validation_size: int = 0) -> Task:
+    """The first ``train_size`` examples of the task's classes; the last ``validation_size`` of them
+    are held out as a validation split (for choosing hyperparameters), never trained on."""
     if name == "mnist01":
         classes = (0, 1)
     elif name == "mnist10":
@@ -79,12 +83,22 @@ def mnist_task(name: str, arrays: dict[str, np.ndarray], train_size: int | None 
         labels = arrays[f"y_{split}"]
         keep = np.isin(labels, classes)
         splits[split] = _take(arrays[f"x_{split}"][keep], labels[keep], size, f"{name} {split}")
-    return Task(name, [Problem(name, *splits["train"], *splits["test"], n_classes=len(classes))])
+    x_train, y_train = splits["train"]
+    x_val = y_val = None
+    if validation_size:
+        if validation_size >= len(y_train):
+            raise ValueError(f"{name}: validation_size {validation_size} leaves no training examples "
+                             f"(of {len(y_train)})")
+        x_train, x_val = x_train[:-validation_size], x_train[-validation_size:]
+        y_train, y_val = y_train[:-validation_size], y_train[-validation_size:]
+    return Task(name, [Problem(name, x_train, y_train, *splits["test"], n_classes=len(classes), x_val=x_val,
+                               y_val=y_val)])
 
 
-def build(name: str, arrays: dict[str, np.ndarray] | None, train_size=None, test_size=None) -> Task:
+def build(name: str, arrays: dict[str, np.ndarray] | None, train_size=None, test_size=None,
+          validation_size: int = 0) -> Task:
     if name == "gates":
         return gates_task()
     if arrays is None:
         raise ValueError(f"task {name!r} needs a dataset")
-    return mnist_task(name, arrays, train_size, test_size)
+    return mnist_task(name, arrays, train_size, test_size, validation_size or 0)

@@ -9,7 +9,8 @@ from edbench import config as edconfig  # noqa: E402
 # Deeper checks than the schema (method names, parameters, sizes), before any job is planned.
 config = edconfig.validate(config)
 RUNS = {edconfig.result_path(spec): spec for spec in edconfig.expand(config)}
-TABLE_NAMES = ["summary.csv", "per_method.csv", "per_method.md", "curves.csv", "depth_sweep.csv", "reproduction.csv"]
+TABLE_NAMES = ["summary.csv", "per_method.csv", "per_method.md", "curves.csv", "depth_sweep.csv", "best_settings.csv",
+               "reproduction.csv"]
 TABLES = [f"results/tables/{name}" for name in TABLE_NAMES]
 FIGURE_NAMES = ["accuracy_vs_time", "learning_curves", "time_per_method", "depth_sweep", "xor_convergence"]
 XOR_TABLE = "results/tables/xor_convergence.csv"
@@ -53,8 +54,15 @@ def data_arguments(wildcards, input):
     return f"--data-npz {input.npz} --data-provenance {input.provenance}"
 
 
-def entry_resources(key, default):
+# Sized from the measured peaks (peak_memory_mb in results/reference/summary.csv: at most about
+# 600 MB on the 5,000-digit subset; full MNIST adds a float64 copy of 60,000 images, about 400 MB)
+# with headroom; runtime in minutes. A config entry's mem_mb/runtime override these.
+TRAIN_MEM_MB = {"gates": 1000, "mnist01": 2000, "mnist10": 3000}
+TRAIN_RUNTIME = {"gates": 15, "mnist01": 60, "mnist10": 240}
+
+
+def entry_resources(key, defaults):
     def get(wildcards):
-        return edconfig.entries(config)[wildcards.entry].get(key, default)
+        return edconfig.entries(config)[wildcards.entry].get(key, defaults[wildcards.task])
 
     return get

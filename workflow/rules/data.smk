@@ -7,6 +7,7 @@ rule fetch:
     params:
         raw_dir="resources/raw/{dataset}",
         data_config=json.dumps(config["data"]),
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=30,

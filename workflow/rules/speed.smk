@@ -25,5 +25,9 @@ rule speed:
     input:
         SPEED_TABLE,
         SPEED_FIGURE,
+    threads: 1
+    resources:
+        mem_mb=100,
+        runtime=1,
     localrule: True
     default_target: False

@@ -5,6 +5,7 @@ rule xor_convergence:
         "logs/xor_convergence.log",
     params:
         settings=json.dumps(config.get("xor_convergence", {})),
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=30,
@@ -27,12 +28,13 @@ rule tables:
                 caption=f"../report/{name.split('.')[0]}.rst",
                 category="Tables",
             )
-            if name in ("per_method.csv", "reproduction.csv")
+            if name in ("per_method.csv", "reproduction.csv", "best_settings.csv")
             else f"results/tables/{name}"
             for name in TABLE_NAMES
         ],
     log:
         "logs/tables.log",
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
@@ -57,6 +59,7 @@ rule draw_figures:
         ],
     log:
         "logs/figures.log",
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
@@ -78,6 +81,10 @@ rule figures:
         "logs/redraw.log",
     params:
         xor=XOR_TABLE,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     localrule: True
     conda:
         "../../environment.yml"

@@ -10,8 +10,8 @@ rule train:
         data=data_arguments,
     threads: config["threads"]
     resources:
-        mem_mb=entry_resources("mem_mb", 2000),
-        runtime=entry_resources("runtime", 60),
+        mem_mb=entry_resources("mem_mb", TRAIN_MEM_MB),
+        runtime=entry_resources("runtime", TRAIN_RUNTIME),
     conda:
         "../../environment.yml"
     shell:

@@ -1,0 +1,72 @@
+"""The smoke config on a real single-node SLURM cluster through snakemake-executor-plugin-slurm.
+
+The cluster (Debian's slurm-wlm and munge, on 127.0.0.1 only) is started by tests/slurm/cluster.sh
+and stopped afterwards. Without root or without those packages the test skips and says why.
+"""
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import REPO, snakemake
+
+pytestmark = pytest.mark.workflow
+TIMING = ["train_seconds", "samples_per_second", "train_cpu_seconds", "peak_memory_mb"]
+
+
+def why_not() -> str | None:
+    if os.geteuid() != 0:
+        return "needs root to start munged, slurmctld and slurmd"
+    missing = [tool for tool in ("munged", "slurmctld", "slurmd", "sbatch", "squeue") if shutil.which(tool) is None]
+    if missing:
+        return f"{', '.join(missing)} not installed (apt-get install slurm-wlm munge)"
+    if Path("/etc/slurm/slurm.conf").exists() and "edbench" not in Path("/etc/slurm/slurm.conf").read_text():
+        return "a real SLURM config is present in /etc/slurm; not starting a test cluster over it"
+    return None
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    reason = why_not()
+    if reason:
+        pytest.skip(reason)
+    state = tmp_path_factory.mktemp("slurm")
+    script = REPO / "tests/slurm/cluster.sh"
+    started = subprocess.run(["bash", str(script), "start", str(state)], capture_output=True, text=True, timeout=120)
+    if started.returncode != 0:
+        subprocess.run(["bash", str(script), "stop", str(state)], timeout=60)
+        pytest.skip(f"the SLURM test cluster did not start: {started.stderr.strip()[-500:]}")
+    try:
+        yield state
+    finally:
+        subprocess.run(["bash", str(script), "stop", str(state)], timeout=60)
+
+
+def copy_repo(target: Path) -> Path:
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                            capture_output=True, text=True, check=True).stdout.split()
+    for name in listed:
+        if (REPO / name).is_file() and not name.startswith("results/reference/"):
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, target / name)
+    return target
+
+
+def test_smoke_config_on_slurm_matches_a_local_run(cluster, smoke_run, tmp_path):
+    local_dir, _ = smoke_run
+    workdir = copy_repo(tmp_path / "edbench")
+    start = time.perf_counter()
+    done = snakemake(workdir, "--profile", "workflow/profiles/slurm", "--configfile", "config/smoke.yaml",
+                     "--default-resources", "slurm_partition=debug", "mem_mb=1000", "runtime=30",
+                     "--slurm-no-account", "--slurm-status-command", "squeue",
+                     "--slurm-init-seconds-before-status-checks", "1", "--jobs", "4", timeout=1800)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "slurm" in (done.stdout + done.stderr).lower()
+    print(f"smoke config on SLURM in {time.perf_counter() - start:.0f} s")
+    on_slurm = pd.read_csv(workdir / "results/tables/summary.csv").drop(columns=TIMING)
+    local = pd.read_csv(local_dir / "results/tables/summary.csv").drop(columns=TIMING)
+    local = local[local["method"].isin(on_slurm["method"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(on_slurm.drop(columns=["git_commit"]), local.drop(columns=["git_commit"]))
