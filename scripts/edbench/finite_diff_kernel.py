@@ -117,21 +117,9 @@ def loss_changes(x, y, z, h, w2, probs, step, relu, orders):
     return hidden, output
 
 
-def orders_needed(bound: float) -> int | None:
-    """Moments needed so that sum_k bound^k/k! is exact to 1e-18 relative; None if too large."""
-    if bound >= 0.05:
-        return None
-    if bound == 0.0:
-        return 1
-    order, term = 1, bound
-    while term / bound > 1e-18 and order < 30:
-        order += 1
-        term *= bound / order
-    return order
-
-
 @numba.njit(cache=True)
 def _orders(bound):
+    """Moments needed so that sum_k bound^k/k! is exact to 1e-18 relative; -1 if too large."""
     if bound >= 0.05:
         return -1
     if bound == 0.0:

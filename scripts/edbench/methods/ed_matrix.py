@@ -31,8 +31,6 @@ class EDMatrix(EDMethod):
             self.weights = [w.astype(self.dtype) for w in self.weights]
         n_layers = len(self.weights)
         self.cell_signs = [ed.cell_signs(i, n_layers, w.shape[1]).astype(self.dtype) for i, w in enumerate(self.weights)]
-        self.src_signs = [ed.source_signs(w.shape[2] - 2).astype(self.dtype) for w in self.weights]
-        self.excitatory = [s > 0 for s in self.src_signs]
         # Exactly-zero weights are absent connections; keep a mask only where there are any.
         self.connected = [None if np.all(w != 0) else (w != 0) for w in self.weights]
 
