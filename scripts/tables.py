@@ -24,6 +24,7 @@ def body():
     atomic.write_csv(args.out_dir / "per_method.csv", table)
     atomic.write_text(args.out_dir / "per_method.md", aggregate.per_method_markdown(table))
     atomic.write_csv(args.out_dir / "curves.csv", aggregate.curves(runs))
+    atomic.write_csv(args.out_dir / "data_provenance.csv", aggregate.data_provenance(runs))
     atomic.write_csv(args.out_dir / "depth_sweep.csv", aggregate.depth_sweep(runs))
     atomic.write_csv(args.out_dir / "best_settings.csv", aggregate.best_settings(summary))
     tables = {}

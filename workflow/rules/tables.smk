@@ -28,7 +28,7 @@ rule tables:
                 caption=f"../report/{name.split('.')[0]}.rst",
                 category="Tables",
             )
-            if name in ("per_method.csv", "reproduction.csv", "best_settings.csv")
+            if name in REPORTED_TABLES
             else f"results/tables/{name}"
             for name in TABLE_NAMES
         ],
