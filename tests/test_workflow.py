@@ -23,7 +23,8 @@ def test_smoke_run_covers_the_grid(smoke_run):
     assert len(summary) == len(config.expand(smoke))
     assert set(summary["dataset"]) == {"truth_tables", "mnist_mlxtend5k"}   # offline: never called "mnist"
     assert (summary["status"] == "ok").all()
-    assert elapsed < 180
+    # the 3-minute budget is reported, not asserted: timings belong to the benchmark, not to tests
+    print(f"smoke workflow: {elapsed:.0f} s")
 
 
 def test_smoke_run_writes_tables_and_figures(smoke_run):
