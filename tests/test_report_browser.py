@@ -35,7 +35,6 @@ def test_figure_renders_in_the_report(browser_page, name, tmp_path):
     page, _ = browser_page
     page.get_by_text("Figures", exact=True).first.click()
     page.locator("tr", has_text=f"{name}.png").locator("a[iconname=eye]").click()
-    image = page.locator("img").filter(has_not=page.locator("[src^='data:image/svg']")).last
     page.wait_for_function(
         "() => Array.from(document.images).some(i => i.complete && i.naturalWidth > 300)", timeout=15000)
     size = page.evaluate("() => Array.from(document.images).filter(i => i.naturalWidth > 300)"
@@ -51,8 +50,6 @@ def test_figure_renders_in_the_report(browser_page, name, tmp_path):
     assert w > 100 and h > 50, "figure is not displayed"
     region = pixels[max(y, 0):y + h, max(x, 0):x + w]
     assert region.size and region.std() > 10, "figure area is blank"
-    page.get_by_text("Figures", exact=True).first.click() if page.get_by_text("Figures", exact=True).count() else None
-    assert image is not None
 
 
 def test_report_home_shows_the_description(browser_page):
