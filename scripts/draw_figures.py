@@ -8,7 +8,7 @@ import _cli
 def body():
     import pandas as pd
 
-    from edbench import aggregate, figures
+    from edbench import figures, reproduction
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tables", type=Path, required=True)
@@ -20,7 +20,7 @@ def body():
     sweep = pd.read_csv(args.tables / "depth_sweep.csv")
     xor_path = args.tables / "xor_convergence.csv"
     xor = pd.read_csv(xor_path) if xor_path.exists() else None
-    kaneko = {c["select"]["hidden"]: c["paper_value"] for c in aggregate.load_claims(args.claims)
+    kaneko = {c["select"]["hidden"]: c["paper_value"] for c in reproduction.load_claims(args.claims)
               if c.get("table") == "xor_convergence"}
     figures.draw_all(summary, curves, args.out_dir, sweep, xor, kaneko)
 

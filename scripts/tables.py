@@ -8,7 +8,7 @@ import _cli
 def body():
     import pandas as pd
 
-    from edbench import aggregate, atomic, xor_convergence
+    from edbench import aggregate, atomic, reproduction, xor_convergence
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("runs", nargs="*", type=Path)
@@ -17,6 +17,7 @@ def body():
     parser.add_argument("--xor", type=Path, help="xor_convergence.csv, for Kaneko's XOR claims")
     parser.add_argument("--speed", type=Path, help="speed.csv, for the timing claims (used if it exists)")
     args = parser.parse_args()
+    claims = reproduction.load_claims(args.claims)
     runs = aggregate.read_runs(args.runs)
     summary = aggregate.summary(runs)
     table = aggregate.per_method(summary)
@@ -32,8 +33,7 @@ def body():
         tables["xor_convergence"] = xor_convergence.medians(pd.read_csv(args.xor))
     if args.speed and args.speed.exists():
         tables["speed"] = pd.read_csv(args.speed)
-    claims = aggregate.load_claims(args.claims)
-    atomic.write_csv(args.out_dir / "reproduction.csv", aggregate.reproduction(runs, claims, tables))
+    atomic.write_csv(args.out_dir / "reproduction.csv", reproduction.table(runs, claims, tables))
 
 
 if __name__ == "__main__":

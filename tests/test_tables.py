@@ -39,18 +39,6 @@ def test_mean_ci95():
     assert np.isnan(aggregate.mean_ci95([])[0])
 
 
-def test_reproduction_marks_protocol_mismatch():
-    runs = [gates_result(0, 1.0)]
-    claims = [{"source": "s", "claim": "c", "paper_value": 1.0, "unit": "fraction", "metric": "test_accuracy",
-               "select": {"task": "gates", "method": "bp_sgd"}, "requires": {"epochs": 100}, "protocol": "p"},
-              {"source": "s", "claim": "missing", "paper_value": 1.0, "unit": "fraction", "metric": "test_accuracy",
-               "select": {"task": "mnist10", "method": "bp_sgd"}, "protocol": "p"}]
-    frame = aggregate.reproduction(runs, claims)
-    assert frame.loc[0, "our_value"] == runs[0]["metrics"]["test_accuracy"]
-    assert not frame.loc[0, "protocol_matches"]
-    assert "epochs=20" in frame.loc[0, "our_protocol"]
-    assert frame.loc[1, "our_protocol"] == "not run" and pd.isna(frame.loc[1, "our_value"])
-
 
 def test_best_setting_is_chosen_on_validation_never_on_test():
     rows = []

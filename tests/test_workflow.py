@@ -38,7 +38,7 @@ def test_smoke_run_writes_tables_and_figures(smoke_run):
     fallback = provenance[provenance["dataset"] == "mnist_mlxtend5k"].iloc[0]
     assert fallback["requested"] == "mnist" and len(fallback["sha256"]) == 64 and fallback["train_count"] == 4000
     on_mnist = reproduction[reproduction["source"] != "Kaneko"]
-    assert not on_mnist["protocol_matches"].any()   # reduced protocol on the offline subset
+    assert (on_mnist["protocol_matches"].astype(str) != "True").all()   # the smoke config's protocols are reduced
     assert set(reproduction["source"]) >= {"seed 000", "seed 002", "seed 004", "Kaneko"}
     kaneko = reproduction[reproduction["source"] == "Kaneko"]
     assert kaneko["our_value"].notna().all() and (kaneko["our_value"] < 200).all()

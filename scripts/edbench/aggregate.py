@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 SUMMARY_COLUMNS = [
     "dataset", "task", "method", "seed", "status", "test_accuracy", "train_seconds", "samples_per_second",
@@ -120,13 +119,6 @@ def per_method_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def load_claims(path: str | Path) -> list[dict]:
-    path = Path(path)
-    if not path.is_file():
-        return []
-    return yaml.safe_load(path.read_text()) or []
-
-
 def best_settings(frame: pd.DataFrame) -> pd.DataFrame:
     """For every grid (entries named ``family.key-value...``): the setting with the best mean
     validation accuracy, and its test accuracy. The choice never looks at test accuracy."""
@@ -162,66 +154,3 @@ def depth_sweep(runs: list[dict]) -> pd.DataFrame:
                      "seconds_per_epoch": run["timing"]["seconds_per_epoch"]})
     return pd.DataFrame(rows, columns=["dataset", "task", "method", "seed", "depth", "rule", "status",
                                        "test_accuracy", "seconds_per_epoch"])
-
-
-def _table_claim(claim: dict, tables: dict[str, pd.DataFrame]) -> dict:
-    frame = tables.get(claim["table"])
-    select = claim["select"]
-    if frame is None or frame.empty:
-        return {"our_value": math.nan, "our_protocol": "not run", "protocol_matches": False, "seeds": 0}
-    chosen = frame
-    for key, value in select.items():
-        chosen = chosen[chosen[key] == value]
-    values = chosen[claim["metric"]].dropna()
-    return {"our_value": float(values.median()) if len(values) else math.nan,
-            "our_protocol": claim.get("our_protocol", ""), "protocol_matches": bool(len(values)),
-            "seeds": int(chosen["seeds"].sum()) if "seeds" in chosen else len(values)}
-
-
-def reproduction(runs: list[dict], claims: list[dict], tables: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
-    """Each claim's paper value next to our median over seeds, with the protocol we actually ran."""
-    rows = []
-    for claim in claims:
-        if "table" in claim:
-            rows.append({"source": claim["source"], "claim": claim["claim"], "paper_value": claim["paper_value"],
-                         "unit": claim["unit"], "protocol": claim["protocol"],
-                         "paper_text": claim.get("paper_text", ""), **_table_claim(claim, tables or {})})
-            continue
-        select = claim["select"]
-        chosen = [r for r in runs if r["key"]["task"] == select["task"] and r["key"]["entry"] == select["method"]
-                  and r["status"] == "ok"]
-        if "dataset" in select:
-            chosen = [r for r in chosen if r["data"]["name"] == select["dataset"]]
-        values = [_metric(r, claim["metric"]) for r in chosen]
-        values = [v for v in values if v is not None]
-        our = float(np.median(values)) * claim.get("scale", 1.0) if values else math.nan
-        ran = _protocol_ran(chosen)
-        required = claim.get("requires", {})
-        matches = bool(chosen) and all(ran.get(k) == v for k, v in required.items())
-        rows.append({
-            "source": claim["source"], "claim": claim["claim"], "paper_value": claim["paper_value"],
-            "our_value": our, "unit": claim["unit"], "protocol": claim["protocol"],
-            "our_protocol": ", ".join(f"{k}={v}" for k, v in ran.items()) if chosen else "not run",
-            "protocol_matches": matches, "seeds": len(values), "paper_text": claim.get("paper_text", ""),
-        })
-    return pd.DataFrame(rows, columns=["source", "claim", "paper_value", "our_value", "unit", "protocol",
-                                       "our_protocol", "protocol_matches", "seeds", "paper_text"])
-
-
-def _metric(run: dict, metric: str):
-    if metric in run["metrics"]:
-        return run["metrics"][metric]
-    return run["timing"].get(metric)
-
-
-def _protocol_ran(runs: list[dict]) -> dict:
-    if not runs:
-        return {}
-    first = runs[0]
-    task_params = first["config"]["task_params"]
-    ran = {"data": first["data"]["name"], "train_size": first["data"]["task_train_count"],
-           "test_size": first["data"]["task_test_count"], "epochs": task_params["epochs"]}
-    for key in ("depth", "hidden", "batch_size", "alpha", "rule"):
-        if key in first["config"]["params"]:
-            ran[key] = first["config"]["params"][key]
-    return ran

@@ -15,7 +15,8 @@ import numpy as np
 log = logging.getLogger("edbench.tasks")
 
 TASKS = ("gates", "mnist01", "mnist10")
-GATE_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+# Kaneko's order: pattern i sets input s to bit s of i, so 00, 10, 01, 11 (his XOR table uses it).
+GATE_INPUTS = np.array([[(i >> s) & 1 for s in range(2)] for i in range(4)], dtype=np.float64)
 GATES = {
     "AND": np.array([0, 0, 0, 1]),
     "OR": np.array([0, 1, 1, 1]),
