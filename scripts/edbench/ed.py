@@ -37,8 +37,17 @@ def hidden_signs(n: int) -> np.ndarray:
 
 
 def source_signs(n_source_cells: int) -> np.ndarray:
-    """Signs of a layer's columns: bias+, bias-, then alternating source cells (+, -, +, ...)."""
+    """Signs of a hidden or output layer's columns: bias+, bias-, then the previous layer's cells."""
     return np.concatenate([[1.0, -1.0], hidden_signs(n_source_cells)])
+
+
+def input_source_signs(n_inputs: int) -> np.ndarray:
+    """Signs of the first layer's columns: bias+, bias-, then x0+, x0-, x1+, x1-, ..."""
+    return np.tile([1.0, -1.0], n_inputs + 1)
+
+
+def layer_source_signs(layer: int, columns: int) -> np.ndarray:
+    return input_source_signs(columns // 2 - 1) if layer == 0 else source_signs(columns - 2)
 
 
 def layer_shapes(n_inputs: int, hidden: list[int]) -> list[tuple[int, int]]:
@@ -61,7 +70,7 @@ def initial_weights(n_inputs: int, hidden: list[int], n_networks: int, rng: np.r
     weights = []
     for layer, (cells, columns) in enumerate(shapes):
         magnitude = rng.uniform(0.0, init_max, size=(n_networks, cells, columns))
-        signs = np.outer(cell_signs(layer, len(shapes), cells), source_signs(columns - 2))
+        signs = np.outer(cell_signs(layer, len(shapes), cells), layer_source_signs(layer, columns))
         weights.append(magnitude * signs)
     return weights
 
