@@ -5,7 +5,7 @@ batched product per layer, and learns as one batched product per layer: the upda
 alpha/B * G^T @ (X * D), where G holds o(1-o)*s_k per cell and sample, X the source values
 times their signs s_m, and D picks d+ or d- by source type (faithful) or is e (bidirectional).
 With batch_size 1 (the default) this is Kaneko's online rule: then one compiled loop
-(``edbench.ed_online``) runs the epoch over the same matrices and reproduces ``ed_neuron``
+(``edbench.kernels.ed_online``) runs the epoch over the same matrices and reproduces ``ed_neuron``
 bit for bit, since one sample's matrix-vector product and rank-1 update are too small for
 NumPy calls to pay for themselves.
 """
@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import ed, ed_online
+from .. import ed
+from ..kernels import ed_online
 from ._ed_common import EDMethod
 from .base import ConfigError
 

@@ -3,7 +3,7 @@
 numba calls the C library's exp one element at a time; this version is branch-free arithmetic
 (range reduction by ln 2, a degree-13 Taylor polynomial, and 2**k built from its bits), so LLVM
 turns the loop into SIMD code. It agrees with numpy.exp to within 2 units in the last place
-(tests/test_fastmath.py); inputs are clamped to [-700, 700].
+(tests/test_kernels.py); inputs are clamped to [-700, 700].
 """
 from __future__ import annotations
 

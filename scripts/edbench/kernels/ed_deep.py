@@ -1,0 +1,92 @@
+"""Deep ED's two compiled loops (numba), for ``methods.ed_deep``'s stack of equal hidden layers.
+
+- ``forward_stack``: layer after layer, with the minibatch as the innermost, contiguous axis so the
+  products and the sigmoid (through ``fastmath.exp_into``) run as SIMD;
+- ``learn_stack``: the whole stack at once, since under ED a layer's change needs only its own
+  inputs and outputs and the broadcast error.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .fastmath import exp_into
+
+
+@numba.njit(cache=True)
+def forward_stack(stack, outputs, beta, u0):
+    """outputs[l + 1, k, i, :] = f(stack[l, k, i] . [beta, beta, outputs[l, k, :, b]]) for every b.
+
+    outputs is (layers + 1, K, width, B); outputs[0] holds the first hidden layer.
+    """
+    layers, networks, width, _ = stack.shape
+    batch = outputs.shape[3]
+    u = np.empty(batch)
+    e = np.empty(batch)
+    scratch = np.empty(batch, dtype=np.int64)
+    scale = -2.0 / u0
+    for layer in range(layers):
+        for k in range(networks):
+            for i in range(width):
+                w = stack[layer, k, i]
+                bias = w[0] * beta + w[1] * beta
+                for b in range(batch):
+                    u[b] = bias
+                for j in range(width):
+                    wj = w[2 + j]
+                    src = outputs[layer, k, j]
+                    for b in range(batch):
+                        u[b] += wj * src[b]
+                for b in range(batch):
+                    u[b] *= scale
+                exp_into(u, e, scratch)
+                out = outputs[layer + 1, k, i]
+                for b in range(batch):
+                    out[b] = 1.0 / (1.0 + e[b])
+
+
+@numba.njit(cache=True, fastmath={"reassoc"})  # lets the sums over the minibatch vectorise
+def learn_stack(stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected):
+    """stack[l] += change of hidden layer l + 1, from outputs[l] (its sources) and outputs[l + 1]."""
+    layers, networks, width, columns = stack.shape
+    batch = outputs.shape[3]
+    g = np.empty((width, batch))
+    signal = np.empty((columns, batch))
+    for layer in range(layers):
+        for k in range(networks):
+            for i in range(width):
+                o = outputs[layer + 1, k, i]
+                for b in range(batch):
+                    g[i, b] = o[b] * (1.0 - o[b]) * cell_signs[i]
+            if faithful:
+                # source m contributes x_m * s_m * (d+ if m is excitatory else d-)
+                for b in range(batch):
+                    signal[0, b] = beta * d_plus[k, b]
+                    signal[1, b] = -(beta * d_minus[k, b])
+                for j in range(width):
+                    x = outputs[layer, k, j]
+                    if j % 2 == 0:
+                        for b in range(batch):
+                            signal[2 + j, b] = x[b] * d_plus[k, b]
+                    else:
+                        for b in range(batch):
+                            signal[2 + j, b] = -(x[b] * d_minus[k, b])
+            else:
+                for i in range(width):
+                    for b in range(batch):
+                        g[i, b] *= error[k, b]
+                for b in range(batch):
+                    signal[0, b] = beta
+                    signal[1, b] = beta
+                for j in range(width):
+                    x = outputs[layer, k, j]
+                    for b in range(batch):
+                        signal[2 + j, b] = x[b]
+            for i in range(width):
+                for m in range(columns):
+                    if connected is not None and not connected[layer, k, i, m]:
+                        continue
+                    total = 0.0
+                    for b in range(batch):
+                        total += g[i, b] * signal[m, b]
+                    stack[layer, k, i, m] += total * step

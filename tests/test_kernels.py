@@ -1,0 +1,22 @@
+"""The compiled kernels: all in ``edbench.kernels``, and the vectorised exp as exact as it says."""
+from pathlib import Path
+
+import numpy as np
+
+from edbench.kernels.fastmath import exp_into
+
+PACKAGE = Path(__file__).resolve().parents[1] / "scripts" / "edbench"
+
+
+def test_every_compiled_kernel_lives_in_the_kernels_package():
+    outside = [str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py")
+               if "kernels" not in path.parts and ("import numba" in path.read_text() or "njit" in path.read_text())]
+    assert outside == []
+
+
+def test_vectorised_exp_agrees_with_numpy_to_two_units_in_the_last_place():
+    x = np.concatenate([np.linspace(-700, 700, 100_001), np.random.default_rng(0).normal(0, 3, 10_000)])
+    out = np.empty_like(x)
+    exp_into(x, out, np.empty(x.size, dtype=np.int64))
+    expected = np.exp(x)
+    assert np.all(np.abs(out - expected) <= 2 * np.spacing(expected))
