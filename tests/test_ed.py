@@ -18,10 +18,12 @@ def max_difference(a, b):
 def test_layout_shapes_and_signs():
     weights = ed.initial_weights(3, [4, 2], 5, np.random.default_rng(0))
     assert [w.shape for w in weights] == [(5, 4, 8), (5, 2, 6), (5, 1, 4)]
-    # columns: bias+, bias-, x0+, x0-, ...; rows alternate +, -; the output is +
-    expected = np.outer([1, -1, 1, -1], [1, -1, 1, -1, 1, -1, 1, -1])
+    # columns: bias+, bias-, x0+, x0-, ...; hidden rows alternate -, + (Kaneko's first hidden cell is
+    # inhibitory); later columns: bias+, bias-, then the cells below; the output is +
+    expected = np.outer([-1, 1, -1, 1], [1, -1, 1, -1, 1, -1, 1, -1])
     assert np.array_equal(np.sign(weights[0][0]), expected)
-    assert np.array_equal(np.sign(weights[2][0, 0]), [1, -1, 1, -1])
+    assert np.array_equal(np.sign(weights[1][0]), np.outer([-1, 1], [1, -1, -1, 1, -1, 1]))
+    assert np.array_equal(np.sign(weights[2][0, 0]), [1, -1, -1, 1])
     assert all((np.abs(w) < 1).all() for w in weights)
 
 
@@ -36,7 +38,7 @@ def test_one_update_by_hand():
     s_src_hidden = np.array([1, -1, 1, -1])
     o_hidden = f(w_hidden @ src_hidden)
     src_out = np.array([0.8, 0.8, *o_hidden])
-    s_src_out = np.array([1, -1, 1, -1])
+    s_src_out = np.array([1, -1, -1, 1])
     o_out = f(w_out @ src_out)[0]
     e = target - o_out
     d_plus, d_minus = max(e, 0), max(-e, 0)
@@ -51,7 +53,7 @@ def test_one_update_by_hand():
 
     method.train_epoch(np.array([[x]]), np.array([1]))
     got_hidden, got_out = [w[0] for w in method.get_weights()]
-    np.testing.assert_allclose(got_hidden, expected(w_hidden, src_hidden, s_src_hidden, o_hidden, [1, -1], 0.5),
+    np.testing.assert_allclose(got_hidden, expected(w_hidden, src_hidden, s_src_hidden, o_hidden, [-1, 1], 0.5),
                                rtol=0, atol=1e-15)
     np.testing.assert_allclose(got_out, expected(w_out, src_out, s_src_out, [o_out], [1], 1.0), rtol=0, atol=1e-15)
 

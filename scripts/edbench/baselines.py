@@ -15,10 +15,11 @@ class LayerByLayerED:
     update call, each layer an object holding its own (K, cells, columns) weights."""
 
     class Layer:
-        def __init__(self, weights: np.ndarray, cell_signs: np.ndarray, params: dict, hidden: bool):
+        def __init__(self, weights: np.ndarray, cell_signs: np.ndarray, source_signs: np.ndarray, params: dict,
+                     hidden: bool):
             self.weight = weights.copy()
             self.cell_signs = cell_signs
-            self.source_signs = ed.source_signs(weights.shape[2] - 2)
+            self.source_signs = source_signs
             self.params = params
             self.step = params["alpha"] * (params["u1"] if hidden else 1.0)
 
@@ -39,7 +40,8 @@ class LayerByLayerED:
     def __init__(self, weights: list[np.ndarray], params: dict):
         n = len(weights)
         self.params = params
-        self.layers = [self.Layer(w, ed.cell_signs(i, n, w.shape[1]), params, i < n - 1) for i, w in enumerate(weights)]
+        self.layers = [self.Layer(w, ed.cell_signs(i, n, w.shape[1]), ed.layer_source_signs(i, w.shape[2]), params,
+                                  i < n - 1) for i, w in enumerate(weights)]
 
     def train_batch(self, x: np.ndarray, targets: np.ndarray) -> None:
         """x (B, n_inputs); targets (K, B)."""

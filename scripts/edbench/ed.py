@@ -7,8 +7,10 @@ the number of networks (1 for two classes, one per class otherwise). Columns are
 order: the excitatory bias cell, the inhibitory bias cell, then the source cells. For the first
 layer the source cells are the input cells, interleaved ``x0+, x0-, x1+, x1-, ...`` (each input
 value feeds one excitatory and one inhibitory cell); for later layers they are the cells of the
-previous layer. Within a hidden layer cell ``j`` is excitatory when ``j`` is even; the single
-output cell is excitatory. A weight from a cell of type s_m into a cell of type s_k has the sign
+previous layer. Within a hidden layer cell ``j`` is inhibitory when ``j`` is even and excitatory
+when it is odd, as in Kaneko's program, whose first hidden cell (the one after the output cell) is
+inhibitory; for odd widths that makes one more inhibitory cell than excitatory ones. The single
+output cell is excitatory. tests/test_reproduction.py fails if this drifts. A weight from a cell of type s_m into a cell of type s_k has the sign
 s_m*s_k, and a weight that is exactly zero is no connection and stays zero.
 
 Rules (per sample; minibatches average the per-sample changes):
@@ -33,7 +35,7 @@ def sigmoid(u: np.ndarray, u0: float) -> np.ndarray:
 
 
 def hidden_signs(n: int) -> np.ndarray:
-    return np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+    return np.where(np.arange(n) % 2 == 0, -1.0, 1.0)
 
 
 def source_signs(n_source_cells: int) -> np.ndarray:
@@ -61,6 +63,17 @@ def layer_shapes(n_inputs: int, hidden: list[int]) -> list[tuple[int, int]]:
 
 def cell_signs(layer: int, n_layers: int, cells: int) -> np.ndarray:
     return np.ones(1) if layer == n_layers - 1 else hidden_signs(cells)
+
+
+def sign_tables(shapes: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(layers, most cells) cell signs and (layers, most columns) column signs, zero-padded,
+    for compiled kernels that walk every layer."""
+    cells = np.zeros((len(shapes), max(c for c, _ in shapes)))
+    columns = np.zeros((len(shapes), max(m for _, m in shapes)))
+    for layer, (n_cells, n_columns) in enumerate(shapes):
+        cells[layer, :n_cells] = cell_signs(layer, len(shapes), n_cells)
+        columns[layer, :n_columns] = layer_source_signs(layer, n_columns)
+    return cells, columns
 
 
 def initial_weights(n_inputs: int, hidden: list[int], n_networks: int, rng: np.random.Generator,

@@ -65,7 +65,7 @@ def learn_stack(stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, 
                     signal[1, b] = -(beta * d_minus[k, b])
                 for j in range(width):
                     x = outputs[layer, k, j]
-                    if j % 2 == 0:
+                    if cell_signs[j] > 0.0:  # source j is cell j of the layer below, of the same type
                         for b in range(batch):
                             signal[2 + j, b] = x[b] * d_plus[k, b]
                     else:

@@ -4,8 +4,8 @@ The layers of all K networks live in one flat float64 buffer (``offsets[l]`` is 
 starts; it holds K x cells[l] x columns[l] values, the layout of ``edbench.ed``). Every sum runs
 over the columns in order and every product is grouped as in ``ed_neuron``'s Python, and
 ``math.tanh`` is the C library's in both, so the two agree bit for bit; only the speed differs.
-Source m has sign +1 when m is even (bias+, x0+, cell 0, ...), hidden cell i when i is even,
-and the output cell is excitatory.
+The signs of cells and columns come in as tables (``edbench.ed.sign_tables``), so the kernel
+holds no convention of its own.
 """
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import numpy as np
 
 
 @numba.njit(cache=True)
-def online_epoch(flat, offsets, cells, columns, inputs, targets, order, beta, u0, alpha, u1, faithful):
+def online_epoch(flat, offsets, cells, columns, cell_signs, column_signs, inputs, targets, order, beta, u0, alpha, u1,
+                 faithful):
     """Train every network on every sample of ``order``; returns the summed |error|."""
     n_layers = len(cells)
     networks = targets.shape[0]
@@ -57,19 +58,19 @@ def online_epoch(flat, offsets, cells, columns, inputs, targets, order, beta, u0
                 n_cells, n_cols = cells[layer], columns[layer]
                 base = offsets[layer] + k * n_cells * n_cols
                 for i in range(n_cells):
-                    cell_sign = 1.0 if (last or i % 2 == 0) else -1.0
                     o = outputs[layer, i]
-                    slope = o * (1.0 - o) * cell_sign
+                    slope = o * (1.0 - o) * cell_signs[layer, i]
                     start = base + i * n_cols
                     for m in range(n_cols):
                         if flat[start + m] == 0.0:
                             continue
                         x = sources[layer, m]
                         if faithful:
-                            if m % 2 == 0:
-                                flat[start + m] += (slope * (x * 1.0 * d_plus)) * step
+                            sign = column_signs[layer, m]
+                            if sign > 0.0:
+                                flat[start + m] += (slope * (x * sign * d_plus)) * step
                             else:
-                                flat[start + m] += (slope * (x * -1.0 * d_minus)) * step
+                                flat[start + m] += (slope * (x * sign * d_minus)) * step
                         else:
                             flat[start + m] += ((slope * error) * x) * step
     return total

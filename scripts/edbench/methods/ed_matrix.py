@@ -32,6 +32,15 @@ class EDMatrix(EDMethod):
             self.weights = [w.astype(self.dtype) for w in self.weights]
         n_layers = len(self.weights)
         self.cell_signs = [ed.cell_signs(i, n_layers, w.shape[1]).astype(self.dtype) for i, w in enumerate(self.weights)]
+        self.sign_tables = ed.sign_tables([w.shape[1:] for w in self.weights])
+        # Columns of excitatory and inhibitory sources: strided views where the signs alternate from +.
+        self.source_kinds = []
+        for index, w in enumerate(self.weights):
+            signs = ed.layer_source_signs(index, w.shape[2])
+            if np.array_equal(signs, np.tile([1.0, -1.0], len(signs) // 2)):
+                self.source_kinds.append((slice(0, None, 2), slice(1, None, 2)))
+            else:
+                self.source_kinds.append((np.flatnonzero(signs > 0), np.flatnonzero(signs < 0)))
         # Exactly-zero weights are absent connections; keep a mask only where there are any.
         self.connected = [None if np.all(w != 0) else (w != 0) for w in self.weights]
 
@@ -78,13 +87,13 @@ class EDMatrix(EDMethod):
         step = p["alpha"] * p["u1"] / batch if hidden else p["alpha"] / batch
         slope = o * (1 - o) * self.cell_signs[index]                                 # (..., K, B, cells)
         if p["rule"] == "faithful":
-            # Excitatory sources (even columns) learn from d+, inhibitory ones (odd) from d-, with sign s_m.
+            # Excitatory sources learn from d+, inhibitory ones from d-, with sign s_m.
+            excitatory, inhibitory = self.source_kinds[index]
             up = np.swapaxes(slope * np.maximum(error, 0)[:, :, None], -1, -2)
             down = np.swapaxes(slope * np.maximum(-error, 0)[:, :, None], -1, -2)
             change = np.empty(up.shape[:-1] + (src.shape[-1],), dtype=self.dtype)
-            change[..., 0::2] = np.matmul(up, src[..., 0::2])
-            change[..., 1::2] = np.matmul(down, src[..., 1::2])
-            change[..., 1::2] *= -1
+            change[..., excitatory] = np.matmul(up, src[..., excitatory])
+            change[..., inhibitory] = -np.matmul(down, src[..., inhibitory])
         else:
             change = np.matmul(np.swapaxes(slope * error[:, :, None], -1, -2), src)
         change *= step
@@ -105,7 +114,7 @@ class EDMatrix(EDMethod):
         order = self.sample_order(len(y))
         if batch == 1 and self.compiled_online and self.dtype == np.float64:
             p = self.params
-            total = ed_online.online_epoch(self.flat, self.offsets, self.cells, self.columns,
+            total = ed_online.online_epoch(self.flat, self.offsets, self.cells, self.columns, *self.sign_tables,
                                            np.ascontiguousarray(x, dtype=np.float64), targets, order,
                                            p["beta"], p["u0"], p["alpha"], p["u1"], p["rule"] == "faithful")
             return total / (len(y) * self.k)
