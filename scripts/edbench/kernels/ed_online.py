@@ -1,10 +1,21 @@
 """Kaneko's online ED step for a whole epoch, compiled with numba.
 
-The layers of all K networks live in one flat float64 buffer (``offsets[l]`` is where layer l
-starts; it holds K x cells[l] x columns[l] values, the layout of ``edbench.ed``). Every sum runs
-over the columns in order and every product is grouped as in ``ed_neuron``'s Python, and
-``math.tanh`` is the C library's in both, so the two agree bit for bit; only the speed differs.
-The signs of cells and columns come in as tables (``edbench.ed.sign_tables``), so the kernel
+The layers of all K networks live in one flat buffer, each layer source-major: ``offsets[l]`` is
+where layer l starts, and it holds K x columns[l] x cells[l] values, so the weights from one source
+to every cell of a layer are contiguous. That is what makes skipping a source cheap: a source
+whose value is exactly zero adds nothing to any sum and changes no weight (every change is
+proportional to it), so the kernel visits only the non-zero sources of each sample, in forward and
+in learning. About 19% of MNIST's pixels are non-zero.
+
+Exactness: for every cell the sum still runs over the (non-zero) columns in increasing order, and
+every product is grouped as in ``ed_neuron``'s Python, with the C library's ``tanh`` in both, so
+the weights agree with ``ed_neuron`` bit for bit. Skipping a zero source drops a term of +-0.0,
+which cannot change a sum. The loop over cells is the innermost, with no dependence between
+cells, so it runs as SIMD without reordering any sum.
+
+The K networks of a ten-class run are independent: ``prange`` spreads them over numba's threads,
+each network seeing the samples in the same order, so the weights do not depend on the thread
+count. The signs of cells and columns come in as tables (``edbench.ed.sign_tables``), so the kernel
 holds no convention of its own.
 """
 from __future__ import annotations
@@ -16,72 +27,131 @@ import numpy as np
 
 
 @numba.njit(cache=True)
-def online_epoch(flat, offsets, cells, columns, cell_signs, column_signs, inputs, targets, order, beta, u0, alpha, u1,
-                 faithful):
-    """Train every network on every sample of ``order``; returns the summed |error|."""
+def nonzero_rows(inputs, order):
+    """Compressed rows of ``inputs`` in ``order``: (starts, pixel indices, values) of the non-zeros."""
+    n, width = len(order), inputs.shape[1]
+    starts = np.zeros(n + 1, dtype=np.int64)
+    for r in range(n):
+        count = 0
+        for p in range(width):
+            if inputs[order[r], p] != 0.0:
+                count += 1
+        starts[r + 1] = starts[r] + count
+    pixels = np.empty(starts[n], dtype=np.int64)
+    values = np.empty(starts[n], dtype=inputs.dtype)
+    for r in range(n):
+        at = starts[r]
+        for p in range(width):
+            value = inputs[order[r], p]
+            if value != 0.0:
+                pixels[at] = p
+                values[at] = value
+                at += 1
+    return starts, pixels, values
+
+
+@numba.njit(cache=True, parallel=True)
+def online_epoch(flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels, values, targets, rows,
+                 beta, u0, alpha, u1, faithful):
+    """Train every network on every sample (compressed by ``nonzero_rows``, in training order);
+    ``rows[r]`` is sample r's column of ``targets``. Returns the summed |error| per network."""
     n_layers = len(cells)
     networks = targets.shape[0]
-    width = 0
+    most_columns = 0
+    most_cells = 0
     for layer in range(n_layers):
-        width = max(width, columns[layer])
-    sources = np.empty((n_layers, width))
-    outputs = np.empty((n_layers, width))
-    total = 0.0
-    for row in order:
-        sources[0, 0] = beta
-        sources[0, 1] = beta
-        for i in range(inputs.shape[1]):
-            sources[0, 2 + 2 * i] = inputs[row, i]
-            sources[0, 3 + 2 * i] = inputs[row, i]
-        for k in range(networks):
+        most_columns = max(most_columns, columns[layer])
+        most_cells = max(most_cells, cells[layer])
+    totals = np.zeros(networks)
+    for k in numba.prange(networks):
+        sources = np.empty((n_layers, most_columns), dtype=flat.dtype)  # read only where active
+        active = np.empty((n_layers, most_columns), dtype=np.int64)
+        n_active = np.empty(n_layers, dtype=np.int64)
+        outputs = np.empty((n_layers, most_cells), dtype=flat.dtype)
+        u = np.empty(most_cells, dtype=flat.dtype)
+        slope = np.empty(most_cells, dtype=flat.dtype)
+        total = 0.0
+        for r in range(len(rows)):
+            count = 0
+            for column in range(2):
+                sources[0, column] = beta
+                if beta != 0.0:
+                    active[0, count] = column
+                    count += 1
+            for at in range(starts[r], starts[r + 1]):
+                column = 2 + 2 * pixels[at]
+                sources[0, column] = values[at]
+                sources[0, column + 1] = values[at]
+                active[0, count] = column
+                active[0, count + 1] = column + 1
+                count += 2
+            n_active[0] = count
             for layer in range(n_layers):
-                n_cells, n_cols = cells[layer], columns[layer]
-                base = offsets[layer] + k * n_cells * n_cols
+                n_cells = cells[layer]
+                base = offsets[layer] + k * columns[layer] * n_cells
                 for i in range(n_cells):
-                    u = 0.0
-                    start = base + i * n_cols
-                    for m in range(n_cols):
-                        u += flat[start + m] * sources[layer, m]
-                    outputs[layer, i] = 0.5 + 0.5 * math.tanh(u / u0)
+                    u[i] = 0.0
+                for a in range(n_active[layer]):
+                    m = active[layer, a]
+                    x = sources[layer, m]
+                    start = base + m * n_cells
+                    for i in range(n_cells):
+                        u[i] += flat[start + i] * x
+                for i in range(n_cells):
+                    outputs[layer, i] = 0.5 + 0.5 * math.tanh(u[i] / u0)
                 if layer + 1 < n_layers:
-                    sources[layer + 1, 0] = beta
-                    sources[layer + 1, 1] = beta
+                    count = 0
+                    for column in range(2):
+                        sources[layer + 1, column] = beta
+                        if beta != 0.0:
+                            active[layer + 1, count] = column
+                            count += 1
                     for i in range(n_cells):
                         sources[layer + 1, 2 + i] = outputs[layer, i]
-            error = targets[k, row] - outputs[n_layers - 1, 0]
+                        if outputs[layer, i] != 0.0:
+                            active[layer + 1, count] = 2 + i
+                            count += 1
+                    n_active[layer + 1] = count
+            error = targets[k, rows[r]] - outputs[n_layers - 1, 0]
             total += abs(error)
             d_plus = max(error, 0.0)
             d_minus = max(-error, 0.0)
             for layer in range(n_layers):
-                last = layer == n_layers - 1
-                step = alpha if last else alpha * u1
-                n_cells, n_cols = cells[layer], columns[layer]
-                base = offsets[layer] + k * n_cells * n_cols
+                step = alpha if layer == n_layers - 1 else alpha * u1
+                n_cells = cells[layer]
+                base = offsets[layer] + k * columns[layer] * n_cells
                 for i in range(n_cells):
                     o = outputs[layer, i]
-                    slope = o * (1.0 - o) * cell_signs[layer, i]
-                    start = base + i * n_cols
-                    for m in range(n_cols):
-                        if flat[start + m] == 0.0:
-                            continue
-                        x = sources[layer, m]
-                        if faithful:
-                            sign = column_signs[layer, m]
-                            if sign > 0.0:
-                                flat[start + m] += (slope * (x * sign * d_plus)) * step
-                            else:
-                                flat[start + m] += (slope * (x * sign * d_minus)) * step
-                        else:
-                            flat[start + m] += ((slope * error) * x) * step
-    return total
+                    slope[i] = o * (1.0 - o) * cell_signs[layer, i]
+                    if not faithful:
+                        slope[i] = slope[i] * error
+                for a in range(n_active[layer]):
+                    m = active[layer, a]
+                    x = sources[layer, m]
+                    start = base + m * n_cells
+                    if faithful:
+                        sign = column_signs[layer, m]
+                        signal = x * sign * (d_plus if sign > 0.0 else d_minus)
+                        for i in range(n_cells):
+                            w = flat[start + i]
+                            flat[start + i] = w + (slope[i] * signal) * step if w != 0.0 else w
+                    else:
+                        for i in range(n_cells):
+                            w = flat[start + i]
+                            flat[start + i] = w + (slope[i] * x) * step if w != 0.0 else w
+        totals[k] = total
+    return totals
 
 
-def flatten(weights: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
-    """One flat buffer holding ``weights``, views of it in the same shapes, and the offsets and sizes."""
+def flatten(weights: list[np.ndarray], dtype=np.float64):
+    """One flat buffer holding ``weights`` source-major, the (K, cells, columns) views of it that
+    the rest of the package reads and writes, the source-major views, and the offsets and sizes."""
     sizes = [w.size for w in weights]
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    flat = np.concatenate([w.ravel() for w in weights]).astype(np.float64)
-    views = [flat[o:o + s].reshape(w.shape) for o, s, w in zip(offsets, sizes, weights)]
+    flat = np.concatenate([np.ascontiguousarray(w.transpose(0, 2, 1)).ravel() for w in weights]).astype(dtype)
+    source_major = [flat[o:o + s].reshape(w.shape[0], w.shape[2], w.shape[1])
+                    for o, s, w in zip(offsets, sizes, weights)]
+    views = [v.transpose(0, 2, 1) for v in source_major]
     cells = np.array([w.shape[1] for w in weights], dtype=np.int64)
     columns = np.array([w.shape[2] for w in weights], dtype=np.int64)
-    return flat, views, offsets, cells, columns
+    return flat, views, source_major, offsets, cells, columns

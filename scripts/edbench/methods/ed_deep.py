@@ -40,11 +40,11 @@ class EDDeep(EDMatrix):
 
     def forward(self, first_sources):
         beta, u0 = self.params["beta"], self.params["u0"]
-        first_w, last_w = self.weights[0], self.weights[-1]
+        last_w = self.weights[-1]
         batch = len(first_sources)
         outputs = np.empty((len(self.stack) + 1, self.k, self.hidden[0], batch), dtype=self.dtype)
-        u = first_sources @ first_w.reshape(-1, first_w.shape[2]).T                 # (B, K*width)
-        outputs[0] = np.tanh(u.T.reshape(self.k, -1, batch) / u0) * 0.5 + 0.5
+        u = np.matmul(first_sources, self.weights_t[0])                             # (K, B, width)
+        outputs[0] = np.tanh(u.transpose(0, 2, 1) / u0) * 0.5 + 0.5
         forward_stack(self.stack, outputs, beta, u0)
         last_sources = np.empty((self.k, batch, 2 + self.hidden[0]), dtype=self.dtype)
         last_sources[..., :2] = beta

@@ -5,9 +5,11 @@ batched product per layer, and learns as one batched product per layer: the upda
 alpha/B * G^T @ (X * D), where G holds o(1-o)*s_k per cell and sample, X the source values
 times their signs s_m, and D picks d+ or d- by source type (faithful) or is e (bidirectional).
 With batch_size 1 (the default) this is Kaneko's online rule: then one compiled loop
-(``edbench.kernels.ed_online``) runs the epoch over the same matrices and reproduces ``ed_neuron``
-bit for bit, since one sample's matrix-vector product and rank-1 update are too small for
-NumPy calls to pay for themselves.
+(``edbench.kernels.ed_online``) runs the epoch over the same matrices, visiting only the non-zero
+sources of each sample and the K networks in parallel, and reproduces ``ed_neuron`` bit for bit
+in float64, since one sample's matrix-vector product and rank-1 update are too small for NumPy
+calls to pay for themselves. The weights are stored source-major (``weights_t``, (K, columns,
+cells)); ``weights`` are (K, cells, columns) views of the same memory.
 """
 from __future__ import annotations
 
@@ -27,12 +29,11 @@ class EDMatrix(EDMethod):
 
     def set_weights(self, weights):
         ed.check_layout(weights, self.n_inputs, self.hidden, self.k)
-        self.flat, self.weights, self.offsets, self.cells, self.columns = ed_online.flatten(weights)
-        if self.dtype != np.float64:
-            self.weights = [w.astype(self.dtype) for w in self.weights]
+        self.flat, self.weights, self.weights_t, self.offsets, self.cells, self.columns = ed_online.flatten(
+            weights, self.dtype)
         n_layers = len(self.weights)
         self.cell_signs = [ed.cell_signs(i, n_layers, w.shape[1]).astype(self.dtype) for i, w in enumerate(self.weights)]
-        self.sign_tables = ed.sign_tables([w.shape[1:] for w in self.weights])
+        self.sign_tables = [t.astype(self.dtype) for t in ed.sign_tables([w.shape[1:] for w in self.weights])]
         # Columns of excitatory and inhibitory sources: strided views where the signs alternate from +.
         self.source_kinds = []
         for index, w in enumerate(self.weights):
@@ -45,7 +46,7 @@ class EDMatrix(EDMethod):
         self.connected = [None if np.all(w != 0) else (w != 0) for w in self.weights]
 
     def get_weights(self):
-        return [w.astype(np.float64, copy=True) for w in self.weights]
+        return [np.array(w, dtype=np.float64, order="C") for w in self.weights]
 
     def expand_inputs(self, x: np.ndarray) -> np.ndarray:
         """(B, 2 + 2n): the two bias cells, then every input value twice (its + and - cell)."""
@@ -60,12 +61,8 @@ class EDMatrix(EDMethod):
         beta, u0 = self.params["beta"], self.params["u0"]
         sources, outputs = [first_sources], []
         current = first_sources
-        for index, w in enumerate(self.weights):
-            if index == 0:
-                u = current @ w.reshape(-1, w.shape[2]).T                    # (B, K*cells)
-                u = u.reshape(len(current), self.k, w.shape[1]).transpose(1, 0, 2)
-            else:
-                u = np.matmul(current, w.transpose(0, 2, 1))                  # (K, B, cells)
+        for index, w_t in enumerate(self.weights_t):
+            u = np.matmul(current, w_t)                                       # (K, B, cells)
             o = ed.sigmoid(u, u0)
             outputs.append(o)
             if index < len(self.weights) - 1:
@@ -112,12 +109,14 @@ class EDMatrix(EDMethod):
         targets = ed.targets(y, self.n_classes).T.astype(self.dtype)                # (K, n)
         batch = self.params["batch_size"]
         order = self.sample_order(len(y))
-        if batch == 1 and self.compiled_online and self.dtype == np.float64:
+        if batch == 1 and self.compiled_online:
             p = self.params
-            total = ed_online.online_epoch(self.flat, self.offsets, self.cells, self.columns, *self.sign_tables,
-                                           np.ascontiguousarray(x, dtype=np.float64), targets, order,
-                                           p["beta"], p["u0"], p["alpha"], p["u1"], p["rule"] == "faithful")
-            return total / (len(y) * self.k)
+            scalar = self.dtype.type
+            rows = ed_online.nonzero_rows(np.ascontiguousarray(x, dtype=self.dtype), order)
+            totals = ed_online.online_epoch(self.flat, self.offsets, self.cells, self.columns, *self.sign_tables,
+                                            *rows, targets, order, scalar(p["beta"]), scalar(p["u0"]),
+                                            scalar(p["alpha"]), scalar(p["u1"]), p["rule"] == "faithful")
+            return float(totals.sum()) / (len(y) * self.k)
         total = 0.0
         for start in range(0, len(y), self.chunk):
             rows = order[start:start + self.chunk]

@@ -1,0 +1,63 @@
+"""The sparse, network-parallel online ED kernel: bit for bit ed_neuron's weights, for any thread count."""
+import numba
+import numpy as np
+import pytest
+
+from edbench import methods
+
+
+def sparse_digits(n=30, inputs=50, classes=2, seed=0):
+    """MNIST-like inputs: most values exactly zero, the rest in (0, 1]."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, inputs)) * (rng.random((n, inputs)) < 0.2)
+    x[:, :5] = 0.0
+    return x, rng.integers(0, classes, n)
+
+
+@pytest.mark.parametrize("rule", ["faithful", "bidirectional"])
+@pytest.mark.parametrize("classes,hidden", [(2, [16, 16, 16]), (10, [5]), (2, [3])])
+def test_sparse_online_kernel_is_bit_identical_to_ed_neuron(rule, classes, hidden):
+    x, y = sparse_digits(classes=classes)
+    params = {"hidden": hidden, "rule": rule, "alpha": 0.8}
+    neuron = methods.get("ed_neuron")(x.shape[1], classes, params, 3)
+    matrix = methods.get("ed_matrix")(x.shape[1], classes, params, 3)
+    start = matrix.get_weights()
+    for _ in range(3):
+        neuron.train_epoch(x, y)
+        matrix.train_epoch(x, y)
+    for a, b, before in zip(neuron.get_weights(), matrix.get_weights(), start):
+        assert np.array_equal(a, b)
+        assert not np.array_equal(b, before)
+
+
+def test_saturated_cells_are_skipped_exactly():
+    x, y = sparse_digits(classes=2)
+    params = {"hidden": [8, 8], "u0": 0.01, "alpha": 2.0}
+    neuron = methods.get("ed_neuron")(x.shape[1], 2, params, 1)
+    matrix = methods.get("ed_matrix")(x.shape[1], 2, params, 1)
+    neuron.train_epoch(x * 50, y)
+    matrix.train_epoch(x * 50, y)
+    assert all(np.array_equal(a, b) for a, b in zip(neuron.get_weights(), matrix.get_weights()))
+
+
+def test_weights_do_not_depend_on_the_thread_count():
+    x, y = sparse_digits(n=60, classes=10)
+    results = []
+    for threads in (1, 2):
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        matrix = methods.get("ed_matrix")(x.shape[1], 10, {"hidden": [8]}, 0)
+        matrix.train_epoch(x, y)
+        results.append(matrix.get_weights())
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    assert all(np.array_equal(a, b) for a, b in zip(*results))
+
+
+def test_float32_online_runs_in_float32_and_stays_close():
+    x, y = sparse_digits(classes=10)
+    single = methods.get("ed_matrix")(x.shape[1], 10, {"hidden": [8], "dtype": "float32"}, 0)
+    double = methods.get("ed_matrix")(x.shape[1], 10, {"hidden": [8]}, 0)
+    assert single.flat.dtype == np.float32
+    single.train_epoch(x, y)
+    double.train_epoch(x, y)
+    for a, b in zip(single.get_weights(), double.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
