@@ -61,3 +61,15 @@ def test_float32_online_runs_in_float32_and_stays_close():
     double.train_epoch(x, y)
     for a, b in zip(single.get_weights(), double.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_deep_ed_weights_do_not_depend_on_the_thread_count():
+    x, y = sparse_digits(n=64, classes=10)
+    results = []
+    for threads in (1, 2):
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        deep = methods.get("ed_deep")(x.shape[1], 10, {"depth": 6, "width": 4, "batch_size": 16}, 0)
+        deep.train_epoch(x, y)
+        results.append(deep.get_weights())
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    assert all(np.array_equal(a, b) for a, b in zip(*results))

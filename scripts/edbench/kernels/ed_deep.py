@@ -13,20 +13,21 @@ import numpy as np
 from .fastmath import exp_into
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def forward_stack(stack, outputs, beta, u0):
     """outputs[l + 1, k, i, :] = f(stack[l, k, i] . [beta, beta, outputs[l, k, :, b]]) for every b.
 
-    outputs is (layers + 1, K, width, B); outputs[0] holds the first hidden layer.
+    outputs is (layers + 1, K, width, B); outputs[0] holds the first hidden layer. The K networks
+    are independent and run in parallel; each computes exactly what it would alone.
     """
     layers, networks, width, _ = stack.shape
     batch = outputs.shape[3]
-    u = np.empty(batch)
-    e = np.empty(batch)
-    scratch = np.empty(batch, dtype=np.int64)
     scale = -2.0 / u0
-    for layer in range(layers):
-        for k in range(networks):
+    for k in numba.prange(networks):
+        u = np.empty(batch)
+        e = np.empty(batch)
+        scratch = np.empty(batch, dtype=np.int64)
+        for layer in range(layers):
             for i in range(width):
                 w = stack[layer, k, i]
                 bias = w[0] * beta + w[1] * beta
@@ -45,15 +46,16 @@ def forward_stack(stack, outputs, beta, u0):
                     out[b] = 1.0 / (1.0 + e[b])
 
 
-@numba.njit(cache=True, fastmath={"reassoc"})  # lets the sums over the minibatch vectorise
+@numba.njit(cache=True, parallel=True, fastmath={"reassoc"})  # lets the sums over the minibatch vectorise
 def learn_stack(stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected):
-    """stack[l] += change of hidden layer l + 1, from outputs[l] (its sources) and outputs[l + 1]."""
+    """stack[l] += change of hidden layer l + 1, from outputs[l] (its sources) and outputs[l + 1];
+    the K networks in parallel."""
     layers, networks, width, columns = stack.shape
     batch = outputs.shape[3]
-    g = np.empty((width, batch))
-    signal = np.empty((columns, batch))
-    for layer in range(layers):
-        for k in range(networks):
+    for k in numba.prange(networks):
+        g = np.empty((width, batch))
+        signal = np.empty((columns, batch))
+        for layer in range(layers):
             for i in range(width):
                 o = outputs[layer + 1, k, i]
                 for b in range(batch):
