@@ -73,3 +73,15 @@ def test_deep_ed_weights_do_not_depend_on_the_thread_count():
         results.append(deep.get_weights())
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     assert all(np.array_equal(a, b) for a, b in zip(*results))
+
+
+def test_deep_ed_float32_runs_in_float32_and_stays_close():
+    x, y = sparse_digits(n=64, classes=10)
+    runs = {}
+    for dtype in ("float32", "float64"):
+        deep = methods.get("ed_deep")(x.shape[1], 10, {"depth": 6, "width": 4, "batch_size": 16, "dtype": dtype}, 0)
+        deep.train_epoch(x, y)
+        runs[dtype] = deep
+    assert runs["float32"].stack.dtype == np.float32
+    for a, b in zip(runs["float32"].get_weights(), runs["float64"].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

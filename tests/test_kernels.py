@@ -3,7 +3,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edbench.kernels.fastmath import exp_into
+from edbench.kernels.fastmath import exp_array
 
 PACKAGE = Path(__file__).resolve().parents[1] / "scripts" / "edbench"
 
@@ -16,7 +16,15 @@ def test_every_compiled_kernel_lives_in_the_kernels_package():
 
 def test_vectorised_exp_agrees_with_numpy_to_two_units_in_the_last_place():
     x = np.concatenate([np.linspace(-700, 700, 100_001), np.random.default_rng(0).normal(0, 3, 10_000)])
-    out = np.empty_like(x)
-    exp_into(x, out, np.empty(x.size, dtype=np.int64))
+    out = exp_array(x)
     expected = np.exp(x)
+    assert out.dtype == np.float64
     assert np.all(np.abs(out - expected) <= 2 * np.spacing(expected))
+
+
+def test_single_precision_exp_is_float32_throughout_and_within_four_units():
+    x = np.concatenate([np.linspace(-87, 87, 100_001), np.random.default_rng(0).normal(0, 3, 10_000)]).astype(np.float32)
+    out = exp_array(x)
+    expected = np.exp(x.astype(np.float64)).astype(np.float32)
+    assert out.dtype == np.float32
+    assert np.all(np.abs(out - expected) <= 4 * np.spacing(expected))

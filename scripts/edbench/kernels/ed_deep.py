@@ -22,11 +22,13 @@ def forward_stack(stack, outputs, beta, u0):
     """
     layers, networks, width, _ = stack.shape
     batch = outputs.shape[3]
-    scale = -2.0 / u0
+    scale = outputs.dtype.type(-2.0 / u0)
+    beta = outputs.dtype.type(beta)
+    one = outputs.dtype.type(1.0)
     for k in numba.prange(networks):
-        u = np.empty(batch)
-        e = np.empty(batch)
-        scratch = np.empty(batch, dtype=np.int64)
+        u = np.empty(batch, dtype=outputs.dtype)
+        e = np.empty(batch, dtype=outputs.dtype)
+        scratch = np.empty(batch, dtype=outputs.dtype)
         for layer in range(layers):
             for i in range(width):
                 w = stack[layer, k, i]
@@ -43,7 +45,7 @@ def forward_stack(stack, outputs, beta, u0):
                 exp_into(u, e, scratch)
                 out = outputs[layer + 1, k, i]
                 for b in range(batch):
-                    out[b] = 1.0 / (1.0 + e[b])
+                    out[b] = one / (one + e[b])
 
 
 @numba.njit(cache=True, parallel=True, fastmath={"reassoc"})  # lets the sums over the minibatch vectorise
@@ -53,8 +55,8 @@ def learn_stack(stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, 
     layers, networks, width, columns = stack.shape
     batch = outputs.shape[3]
     for k in numba.prange(networks):
-        g = np.empty((width, batch))
-        signal = np.empty((columns, batch))
+        g = np.empty((width, batch), dtype=stack.dtype)
+        signal = np.empty((columns, batch), dtype=stack.dtype)
         for layer in range(layers):
             for i in range(width):
                 o = outputs[layer + 1, k, i]
