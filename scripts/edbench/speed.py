@@ -11,9 +11,10 @@ fraction of what the machine can do.
 """
 from __future__ import annotations
 
+import itertools
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -293,7 +294,7 @@ def comparisons(data: dict, settings: dict) -> list[Comparison]:
                 repeats):
         batch = len(y)
         params = {"activation": "sigmoid", "eps": 1e-4}
-        count = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+        count = sum(a * b + b for a, b in itertools.pairwise(sizes))
         base_name = ("step-aware" if step_aware_baseline else "naive") + f" fd ({baseline_scheme})"
         return Comparison(
             name, Workload(data["dataset"] if sizes[0] == 784 else "truth_tables", "mnist10" if sizes[0] == 784
@@ -324,8 +325,8 @@ def comparisons(data: dict, settings: dict) -> list[Comparison]:
     naive_it, step_it = settings["seed001_naive_iterations"], settings["seed001_step_iterations"]
     per_iteration = 4 * 4 * 2 * (2 * hidden + hidden + hidden * 2 + 2)   # four gates, batch 4, one forward pass
     count = 2 * hidden + hidden + hidden * 2 + 2
-    seed001 = dict(dataset="truth_tables", task="gates", network=f"2-{hidden}-2", activation="sigmoid", samples=4, epochs=20000,
-                   batch_size=4, threads=1, dtype="float64", unit="iterations")
+    seed001 = {"dataset": "truth_tables", "task": "gates", "network": f"2-{hidden}-2", "activation": "sigmoid",
+               "samples": 4, "epochs": 20000, "batch_size": 4, "threads": 1, "dtype": "float64", "unit": "iterations"}
     out.append(Comparison(
         "seed001_protocol_step_aware_vs_naive",
         Workload(**seed001, scheme="central", baseline_scheme="central"),
@@ -374,7 +375,7 @@ def torch_comparisons(data: dict, settings: dict, batch_sizes, thread_counts) ->
                 workload = Workload(data["dataset"], "mnist10", "784-128-10", "relu", n, 1, batch, threads, "float32",
                                     optimizer=optimizer)
 
-                def torch_side(path):
+                def torch_side(path, optimizer=optimizer, common=common, xs=xs, ys=ys, n=n):
                     return Implementation(f"torch ({optimizer}, {path})", method_trainer(
                         "torch", {**common, "optimizer": optimizer, "optimizer_path": path}, xs, ys, 10), n)
                 best = fastest(torch_side, TORCH_PATHS, threads, settings)
