@@ -16,16 +16,18 @@ def body():
     parser.add_argument("--settings", default="{}", help="the config's speed section as JSON")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--figure", type=Path, required=True)
+    parser.add_argument("--batch-figure", type=Path, required=True, help="throughput against batch size")
     parser.add_argument("--environment", type=Path, required=True)
     args = parser.parse_args()
     runner.limit_threads(1)
     settings = {**speed.DEFAULTS, **json.loads(args.settings)}
-    rows, peaks = speed.run_all(datasets.load(args.data_npz), settings)
+    rows, peaks = speed.run_all(datasets.load(args.data_npz), settings, args.data_npz.stem)
     frame = pd.DataFrame(rows)
     atomic.write_csv(args.out, frame)
     atomic.write_json(args.environment, {"environment": provenance.environment(threads=2), "settings": settings,
                                          "matmul_peak_gflops": peaks})
     figures.speed(frame, args.figure)
+    figures.speed_by_batch(frame, args.batch_figure)
 
 
 if __name__ == "__main__":

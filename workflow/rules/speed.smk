@@ -5,6 +5,8 @@ rule measure_speed:
     output:
         table=report(SPEED_TABLE, caption="../report/speed_table.rst", category="Speed"),
         figure=report(SPEED_FIGURE, caption="../report/speed.rst", category="Speed"),
+        batch_figure=report("results/figures/speed_by_batch.png", caption="../report/speed_by_batch.rst",
+                            category="Speed"),
         environment="results/tables/speed_environment.json",
     log:
         "logs/speed.log",
@@ -18,13 +20,14 @@ rule measure_speed:
         "../../environment.yml"
     shell:
         "python scripts/speed.py --data-npz {input.npz} --settings {params.settings:q} --out {output.table}"
-        " --figure {output.figure} --environment {output.environment} 2> {log}"
+        " --figure {output.figure} --batch-figure {output.batch_figure} --environment {output.environment} 2> {log}"
 
 
 rule speed:
     input:
         SPEED_TABLE,
         SPEED_FIGURE,
+        "results/figures/speed_by_batch.png",
     threads: 1
     resources:
         mem_mb=100,
