@@ -11,7 +11,7 @@ import yaml
 
 SUMMARY_COLUMNS = [
     "dataset", "task", "method", "seed", "status", "test_accuracy", "train_seconds", "samples_per_second",
-    "validation_accuracy",
+    "warmup_seconds", "validation_accuracy",
     "final_train_loss", "train_cpu_seconds", "peak_memory_mb", "epochs", "diverged_epoch", "implementation",
     "config_dataset", "train_count", "test_count", "threads", "data_sha256", "git_commit",
 ]
@@ -33,6 +33,7 @@ def summary(runs: list[dict]) -> pd.DataFrame:
             "dataset": run["data"]["name"], "task": key["task"], "method": key["entry"], "seed": key["seed"],
             "status": run["status"], "test_accuracy": metrics["test_accuracy"],
             "train_seconds": timing["train_seconds"], "samples_per_second": timing["samples_per_second"],
+            "warmup_seconds": timing.get("warmup_seconds"),   # absent in runs from before it was timed apart
             "validation_accuracy": metrics.get("validation_accuracy"),
             "final_train_loss": metrics["final_train_loss"], "train_cpu_seconds": timing["train_cpu_seconds"],
             "peak_memory_mb": timing["peak_memory_mb"], "epochs": metrics["epochs_run"],
