@@ -159,3 +159,18 @@ def test_warm_up_leaves_results_bit_identical(monkeypatch, method, params):
     assert warm_state.keys() == cold_state.keys()
     for key in warm_state:
         assert np.array_equal(warm_state[key], cold_state[key]), key
+
+
+def test_training_imports_no_reporting_module(tmp_path):
+    """The training digest leaves REPORTING_ONLY out: a training job must really not import them."""
+    code = ("import json, sys; from edbench import provenance, runner; "
+            "[runner.run({'dataset': 'truth_tables', 'task': 'gates', 'entry': m, 'method': m, 'params': {},"
+            " 'task_params': {'epochs': 1}, 'seed': 0, 'threads': 1}) for m in "
+            "('fd', 'bp_sgd', 'bp_adam', 'torch', 'ed_neuron', 'ed_matrix', 'ed_deep')]; "
+            "import edbench.config, _cli; "
+            "print(json.dumps(sorted(m.split('.')[-1] + '.py' for m in sys.modules if m.startswith('edbench.'))))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1] / "scripts", capture_output=True, text=True,
+                         check=True).stdout
+    from edbench import provenance
+    imported = set(json.loads(out.splitlines()[-1]))
+    assert imported and not imported & provenance.REPORTING_ONLY

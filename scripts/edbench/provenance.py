@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.metadata
 import platform
 import subprocess
@@ -9,6 +10,10 @@ from pathlib import Path
 
 PACKAGES = ("numpy", "torch", "pandas", "seaborn", "scikit-learn", "snakemake", "pooch", "numba")
 REPO_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Package modules a training job never imports (tests/test_provenance.py checks it), so editing
+# the tables or figures code does not rerun the training.
+REPORTING_ONLY = frozenset({"aggregate.py", "baselines.py", "figures.py", "speed.py", "xor_convergence.py"})
 
 
 def package_versions() -> dict[str, str | None]:
@@ -53,3 +58,26 @@ def environment(threads: int) -> dict:
         "threads": threads,
         "git_commit": git_commit(),
     }
+
+
+def package_sources(skip=frozenset()) -> list[Path]:
+    """Every Python file of the edbench package, except the top-level modules named in ``skip``."""
+    return sorted(p for p in PACKAGE_DIR.rglob("*.py") if not (p.parent == PACKAGE_DIR and p.name in skip))
+
+
+def code_digest(paths) -> str:
+    """sha256 over the names and contents of ``paths``: a rule parameter, so Snakemake reruns a job
+    when the code it runs changes (its params rerun trigger)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(p).resolve() for p in paths):
+        digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def training_code_digest(*scripts) -> str:
+    return code_digest([*package_sources(skip=REPORTING_ONLY), *(REPO_ROOT / s for s in scripts)])
+
+
+def reporting_code_digest(*scripts) -> str:
+    return code_digest([*package_sources(), *(REPO_ROOT / s for s in scripts)])

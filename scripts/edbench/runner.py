@@ -79,6 +79,7 @@ def train_problem(problem: tasks.Problem, method_cls, params: dict, seed: int, e
 
 def run(spec: dict) -> dict:
     """Train ``spec`` and return the result record."""
+    started = time.time()
     method_cls = methods.get(spec["method"])
     task_params = spec["task_params"]
     if spec["task"] == "gates":
@@ -141,6 +142,9 @@ def run(spec: dict) -> dict:
             "process_cpu_seconds": _process_cpu_seconds(),
             "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "epoch_seconds": [s for o in outcomes for s in o["epoch_seconds"]],
+            # Unix times of the job's start and end: whether two timed jobs overlapped can be checked later
+            "started": started,
+            "finished": time.time(),
         },
         "provenance": provenance.environment(spec["threads"]),
     }
