@@ -37,14 +37,21 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def git_commit() -> str | None:
+# Untracked files here change what runs (a new method module, a config), so they make a tree dirty.
+CODE_PATHS = ("Snakefile", "scripts", "workflow", "config")
+
+
+def git_commit(root: Path = REPO_ROOT) -> str | None:
+    """HEAD, with "-dirty" if a tracked file differs from it or an untracked file lies in CODE_PATHS."""
     try:
-        out = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
                              capture_output=True, text=True, timeout=10, check=True)
         commit = out.stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return commit + ("-dirty" if dirty else "")
+        changed = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                                 capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        untracked = subprocess.run(["git", "-C", str(root), "ls-files", "--others", "--exclude-standard", "--",
+                                    *CODE_PATHS], capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        return commit + ("-dirty" if changed or untracked else "")
     except (OSError, subprocess.SubprocessError):
         return None
 
