@@ -1,6 +1,8 @@
 """The workflow reruns what the code changes, and runs timed training jobs one at a time."""
 import json
+import os
 import shutil
+import stat
 import subprocess
 
 import pytest
@@ -15,14 +17,15 @@ TINY = {
     "datasets": ["mnist"], "data": {"mirrors": [], "offline_fallback": True}, "seeds": [0, 1], "threads": 1,
     "claims": "config/claims.yaml", "tasks": {"gates": {"epochs": 5}},
     "methods": {"bp_sgd": {"params": {"hidden": [4], "activation": "sigmoid", "batch_size": 4, "lr": 2.0}},
-                "ed_matrix": {"params": {"hidden": [4]}}},
+                "ed_matrix": {"params": {"hidden": [4]}},
+                "torch": {"params": {"hidden": [4], "activation": "sigmoid", "batch_size": 4, "lr": 0.05}}},
     "xor_convergence": {"method": "ed_matrix", "hidden": [8], "seeds": 1, "threshold": 0.1, "max_epochs": 50},
 }
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    """A copy of the repository with a 4-job gates config, trained with --cores 4."""
+    """A copy of the repository with a 6-job gates config, trained with --cores 4."""
     target = tmp_path_factory.mktemp("tiny")
     listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
                             capture_output=True, text=True, check=True).stdout.split()
@@ -47,7 +50,7 @@ def test_timed_training_jobs_never_overlap_under_many_cores(tiny):
     workdir, runs = tiny
     spans = sorted((json.loads((workdir / r).read_text())["timing"]["started"],
                     json.loads((workdir / r).read_text())["timing"]["finished"]) for r in runs)
-    assert len(spans) == 4
+    assert len(spans) == len(runs) == 6
     for (_, end), (start, _) in zip(spans, spans[1:]):
         assert start >= end, f"two timed jobs overlapped: {spans}"
 
@@ -60,7 +63,7 @@ def test_editing_training_code_reruns_training(tiny):
     module.write_text(original + "\n# an edit\n")
     try:
         plan = planned(workdir, *runs)
-        assert plan.count("rule train") == 4, plan[-3000:]
+        assert plan.count("rule train") == len(runs), plan[-3000:]
         assert "params" in plan.lower()
     finally:
         module.write_text(original)
@@ -95,3 +98,25 @@ def test_figures_rule_declares_every_table_and_figure_it_writes(tiny):
     for name in ("accuracy_vs_time", "learning_curves", "time_per_method", "depth_sweep", "xor_convergence"):
         assert f"results/figures/{name}.png" in outputs
     assert "rule tables" in planned(workdir, "results/tables/summary.csv", "--forcerun", "tables")
+
+
+def test_workflow_jobs_run_with_the_configured_threads(tiny):
+    """Thread pinning as the job itself reports it (threadpoolctl and torch.get_num_threads())."""
+    workdir, runs = tiny
+    for run in runs:
+        record = json.loads((workdir / run).read_text())
+        reported = record["provenance"]["threads_in_effect"]
+        assert reported["threadpools"] and {p["threads"] for p in reported["threadpools"]} == {TINY["threads"]}
+        if record["key"]["method"] == "torch":
+            assert reported["torch"] == TINY["threads"]
+
+
+def test_every_file_the_workflow_writes_gets_the_umask_mode(tiny):
+    workdir, _ = tiny
+    mask = os.umask(0o022)
+    os.umask(mask)
+    written = [p for folder in ("results", "resources") for p in (workdir / folder).rglob("*") if p.is_file()]
+    assert any(p.suffix == ".json" for p in written)
+    wrong = {str(p.relative_to(workdir)): oct(stat.S_IMODE(p.stat().st_mode)) for p in written
+             if stat.S_IMODE(p.stat().st_mode) != 0o666 & ~mask}
+    assert not wrong, f"expected {oct(0o666 & ~mask)}: {wrong}"

@@ -1,5 +1,6 @@
 """One training job: its result record, determinism, divergence and atomic output."""
 import json
+import os
 import subprocess
 import sys
 import time
@@ -174,3 +175,20 @@ def test_training_imports_no_reporting_module(tmp_path):
     from edbench import provenance
     imported = set(json.loads(out.splitlines()[-1]))
     assert imported and not imported & provenance.REPORTING_ONLY
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_real_job_runs_with_the_threads_it_was_given(tmp_path, threads):
+    """scripts/train.py, as the rule runs it, but with the environment asking for 3 threads: the
+    BLAS/OpenMP pools and torch must report the spec's count from inside the job."""
+    spec = gates_spec("torch")
+    spec["threads"] = threads
+    spec["task_params"]["epochs"] = 2
+    scripts = Path(__file__).resolve().parents[1] / "scripts"
+    env = {**os.environ, "OMP_NUM_THREADS": "3", "OPENBLAS_NUM_THREADS": "3", "MKL_NUM_THREADS": "3"}
+    subprocess.run([sys.executable, str(scripts / "train.py"), "--spec", json.dumps(spec), "--out",
+                    str(tmp_path / "r.json")], check=True, env=env, capture_output=True)
+    reported = json.loads((tmp_path / "r.json").read_text())["provenance"]["threads_in_effect"]
+    assert any(pool["api"] == "blas" for pool in reported["threadpools"])
+    assert [pool["threads"] for pool in reported["threadpools"]] == [threads] * len(reported["threadpools"])
+    assert reported["torch"] == threads

@@ -6,6 +6,7 @@ import hashlib
 import importlib.metadata
 import platform
 import subprocess
+import sys
 from pathlib import Path
 
 PACKAGES = ("numpy", "torch", "pandas", "seaborn", "scikit-learn", "snakemake", "pooch", "numba")
@@ -56,6 +57,16 @@ def git_commit(root: Path = REPO_ROOT) -> str | None:
         return None
 
 
+def threads_in_effect() -> dict:
+    """The thread counts this process reports now: each BLAS/OpenMP pool (threadpoolctl) and torch's."""
+    from threadpoolctl import threadpool_info
+
+    pools = sorted({(pool["user_api"], pool["internal_api"], pool["num_threads"]) for pool in threadpool_info()})
+    torch = sys.modules.get("torch")   # only if the job imported it
+    return {"threadpools": [{"api": api, "library": library, "threads": n} for api, library, n in pools],
+            "torch": torch.get_num_threads() if torch is not None else None}
+
+
 def environment(threads: int) -> dict:
     return {
         "python": platform.python_version(),
@@ -63,6 +74,7 @@ def environment(threads: int) -> dict:
         "cpu": cpu_model(),
         "machine": platform.machine(),
         "threads": threads,
+        "threads_in_effect": threads_in_effect(),
         "git_commit": git_commit(),
     }
 
