@@ -192,3 +192,22 @@ def test_bad_ed_parameters(params, message):
 def test_deep_depth_must_be_positive():
     with pytest.raises(ConfigError, match="hidden layers"):
         methods.get("ed_deep").check_params({"depth": 0})
+
+
+def test_deep_overrides_behaviour_not_flags_of_matrix():
+    """ed_deep changes ed_matrix by overriding methods, never by a class flag that switches a path off."""
+    deep, matrix = methods.get("ed_deep"), methods.get("ed_matrix")
+    assert issubclass(deep, matrix)
+    flags = [name for name, value in vars(deep).items() if isinstance(value, bool)]
+    assert not flags, f"ed_deep sets flags {flags}"
+    assert deep.epoch is not matrix.epoch
+
+
+def test_deep_online_trains_like_matrix_online():
+    """With batch_size 1 ed_deep takes its own path and still matches ed_matrix's compiled online loop."""
+    x, y = data(30, 5, 2)
+    deep = methods.get("ed_deep")(5, 2, {"depth": 3, "width": 4, "batch_size": 1, "alpha": 0.8}, 2)
+    matrix = methods.get("ed_matrix")(5, 2, {"hidden": [4] * 3, "batch_size": 1, "alpha": 0.8}, 2)
+    for _ in range(3):
+        assert deep.train_epoch(x, y) == pytest.approx(matrix.train_epoch(x, y), abs=1e-12)
+    assert max_difference(deep, matrix) <= 1e-12

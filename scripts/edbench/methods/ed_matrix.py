@@ -22,7 +22,6 @@ class EDMatrix(EDMethod):
     name = "ed_matrix"
     defaults = {**EDMethod.defaults, "batch_size": 1}
     chunk = 2048
-    compiled_online = True
 
     def set_weights(self, weights):
         ed.check_layout(weights, self.n_inputs, self.hidden, self.k)
@@ -100,16 +99,22 @@ class EDMatrix(EDMethod):
 
     def train_epoch(self, x, y):
         targets = ed.targets(y, self.n_classes).T.astype(self.dtype)                # (K, n)
-        batch = self.params["batch_size"]
         order = self.sample_order(len(y))
-        if batch == 1 and self.compiled_online and self.dtype == np.float64:
+        return self.epoch(x, targets, order) / (len(y) * self.k)
+
+    def epoch(self, x, targets, order) -> float:
+        """One pass in ``order``; returns the summed |error|. Online float64 runs in the compiled loop."""
+        if self.params["batch_size"] == 1 and self.dtype == np.float64:
             p = self.params
-            total = ed_online.online_epoch(self.flat, self.offsets, self.cells, self.columns,
-                                           np.ascontiguousarray(x, dtype=np.float64), targets, order,
-                                           p["beta"], p["u0"], p["alpha"], p["u1"], p["rule"] == "faithful")
-            return total / (len(y) * self.k)
+            return ed_online.online_epoch(self.flat, self.offsets, self.cells, self.columns,
+                                          np.ascontiguousarray(x, dtype=np.float64), targets, order,
+                                          p["beta"], p["u0"], p["alpha"], p["u1"], p["rule"] == "faithful")
+        return self.minibatch_epoch(x, targets, order)
+
+    def minibatch_epoch(self, x, targets, order) -> float:
+        batch = self.params["batch_size"]
         total = 0.0
-        for start in range(0, len(y), self.chunk):
+        for start in range(0, len(order), self.chunk):
             rows = order[start:start + self.chunk]
             expanded = self.expand_inputs(x[rows])
             for offset in range(0, len(rows), batch):
@@ -118,7 +123,7 @@ class EDMatrix(EDMethod):
                 error = targets[:, rows[part]] - outputs[-1][:, :, 0]
                 self.learn(sources, outputs, error)
                 total += float(np.abs(error).sum())
-        return total / (len(y) * self.k)
+        return total
 
     def outputs(self, x):
         result = []
