@@ -170,7 +170,8 @@ def test_training_imports_no_reporting_module(tmp_path):
             "('fd', 'bp_sgd', 'bp_adam', 'torch', 'ed_neuron', 'ed_matrix', 'ed_deep')]; "
             "import edbench.config, _cli; "
             "print(json.dumps(sorted(m.split('.')[-1] + '.py' for m in sys.modules if m.startswith('edbench.'))))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1] / "scripts", capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1] / "scripts",
+                         capture_output=True, text=True,
                          check=True).stdout
     from edbench import provenance
     imported = set(json.loads(out.splitlines()[-1]))
