@@ -15,6 +15,12 @@ def max_difference(a, b):
     return max(float(np.abs(x - y).max()) for x, y in zip(a.get_weights(), b.get_weights()))
 
 
+def bit_identical(a, b) -> bool:
+    """Same weights, every bit: the claim for ed_matrix's online kernel against ed_neuron."""
+    wa, wb = a.get_weights(), b.get_weights()
+    return len(wa) == len(wb) and all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(wa, wb))
+
+
 def test_layout_shapes_and_signs():
     weights = ed.initial_weights(3, [4, 2], 5, np.random.default_rng(0))
     assert [w.shape for w in weights] == [(5, 4, 8), (5, 2, 6), (5, 1, 4)]
@@ -65,10 +71,10 @@ def test_matrix_reproduces_neuron_online_faithful(classes, hidden):
     params = {"hidden": hidden, "alpha": 0.3}
     neuron = methods.get("ed_neuron")(6, classes, params, seed=4)
     matrix = methods.get("ed_matrix")(6, classes, params, seed=4)
-    assert max_difference(neuron, matrix) == 0.0
+    assert bit_identical(neuron, matrix)
     for _ in range(8):
-        assert neuron.train_epoch(x, y) == pytest.approx(matrix.train_epoch(x, y), abs=1e-12)
-        assert max_difference(neuron, matrix) <= 1e-12
+        assert neuron.train_epoch(x, y) == matrix.train_epoch(x, y)
+        assert bit_identical(neuron, matrix)
     assert np.array_equal(neuron.predict(x), matrix.predict(x))
 
 
@@ -77,9 +83,8 @@ def test_matrix_reproduces_neuron_online_bidirectional():
     params = {"hidden": [6, 4], "rule": "bidirectional"}
     neuron = methods.get("ed_neuron")(5, 10, params, seed=1)
     matrix = methods.get("ed_matrix")(5, 10, params, seed=1)
-    neuron.train_epoch(x, y)
-    matrix.train_epoch(x, y)
-    assert max_difference(neuron, matrix) <= 1e-12
+    assert neuron.train_epoch(x, y) == matrix.train_epoch(x, y)
+    assert bit_identical(neuron, matrix)
 
 
 @pytest.mark.parametrize("rule", ["faithful", "bidirectional"])
@@ -189,3 +194,22 @@ def test_bad_ed_parameters(params, message):
 def test_deep_depth_must_be_positive():
     with pytest.raises(ConfigError, match="hidden layers"):
         methods.get("ed_deep").check_params({"depth": 0})
+
+
+def test_deep_overrides_behaviour_not_flags_of_matrix():
+    """ed_deep changes ed_matrix by overriding methods, never by a class flag that switches a path off."""
+    deep, matrix = methods.get("ed_deep"), methods.get("ed_matrix")
+    assert issubclass(deep, matrix)
+    flags = [name for name, value in vars(deep).items() if isinstance(value, bool)]
+    assert not flags, f"ed_deep sets flags {flags}"
+    assert deep.epoch is not matrix.epoch
+
+
+def test_deep_online_trains_like_matrix_online():
+    """With batch_size 1 ed_deep takes its own path and still matches ed_matrix's compiled online loop."""
+    x, y = data(30, 5, 2)
+    deep = methods.get("ed_deep")(5, 2, {"depth": 3, "width": 4, "batch_size": 1, "alpha": 0.8}, 2)
+    matrix = methods.get("ed_matrix")(5, 2, {"hidden": [4] * 3, "batch_size": 1, "alpha": 0.8}, 2)
+    for _ in range(3):
+        assert deep.train_epoch(x, y) == pytest.approx(matrix.train_epoch(x, y), abs=1e-12)
+    assert max_difference(deep, matrix) <= 1e-12

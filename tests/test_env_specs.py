@@ -41,3 +41,11 @@ def test_pip_and_conda_specs_agree():
 
 def test_torch_is_the_cpu_build_pin():
     assert pins_from_requirements()["torch"] == "2.13.0"
+
+
+def test_installed_torch_is_a_cpu_build():
+    """The benchmark times CPUs: a CUDA or ROCm build would be a different, larger package."""
+    torch = __import__("pytest").importorskip("torch")
+    assert torch.version.cuda is None and getattr(torch.version, "hip", None) is None, torch.__version__
+    assert not torch.backends.cuda.is_built()
+    assert torch.__version__.split("+")[0] == pins_from_requirements()["torch"]

@@ -1,4 +1,6 @@
 """The HTML report in a real headless browser (Debian's chromium): every figure loads and is not blank."""
+import base64
+import io
 import shutil
 
 import numpy as np
@@ -32,21 +34,29 @@ def browser_page(smoke_run):
 
 @pytest.mark.parametrize("name", FIGURES)
 def test_figure_renders_in_the_report(browser_page, name, tmp_path):
-    page, _ = browser_page
+    """The image shown is this figure, found by the file name its data URI carries, with the bytes of
+    results/figures/<name>.png: not whatever large image happens to be on the page."""
+    page, workdir = browser_page
     page.get_by_text("Figures", exact=True).first.click()
     page.locator("tr", has_text=f"{name}.png").locator("a[iconname=eye]").click()
+    marker = f";filename={name}.png;"
     page.wait_for_function(
-        "() => Array.from(document.images).some(i => i.complete && i.naturalWidth > 300)", timeout=15000)
-    size = page.evaluate("() => Array.from(document.images).filter(i => i.naturalWidth > 300)"
-                         ".map(i => [i.naturalWidth, i.naturalHeight])")
-    assert size and size[0][0] > 300 and size[0][1] > 100
+        "(marker) => Array.from(document.images).some(i => i.src.includes(marker) && i.complete"
+        " && i.naturalWidth > 0)", arg=marker, timeout=15000)
+    shown = page.evaluate(
+        "(marker) => Array.from(document.images).filter(i => i.src.includes(marker)).map(i => {"
+        " const r = i.getBoundingClientRect();"
+        " return {src: i.src, size: [i.naturalWidth, i.naturalHeight], box: [r.x, r.y, r.width, r.height]}; })",
+        marker)
+    assert len(shown) == 1, f"{len(shown)} images named {name}.png on the page"
+    figure = shown[0]
+    on_disk = (workdir / f"results/figures/{name}.png").read_bytes()
+    assert base64.b64decode(figure["src"].split(";base64,", 1)[1]) == on_disk
+    assert figure["size"] == list(Image.open(io.BytesIO(on_disk)).size)
     shot = tmp_path / f"{name}.png"
     page.screenshot(path=str(shot))
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
-    assert pixels.std() > 10, "screenshot is blank"
-    box = page.evaluate("() => { const i = Array.from(document.images).find(i => i.naturalWidth > 300);"
-                        " const r = i.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }")
-    x, y, w, h = (int(v) for v in box)
+    x, y, w, h = (int(v) for v in figure["box"])
     assert w > 100 and h > 50, "figure is not displayed"
     region = pixels[max(y, 0):y + h, max(x, 0):x + w]
     assert region.size and region.std() > 10, "figure area is blank"

@@ -1,10 +1,16 @@
 """One training job: its result record, determinism, divergence and atomic output."""
 import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from edbench import datasets, runner
+from edbench import datasets, methods, runner, tasks
+from edbench.methods.base import LearningMethod
 
 
 def gates_spec(method="bp_sgd", **params):
@@ -78,3 +84,112 @@ def test_failed_job_leaves_no_result(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         runner.run_to_file(gates_spec(), tmp_path / "r.json")
     assert list(tmp_path.iterdir()) == []
+
+
+class SlowFirstCall(LearningMethod):
+    """A method whose first call in the process costs 0.5 s, like a numba compilation."""
+
+    name = "slow_first_call"
+    compiled = False
+
+    def __init__(self, n_inputs, n_classes, params, seed):
+        super().__init__(n_inputs, n_classes, params, seed)
+        self.weights = np.zeros((n_inputs, n_classes))
+
+    def train_epoch(self, x, y):
+        if not SlowFirstCall.compiled:
+            time.sleep(0.5)
+            SlowFirstCall.compiled = True
+        return 0.5
+
+    def predict(self, x):
+        return np.zeros(len(x), dtype=int)
+
+    def state(self):
+        return {"w": self.weights}
+
+
+def test_one_time_costs_are_timed_apart_from_training():
+    problem = tasks.build("gates", None, None, None).problems[0]
+    outcome = runner.train_problem(problem, SlowFirstCall, {}, 0, 3, "slow")
+    assert outcome["warmup_wall"] >= 0.5
+    assert outcome["wall"] < 0.25, "the first call's cost landed in the training time"
+
+
+def test_compiled_method_reports_steady_state_in_a_fresh_process(tmp_path):
+    """In a fresh interpreter ed_matrix's numba code must be compiled or loaded from the cache:
+    that cost goes to warmup_seconds, and training 16 examples for 20 epochs is far faster."""
+    spec = gates_spec("ed_matrix")
+    spec["params"] = {"hidden": [8]}
+    spec["task_params"]["epochs"] = 20
+    out = tmp_path / "r.json"
+    code = ("import json, sys; from edbench import runner; "
+            "runner.run_to_file(json.loads(sys.argv[1]), sys.argv[2])")
+    subprocess.run([sys.executable, "-c", code, json.dumps(spec), str(out)], check=True,
+                   cwd=Path(__file__).resolve().parents[1] / "scripts")
+    timing = json.loads(out.read_text())["timing"]
+    assert timing["warmup_seconds"] > 0 and timing["warmup_cpu_seconds"] > 0
+    assert timing["train_seconds"] < timing["warmup_seconds"]
+    assert timing["process_cpu_seconds"] >= timing["train_cpu_seconds"] + timing["warmup_cpu_seconds"] * 0.9
+
+
+@pytest.mark.parametrize("method, params", [
+    ("ed_matrix", {"hidden": [8]}), ("ed_matrix", {"hidden": [8], "batch_size": 4}), ("ed_deep", {"depth": 6}),
+    ("fd", {"hidden": [4], "batch_size": 4}), ("torch", {"hidden": [4]}), ("bp_adam", {"hidden": [4]}),
+    ("ed_neuron", {"hidden": [4]})])
+def test_warm_up_leaves_results_bit_identical(monkeypatch, method, params):
+    problem = tasks.build("gates", None, None, None).problems[3]
+    method_cls = methods.get(method)
+
+    def train():
+        trained = {}
+        original = method_cls.__init__
+
+        def keep(self, *args):
+            original(self, *args)
+            trained.setdefault("method", self)   # the first instance built is the one trained
+        monkeypatch.setattr(method_cls, "__init__", keep)
+        outcome = runner.train_problem(problem, method_cls, params, 0, 5, method)
+        monkeypatch.setattr(method_cls, "__init__", original)
+        return outcome["curve"], trained["method"].state()
+
+    warm_curve, warm_state = train()
+    monkeypatch.setattr(method_cls, "warm_up", lambda self, x, y: None)
+    cold_curve, cold_state = train()
+    assert warm_curve == cold_curve
+    assert warm_state.keys() == cold_state.keys()
+    for key in warm_state:
+        assert np.array_equal(warm_state[key], cold_state[key]), key
+
+
+def test_training_imports_no_reporting_module(tmp_path):
+    """The training digest leaves REPORTING_ONLY out: a training job must really not import them."""
+    code = ("import json, sys; from edbench import provenance, runner; "
+            "[runner.run({'dataset': 'truth_tables', 'task': 'gates', 'entry': m, 'method': m, 'params': {},"
+            " 'task_params': {'epochs': 1}, 'seed': 0, 'threads': 1}) for m in "
+            "('fd', 'bp_sgd', 'bp_adam', 'torch', 'ed_neuron', 'ed_matrix', 'ed_deep')]; "
+            "import edbench.config, _cli; "
+            "print(json.dumps(sorted(m.split('.')[-1] + '.py' for m in sys.modules if m.startswith('edbench.'))))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1] / "scripts",
+                         capture_output=True, text=True,
+                         check=True).stdout
+    from edbench import provenance
+    imported = set(json.loads(out.splitlines()[-1]))
+    assert imported and not imported & provenance.REPORTING_ONLY
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_real_job_runs_with_the_threads_it_was_given(tmp_path, threads):
+    """scripts/train.py, as the rule runs it, but with the environment asking for 3 threads: the
+    BLAS/OpenMP pools and torch must report the spec's count from inside the job."""
+    spec = gates_spec("torch")
+    spec["threads"] = threads
+    spec["task_params"]["epochs"] = 2
+    scripts = Path(__file__).resolve().parents[1] / "scripts"
+    env = {**os.environ, "OMP_NUM_THREADS": "3", "OPENBLAS_NUM_THREADS": "3", "MKL_NUM_THREADS": "3"}
+    subprocess.run([sys.executable, str(scripts / "train.py"), "--spec", json.dumps(spec), "--out",
+                    str(tmp_path / "r.json")], check=True, env=env, capture_output=True)
+    reported = json.loads((tmp_path / "r.json").read_text())["provenance"]["threads_in_effect"]
+    assert any(pool["api"] == "blas" for pool in reported["threadpools"])
+    assert [pool["threads"] for pool in reported["threadpools"]] == [threads] * len(reported["threadpools"])
+    assert reported["torch"] == threads

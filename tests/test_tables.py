@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from edbench import aggregate, figures, runner
 
@@ -68,3 +69,41 @@ def test_data_provenance_names_each_data_set_once():
     table = aggregate.data_provenance(runs)
     assert table["dataset"].tolist() == ["truth_tables", "mnist_mlxtend5k"]
     assert table.loc[1, "fallback_reason"] == "no source gave a valid x" and table.loc[1, "sha256"] == "abc"
+
+
+def summary_rows(accuracies, test_count=200, status=None):
+    status = status or ["ok"] * len(accuracies)
+    return pd.DataFrame({"dataset": "d", "task": "mnist01", "method": "m", "seed": range(len(accuracies)),
+                         "status": status, "test_accuracy": accuracies, "train_seconds": 1.0,
+                         "samples_per_second": 10.0, "test_count": test_count})
+
+
+def test_fixed_test_set_gets_a_test_set_interval_not_a_zero_width_one():
+    row = aggregate.per_method(summary_rows([0.995] * 5)).iloc[0]
+    assert row["test_accuracy_ci95_low"] == pytest.approx(0.995) == row["test_accuracy_ci95_high"]
+    # Wilson for 199 of 200 correct: about 97.2%-99.9%
+    assert row["test_accuracy_wilson_low"] == pytest.approx(0.9722, abs=5e-4)
+    assert row["test_accuracy_wilson_high"] == pytest.approx(0.9991, abs=5e-4)
+    assert "97.22–99.91%" in aggregate.per_method_markdown(aggregate.per_method(summary_rows([0.995] * 5)))
+
+
+def test_wilson_interval_narrows_with_the_test_set_size_not_with_seeds():
+    small = aggregate.per_method(summary_rows([0.9] * 3, test_count=100)).iloc[0]
+    large = aggregate.per_method(summary_rows([0.9] * 3, test_count=10000)).iloc[0]
+    more_seeds = aggregate.per_method(summary_rows([0.9] * 30, test_count=100)).iloc[0]
+    assert large["test_accuracy_wilson_high"] - large["test_accuracy_wilson_low"] < 0.02
+    assert small["test_accuracy_wilson_high"] - small["test_accuracy_wilson_low"] > 0.1
+    assert more_seeds["test_accuracy_wilson_low"] == pytest.approx(small["test_accuracy_wilson_low"])
+
+
+def test_bimodal_result_shows_its_min_and_max():
+    row = aggregate.per_method(summary_rows([0.5, 0.5, 1.0, 1.0, 0.45])).iloc[0]
+    assert (row["test_accuracy_min"], row["test_accuracy_max"]) == (0.45, 1.0)
+    assert "45.00–100.00%" in aggregate.per_method_markdown(aggregate.per_method(summary_rows([0.5, 1.0, 0.45])))
+
+
+def test_diverged_runs_count_in_the_all_runs_accuracy():
+    row = aggregate.per_method(summary_rows([0.9, 0.8, None], status=["ok", "ok", "diverged"])).iloc[0]
+    assert row["test_accuracy_mean"] == pytest.approx(0.85)
+    assert row["test_accuracy_all_runs_mean"] == pytest.approx((0.9 + 0.8 + 0.0) / 3)
+    assert row["runs"] == 3 and row["diverged"] == 1

@@ -8,6 +8,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 
+def current_umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` and then rename the temporary file onto ``path``."""
     path = Path(path)
@@ -15,7 +22,12 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     for stale in path.parent.glob(f".{path.name}.*.tmp"):   # left by a writer that was killed
         stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    try:
+        # mkstemp makes the file 0600; give it the mode a plain open() would, so a group sharing
+        # the results folder can read it
+        os.fchmod(fd, 0o666 & ~current_umask())
+    finally:
+        os.close(fd)
     tmp_path = Path(tmp)
     try:
         write(tmp_path)

@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.metadata
 import platform
 import subprocess
+import sys
 from pathlib import Path
 
 PACKAGES = ("numpy", "torch", "pandas", "seaborn", "scikit-learn", "snakemake", "pooch", "numba")
 REPO_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Package modules a training job never imports (tests/test_provenance.py checks it), so editing
+# the tables or figures code does not rerun the training.
+REPORTING_ONLY = frozenset({"aggregate.py", "baselines.py", "figures.py", "speed.py", "xor_convergence.py"})
 
 
 def package_versions() -> dict[str, str | None]:
@@ -32,16 +38,33 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def git_commit() -> str | None:
+# Untracked files here change what runs (a new method module, a config), so they make a tree dirty.
+CODE_PATHS = ("Snakefile", "scripts", "workflow", "config")
+
+
+def git_commit(root: Path = REPO_ROOT) -> str | None:
+    """HEAD, with "-dirty" if a tracked file differs from it or an untracked file lies in CODE_PATHS."""
     try:
-        out = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
                              capture_output=True, text=True, timeout=10, check=True)
         commit = out.stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return commit + ("-dirty" if dirty else "")
+        changed = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                                 capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        untracked = subprocess.run(["git", "-C", str(root), "ls-files", "--others", "--exclude-standard", "--",
+                                    *CODE_PATHS], capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        return commit + ("-dirty" if changed or untracked else "")
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def threads_in_effect() -> dict:
+    """The thread counts this process reports now: each BLAS/OpenMP pool (threadpoolctl) and torch's."""
+    from threadpoolctl import threadpool_info
+
+    pools = sorted({(pool["user_api"], pool["internal_api"], pool["num_threads"]) for pool in threadpool_info()})
+    torch = sys.modules.get("torch")   # only if the job imported it
+    return {"threadpools": [{"api": api, "library": library, "threads": n} for api, library, n in pools],
+            "torch": torch.get_num_threads() if torch is not None else None}
 
 
 def environment(threads: int) -> dict:
@@ -51,5 +74,29 @@ def environment(threads: int) -> dict:
         "cpu": cpu_model(),
         "machine": platform.machine(),
         "threads": threads,
+        "threads_in_effect": threads_in_effect(),
         "git_commit": git_commit(),
     }
+
+
+def package_sources(skip=frozenset()) -> list[Path]:
+    """Every Python file of the edbench package, except the top-level modules named in ``skip``."""
+    return sorted(p for p in PACKAGE_DIR.rglob("*.py") if not (p.parent == PACKAGE_DIR and p.name in skip))
+
+
+def code_digest(paths) -> str:
+    """sha256 over the names and contents of ``paths``: a rule parameter, so Snakemake reruns a job
+    when the code it runs changes (its params rerun trigger)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(p).resolve() for p in paths):
+        digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def training_code_digest(*scripts) -> str:
+    return code_digest([*package_sources(skip=REPORTING_ONLY), *(REPO_ROOT / s for s in scripts)])
+
+
+def reporting_code_digest(*scripts) -> str:
+    return code_digest([*package_sources(), *(REPO_ROOT / s for s in scripts)])

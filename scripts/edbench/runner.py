@@ -33,6 +33,11 @@ def limit_threads(threads: int):
     return limiter
 
 
+def _process_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _finite(method: methods.LearningMethod, loss: float) -> bool:
     return math.isfinite(loss) and all(np.isfinite(a).all() for a in method.state().values())
 
@@ -41,6 +46,9 @@ def train_problem(problem: tasks.Problem, method_cls, params: dict, seed: int, e
     method = method_cls(problem.n_inputs, problem.n_classes, params, seed)
     x_train = problem.x_train.astype(method.dtype)
     x_test = problem.x_test.astype(method.dtype)
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    method.warm_up(x_train, problem.y_train)
+    warmup_wall, warmup_cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     curve, epoch_seconds = [], []
     wall = cpu = 0.0
     diverged_epoch = None
@@ -65,11 +73,13 @@ def train_problem(problem: tasks.Problem, method_cls, params: dict, seed: int, e
     if problem.y_val is not None and diverged_epoch is None:
         validation = float((method.predict(problem.x_val.astype(method.dtype)) == problem.y_val).mean())
     return {"curve": curve, "wall": wall, "cpu": cpu, "epoch_seconds": epoch_seconds,
+            "warmup_wall": warmup_wall, "warmup_cpu": warmup_cpu,
             "diverged_epoch": diverged_epoch, "params": method.params, "validation": validation}
 
 
 def run(spec: dict) -> dict:
     """Train ``spec`` and return the result record."""
+    started = time.time()
     method_cls = methods.get(spec["method"])
     task_params = spec["task_params"]
     if spec["task"] == "gates":
@@ -122,12 +132,19 @@ def run(spec: dict) -> dict:
             "curve": curve,
         },
         "timing": {
+            # one-time costs (compilation, cache load, first-call set-up), apart from the steady state
+            "warmup_seconds": sum(o["warmup_wall"] for o in outcomes),
+            "warmup_cpu_seconds": sum(o["warmup_cpu"] for o in outcomes),
             "train_seconds": wall,
             "train_cpu_seconds": sum(o["cpu"] for o in outcomes),
             "samples_per_second": samples / wall if wall > 0 else None,
             "seconds_per_epoch": wall / len(curve),
+            "process_cpu_seconds": _process_cpu_seconds(),
             "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "epoch_seconds": [s for o in outcomes for s in o["epoch_seconds"]],
+            # Unix times of the job's start and end: whether two timed jobs overlapped can be checked later
+            "started": started,
+            "finished": time.time(),
         },
         "provenance": provenance.environment(spec["threads"]),
     }

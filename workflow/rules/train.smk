@@ -1,3 +1,15 @@
+from edbench import provenance  # noqa: E402
+
+# Training jobs are timed, so at most `timed_jobs_at_once` (config, default 1) run at a time,
+# whatever --cores says: a job's time is then its own, not shared with another job on the same
+# core. `--resources timed_slot=N` on the command line (or in a profile) overrides it.
+if "timed_slot" not in workflow.global_resources:
+    workflow.register_resource("timed_slot", config.get("timed_jobs_at_once", 1))
+
+# A job reruns when the code it runs changes (Snakemake's params rerun trigger sees the digest).
+TRAIN_CODE = provenance.training_code_digest("scripts/train.py", "scripts/_cli.py")
+
+
 rule train:
     input:
         unpack(train_data),
@@ -8,10 +20,12 @@ rule train:
     params:
         spec=lambda wildcards: json.dumps(run_spec(wildcards), sort_keys=True),
         data=data_arguments,
+        code=TRAIN_CODE,
     threads: config["threads"]
     resources:
         mem_mb=entry_resources("mem_mb", TRAIN_MEM_MB),
         runtime=entry_resources("runtime", TRAIN_RUNTIME),
+        timed_slot=1,
     conda:
         "../../environment.yml"
     shell:

@@ -13,84 +13,121 @@ import numpy as np
 from .fastmath import exp_into
 
 
-@numba.njit(cache=True, parallel=True)
 def forward_stack(stack, outputs, beta, u0):
     """outputs[l + 1, k, i, :] = f(stack[l, k, i] . [beta, beta, outputs[l, k, :, b]]) for every b.
 
     outputs is (layers + 1, K, width, B); outputs[0] holds the first hidden layer. The K networks
-    are independent and run in parallel; each computes exactly what it would alone.
+    are independent: several go to numba's threads, each computing exactly what it would alone.
     """
+    if stack.shape[1] > 1 and numba.get_num_threads() > 1:
+        _forward_parallel(stack, outputs, beta, u0)
+    else:
+        _forward_serial(stack, outputs, beta, u0)
+
+
+@numba.njit(cache=True)
+def _forward_serial(stack, outputs, beta, u0):
+    for k in range(stack.shape[1]):
+        _forward_network(k, stack, outputs, beta, u0)
+
+
+@numba.njit(cache=True, parallel=True)
+def _forward_parallel(stack, outputs, beta, u0):
+    for k in numba.prange(stack.shape[1]):
+        _forward_network(k, stack, outputs, beta, u0)
+
+
+@numba.njit(cache=True)
+def _forward_network(k, stack, outputs, beta, u0):
     layers, networks, width, _ = stack.shape
     batch = outputs.shape[3]
     scale = outputs.dtype.type(-2.0 / u0)
     beta = outputs.dtype.type(beta)
     one = outputs.dtype.type(1.0)
-    for k in numba.prange(networks):
-        u = np.empty(batch, dtype=outputs.dtype)
-        e = np.empty(batch, dtype=outputs.dtype)
-        scratch = np.empty(batch, dtype=outputs.dtype)
-        for layer in range(layers):
-            for i in range(width):
-                w = stack[layer, k, i]
-                bias = w[0] * beta + w[1] * beta
+    u = np.empty(batch, dtype=outputs.dtype)
+    e = np.empty(batch, dtype=outputs.dtype)
+    scratch = np.empty(batch, dtype=outputs.dtype)
+    for layer in range(layers):
+        for i in range(width):
+            w = stack[layer, k, i]
+            bias = w[0] * beta + w[1] * beta
+            for b in range(batch):
+                u[b] = bias
+            for j in range(width):
+                wj = w[2 + j]
+                src = outputs[layer, k, j]
                 for b in range(batch):
-                    u[b] = bias
-                for j in range(width):
-                    wj = w[2 + j]
-                    src = outputs[layer, k, j]
-                    for b in range(batch):
-                        u[b] += wj * src[b]
-                for b in range(batch):
-                    u[b] *= scale
-                exp_into(u, e, scratch)
-                out = outputs[layer + 1, k, i]
-                for b in range(batch):
-                    out[b] = one / (one + e[b])
+                    u[b] += wj * src[b]
+            for b in range(batch):
+                u[b] *= scale
+            exp_into(u, e, scratch)
+            out = outputs[layer + 1, k, i]
+            for b in range(batch):
+                out[b] = one / (one + e[b])
 
 
-@numba.njit(cache=True, parallel=True, fastmath={"reassoc"})  # lets the sums over the minibatch vectorise
 def learn_stack(stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected):
     """stack[l] += change of hidden layer l + 1, from outputs[l] (its sources) and outputs[l + 1];
-    the K networks in parallel."""
+    several networks on numba's threads, as in ``forward_stack``."""
+    args = (stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected)
+    if stack.shape[1] > 1 and numba.get_num_threads() > 1:
+        _learn_parallel(*args)
+    else:
+        _learn_serial(*args)
+
+
+@numba.njit(cache=True)
+def _learn_serial(stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected):
+    for k in range(stack.shape[1]):
+        _learn_network(k, stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected)
+
+
+@numba.njit(cache=True, parallel=True)
+def _learn_parallel(stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected):
+    for k in numba.prange(stack.shape[1]):
+        _learn_network(k, stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected)
+
+
+@numba.njit(cache=True, fastmath={"reassoc"})  # lets the sums over the minibatch vectorise
+def _learn_network(k, stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected):
     layers, networks, width, columns = stack.shape
     batch = outputs.shape[3]
-    for k in numba.prange(networks):
-        g = np.empty((width, batch), dtype=stack.dtype)
-        signal = np.empty((columns, batch), dtype=stack.dtype)
-        for layer in range(layers):
+    g = np.empty((width, batch), dtype=stack.dtype)
+    signal = np.empty((columns, batch), dtype=stack.dtype)
+    for layer in range(layers):
+        for i in range(width):
+            o = outputs[layer + 1, k, i]
+            for b in range(batch):
+                g[i, b] = o[b] * (1.0 - o[b]) * cell_signs[i]
+        if faithful:
+            # source m contributes x_m * s_m * (d+ if m is excitatory else d-)
+            for b in range(batch):
+                signal[0, b] = beta * d_plus[k, b]
+                signal[1, b] = -(beta * d_minus[k, b])
+            for j in range(width):
+                x = outputs[layer, k, j]
+                if cell_signs[j] > 0.0:  # source j is cell j of the layer below, of the same type
+                    for b in range(batch):
+                        signal[2 + j, b] = x[b] * d_plus[k, b]
+                else:
+                    for b in range(batch):
+                        signal[2 + j, b] = -(x[b] * d_minus[k, b])
+        else:
             for i in range(width):
-                o = outputs[layer + 1, k, i]
                 for b in range(batch):
-                    g[i, b] = o[b] * (1.0 - o[b]) * cell_signs[i]
-            if faithful:
-                # source m contributes x_m * s_m * (d+ if m is excitatory else d-)
+                    g[i, b] *= error[k, b]
+            for b in range(batch):
+                signal[0, b] = beta
+                signal[1, b] = beta
+            for j in range(width):
+                x = outputs[layer, k, j]
                 for b in range(batch):
-                    signal[0, b] = beta * d_plus[k, b]
-                    signal[1, b] = -(beta * d_minus[k, b])
-                for j in range(width):
-                    x = outputs[layer, k, j]
-                    if cell_signs[j] > 0.0:  # source j is cell j of the layer below, of the same type
-                        for b in range(batch):
-                            signal[2 + j, b] = x[b] * d_plus[k, b]
-                    else:
-                        for b in range(batch):
-                            signal[2 + j, b] = -(x[b] * d_minus[k, b])
-            else:
-                for i in range(width):
-                    for b in range(batch):
-                        g[i, b] *= error[k, b]
+                    signal[2 + j, b] = x[b]
+        for i in range(width):
+            for m in range(columns):
+                if connected is not None and not connected[layer, k, i, m]:
+                    continue
+                total = 0.0
                 for b in range(batch):
-                    signal[0, b] = beta
-                    signal[1, b] = beta
-                for j in range(width):
-                    x = outputs[layer, k, j]
-                    for b in range(batch):
-                        signal[2 + j, b] = x[b]
-            for i in range(width):
-                for m in range(columns):
-                    if connected is not None and not connected[layer, k, i, m]:
-                        continue
-                    total = 0.0
-                    for b in range(batch):
-                        total += g[i, b] * signal[m, b]
-                    stack[layer, k, i, m] += total * step
+                    total += g[i, b] * signal[m, b]
+                stack[layer, k, i, m] += total * step

@@ -50,97 +50,125 @@ def nonzero_rows(inputs, order):
     return starts, pixels, values
 
 
-@numba.njit(cache=True, parallel=True)
 def online_epoch(flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels, values, targets, rows,
                  beta, u0, alpha, u1, faithful):
     """Train every network on every sample (compressed by ``nonzero_rows``, in training order);
-    ``rows[r]`` is sample r's column of ``targets``. Returns the summed |error| per network."""
+    ``rows[r]`` is sample r's column of ``targets``. Returns the summed |error| per network.
+    Several networks go to numba's threads; one, or one thread, runs without the parallel region,
+    whose start-up costs more than a small epoch."""
+    args = (flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels, values, targets, rows,
+            beta, u0, alpha, u1, faithful)
+    if targets.shape[0] > 1 and numba.get_num_threads() > 1:
+        return _epoch_parallel(*args)
+    return _epoch_serial(*args)
+
+
+@numba.njit(cache=True)
+def _epoch_serial(flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels, values, targets, rows,
+                  beta, u0, alpha, u1, faithful):
+    totals = np.zeros(targets.shape[0])
+    for k in range(targets.shape[0]):
+        totals[k] = _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels,
+                                   values, targets, rows, beta, u0, alpha, u1, faithful)
+    return totals
+
+
+@numba.njit(cache=True, parallel=True)
+def _epoch_parallel(flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels, values, targets, rows,
+                    beta, u0, alpha, u1, faithful):
+    totals = np.zeros(targets.shape[0])
+    for k in numba.prange(targets.shape[0]):
+        totals[k] = _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels,
+                                   values, targets, rows, beta, u0, alpha, u1, faithful)
+    return totals
+
+
+@numba.njit(cache=True)
+def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels, values, targets,
+                   rows, beta, u0, alpha, u1, faithful):
+    """Network k's epoch; returns its summed |error|."""
     n_layers = len(cells)
-    networks = targets.shape[0]
     most_columns = 0
     most_cells = 0
     for layer in range(n_layers):
         most_columns = max(most_columns, columns[layer])
         most_cells = max(most_cells, cells[layer])
-    totals = np.zeros(networks)
-    for k in numba.prange(networks):
-        sources = np.empty((n_layers, most_columns), dtype=flat.dtype)  # read only where active
-        active = np.empty((n_layers, most_columns), dtype=np.int64)
-        n_active = np.empty(n_layers, dtype=np.int64)
-        outputs = np.empty((n_layers, most_cells), dtype=flat.dtype)
-        u = np.empty(most_cells, dtype=flat.dtype)
-        slope = np.empty(most_cells, dtype=flat.dtype)
-        total = 0.0
-        for r in range(len(rows)):
-            count = 0
-            for column in range(2):
-                sources[0, column] = beta
-                if beta != 0.0:
-                    active[0, count] = column
-                    count += 1
-            for at in range(starts[r], starts[r + 1]):
-                column = 2 + 2 * pixels[at]
-                sources[0, column] = values[at]
-                sources[0, column + 1] = values[at]
+    sources = np.empty((n_layers, most_columns), dtype=flat.dtype)  # read only where active
+    active = np.empty((n_layers, most_columns), dtype=np.int64)
+    n_active = np.empty(n_layers, dtype=np.int64)
+    outputs = np.empty((n_layers, most_cells), dtype=flat.dtype)
+    u = np.empty(most_cells, dtype=flat.dtype)
+    slope = np.empty(most_cells, dtype=flat.dtype)
+    total = 0.0
+    for r in range(len(rows)):
+        count = 0
+        for column in range(2):
+            sources[0, column] = beta
+            if beta != 0.0:
                 active[0, count] = column
-                active[0, count + 1] = column + 1
-                count += 2
-            n_active[0] = count
-            for layer in range(n_layers):
-                n_cells = cells[layer]
-                base = offsets[layer] + k * columns[layer] * n_cells
+                count += 1
+        for at in range(starts[r], starts[r + 1]):
+            column = 2 + 2 * pixels[at]
+            sources[0, column] = values[at]
+            sources[0, column + 1] = values[at]
+            active[0, count] = column
+            active[0, count + 1] = column + 1
+            count += 2
+        n_active[0] = count
+        for layer in range(n_layers):
+            n_cells = cells[layer]
+            base = offsets[layer] + k * columns[layer] * n_cells
+            for i in range(n_cells):
+                u[i] = 0.0
+            for a in range(n_active[layer]):
+                m = active[layer, a]
+                x = sources[layer, m]
+                start = base + m * n_cells
                 for i in range(n_cells):
-                    u[i] = 0.0
-                for a in range(n_active[layer]):
-                    m = active[layer, a]
-                    x = sources[layer, m]
-                    start = base + m * n_cells
+                    u[i] += flat[start + i] * x
+            for i in range(n_cells):
+                outputs[layer, i] = 0.5 + 0.5 * math.tanh(u[i] / u0)
+            if layer + 1 < n_layers:
+                count = 0
+                for column in range(2):
+                    sources[layer + 1, column] = beta
+                    if beta != 0.0:
+                        active[layer + 1, count] = column
+                        count += 1
+                for i in range(n_cells):
+                    sources[layer + 1, 2 + i] = outputs[layer, i]
+                    if outputs[layer, i] != 0.0:
+                        active[layer + 1, count] = 2 + i
+                        count += 1
+                n_active[layer + 1] = count
+        error = targets[k, rows[r]] - outputs[n_layers - 1, 0]
+        total += abs(error)
+        d_plus = max(error, 0.0)
+        d_minus = max(-error, 0.0)
+        for layer in range(n_layers):
+            step = alpha if layer == n_layers - 1 else alpha * u1
+            n_cells = cells[layer]
+            base = offsets[layer] + k * columns[layer] * n_cells
+            for i in range(n_cells):
+                o = outputs[layer, i]
+                slope[i] = o * (1.0 - o) * cell_signs[layer, i]
+                if not faithful:
+                    slope[i] = slope[i] * error
+            for a in range(n_active[layer]):
+                m = active[layer, a]
+                x = sources[layer, m]
+                start = base + m * n_cells
+                if faithful:
+                    sign = column_signs[layer, m]
+                    signal = x * sign * (d_plus if sign > 0.0 else d_minus)
                     for i in range(n_cells):
-                        u[i] += flat[start + i] * x
-                for i in range(n_cells):
-                    outputs[layer, i] = 0.5 + 0.5 * math.tanh(u[i] / u0)
-                if layer + 1 < n_layers:
-                    count = 0
-                    for column in range(2):
-                        sources[layer + 1, column] = beta
-                        if beta != 0.0:
-                            active[layer + 1, count] = column
-                            count += 1
+                        w = flat[start + i]
+                        flat[start + i] = w + (slope[i] * signal) * step if w != 0.0 else w
+                else:
                     for i in range(n_cells):
-                        sources[layer + 1, 2 + i] = outputs[layer, i]
-                        if outputs[layer, i] != 0.0:
-                            active[layer + 1, count] = 2 + i
-                            count += 1
-                    n_active[layer + 1] = count
-            error = targets[k, rows[r]] - outputs[n_layers - 1, 0]
-            total += abs(error)
-            d_plus = max(error, 0.0)
-            d_minus = max(-error, 0.0)
-            for layer in range(n_layers):
-                step = alpha if layer == n_layers - 1 else alpha * u1
-                n_cells = cells[layer]
-                base = offsets[layer] + k * columns[layer] * n_cells
-                for i in range(n_cells):
-                    o = outputs[layer, i]
-                    slope[i] = o * (1.0 - o) * cell_signs[layer, i]
-                    if not faithful:
-                        slope[i] = slope[i] * error
-                for a in range(n_active[layer]):
-                    m = active[layer, a]
-                    x = sources[layer, m]
-                    start = base + m * n_cells
-                    if faithful:
-                        sign = column_signs[layer, m]
-                        signal = x * sign * (d_plus if sign > 0.0 else d_minus)
-                        for i in range(n_cells):
-                            w = flat[start + i]
-                            flat[start + i] = w + (slope[i] * signal) * step if w != 0.0 else w
-                    else:
-                        for i in range(n_cells):
-                            w = flat[start + i]
-                            flat[start + i] = w + (slope[i] * x) * step if w != 0.0 else w
-        totals[k] = total
-    return totals
+                        w = flat[start + i]
+                        flat[start + i] = w + (slope[i] * x) * step if w != 0.0 else w
+    return total
 
 
 def flatten(weights: list[np.ndarray], dtype=np.float64):

@@ -19,7 +19,6 @@ from .ed_matrix import EDMatrix
 
 class EDDeep(EDMatrix):
     name = "ed_deep"
-    compiled_online = False  # its weights live in its own stack, not in the flat buffer
     defaults = {key: value for key, value in EDMatrix.defaults.items() if key != "hidden"}
     defaults.update({"depth": 512, "width": 4, "batch_size": 128, "alpha": 0.2})
 
@@ -37,6 +36,11 @@ class EDDeep(EDMatrix):
         masks = self.connected[1:-1]
         self.stack_connected = None if all(m is None for m in masks) else np.stack(
             [np.ones(self.stack.shape[1:], dtype=bool) if m is None else m for m in masks])
+
+    def epoch(self, x, targets, order):
+        # Every batch size, 1 included, goes through this class's forward and learn: the hidden
+        # weights live in its own stack, not in the flat buffer ed_matrix's online loop reads.
+        return self.minibatch_epoch(x, targets, order)
 
     def forward(self, first_sources):
         beta, u0 = self.params["beta"], self.params["u0"]

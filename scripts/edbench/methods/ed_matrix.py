@@ -25,7 +25,6 @@ class EDMatrix(EDMethod):
     name = "ed_matrix"
     defaults = {**EDMethod.defaults, "batch_size": 1}
     chunk = 2048
-    compiled_online = True
 
     def set_weights(self, weights):
         ed.check_layout(weights, self.n_inputs, self.hidden, self.k)
@@ -107,19 +106,27 @@ class EDMatrix(EDMethod):
 
     def train_epoch(self, x, y):
         targets = ed.targets(y, self.n_classes).T.astype(self.dtype)                # (K, n)
-        batch = self.params["batch_size"]
         order = self.sample_order(len(y))
-        if batch == 1 and self.compiled_online:
+        return self.epoch(x, targets, order) / (len(y) * self.k)
+
+    def epoch(self, x, targets, order) -> float:
+        """One pass in ``order``; returns the summed |error|. Online runs in the compiled loop."""
+        if self.params["batch_size"] == 1:
             p = self.params
             scalar = self.dtype.type
             rows = ed_online.nonzero_rows(np.ascontiguousarray(x, dtype=self.dtype), order)
             totals = ed_online.online_epoch(self.flat, self.offsets, self.cells, self.columns, *self.sign_tables,
                                             *rows, targets, order, scalar(p["beta"]), scalar(p["u0"]),
                                             scalar(p["alpha"]), scalar(p["u1"]), p["rule"] == "faithful")
-            return float(totals.sum()) / (len(y) * self.k)
+            return float(totals.sum())
+        return self.minibatch_epoch(x, targets, order)
+
+    def minibatch_epoch(self, x, targets, order) -> float:
+        batch = self.params["batch_size"]
+        chunk = max(batch, self.chunk // batch * batch)  # whole minibatches, whatever the batch size
         total = 0.0
-        for start in range(0, len(y), self.chunk):
-            rows = order[start:start + self.chunk]
+        for start in range(0, len(order), chunk):
+            rows = order[start:start + chunk]
             expanded = self.expand_inputs(x[rows])
             for offset in range(0, len(rows), batch):
                 part = slice(offset, offset + batch)
@@ -127,7 +134,7 @@ class EDMatrix(EDMethod):
                 error = targets[:, rows[part]] - outputs[-1][:, :, 0]
                 self.learn(sources, outputs, error)
                 total += float(np.abs(error).sum())
-        return total / (len(y) * self.k)
+        return total
 
     def outputs(self, x):
         result = []

@@ -96,11 +96,11 @@ class EDNeuron(EDMethod):
 
     def train_epoch(self, x, y):
         targets = ed.targets(y, self.n_classes)
-        total = 0.0
+        totals = [0.0] * self.k  # summed per network, then over networks, as ed_matrix's parallel kernel does
         for row in self.sample_order(len(y)):
             for k, network in enumerate(self.networks):
-                total += network.train(x[row], targets[row, k], self.params)
-        return total / (len(y) * self.k)
+                totals[k] += network.train(x[row], targets[row, k], self.params)
+        return float(np.sum(totals)) / (len(y) * self.k)
 
     def outputs(self, x):
         return np.array([[net.forward(row, self.params["u0"]) for net in self.networks] for row in x])
