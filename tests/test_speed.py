@@ -28,7 +28,12 @@ def test_every_comparison_is_there(table):
     names = set(frame["comparison"])
     assert {"ed_matrix_vs_ed_neuron", "ed_deep_vs_layer_by_layer", "fd_step_aware_vs_naive_gates",
             "fd_step_aware_vs_naive_mnist10", "fd_forward_vs_central", "seed001_protocol",
-            "seed001_protocol_step_aware_vs_naive", "seed002_protocol"} <= names
+            "seed001_protocol_step_aware_vs_naive", "seed002_protocol", "ed_matrix_mnist10_2t_vs_1t",
+            "ed_deep_mnist10_2t_vs_1t", "ed_deep_float32_vs_float64"} <= names
+    for task in ("mnist01", "mnist10"):
+        for mode in ("online", "b128"):
+            for dtype in ("float32", "float64"):
+                assert f"ed_matrix_vs_pytorch_ed_{mode}_{task}_{dtype}" in names
     for ours in ("bp_adam", "bp_sgd"):
         for side in ("default", "best"):
             for batch in settings["torch_batch_sizes"]:
@@ -75,7 +80,9 @@ def test_rates_and_ratios_are_consistent(table):
     assert (frame["baseline_per_s"] > 0).all() and (frame["candidate_per_s"] > 0).all()
     pd.testing.assert_series_equal(frame["ratio"], frame["candidate_per_s"] / frame["baseline_per_s"],
                                    check_names=False)
-    assert set(peaks) == {"float32_1t", "float32_2t", "float64_1t", "float64_2t"}
+    assert set(peaks) == {"float32_1t", "float32_2t", "float64_1t", "float64_2t", "memory_bandwidth_gbs",
+                          "exp_float32_per_s", "exp_float64_per_s"}
+    assert all(value > 0 for value in peaks.values())
     assert (frame["peak_gflops"] > 0).all()
     floors = frame.dropna(subset=["floor"])
     assert set(floors["comparison"]) >= {"ed_matrix_vs_ed_neuron", "ed_deep_vs_layer_by_layer",
@@ -111,3 +118,29 @@ def test_interleaving_alternates_and_takes_medians():
     b = speed.Side("b", lambda: calls.append("b"), 1)
     speed.interleaved(a, b, repeats=4, warmup=1)
     assert calls == ["a", "b", "a", "b", "b", "a", "a", "b", "b", "a"]
+
+
+def test_every_row_has_its_bound(table):
+    frame, _, _ = table
+    assert set(frame["bound"]) <= {"compute", "memory", "exp"}
+    assert (frame["bound_per_s"] > 0).all()
+    assert (frame["fraction_of_bound"] == frame["candidate_per_s"] / frame["bound_per_s"]).all()
+    online = frame.set_index("comparison").loc["ed_matrix_vs_ed_neuron"]
+    assert online["bytes_per_unit"] > 0 and online["exps_per_unit"] == 161
+
+
+def test_roofline_picks_the_limit_met_first():
+    limits = {"gflops": 10.0, "bandwidth_gbs": 5.0, "exps_per_s": 1e9}
+    assert speed.roofline(1e9, 1.0, 0.0, limits) == ("compute", 10.0)
+    assert speed.roofline(1.0, 1e9, 0.0, limits) == ("memory", 5.0)
+    bound, rate = speed.roofline(1.0, 1.0, 1e9, limits)
+    assert bound == "exp" and rate == 1.0
+
+
+def test_sparse_online_work_counts_only_non_zero_sources():
+    x = np.zeros((4, 10))
+    x[:, :2] = 1.0
+    dense = speed.ed_work("ed_matrix", {"hidden": [3]}, np.ones((4, 10)), 2)
+    sparse = speed.ed_work("ed_matrix", {"hidden": [3]}, x, 2)
+    assert sparse["arithmetic"] == 6 * (3 * (2 + 2 * 2) + 5) and dense["arithmetic"] == 6 * (3 * 22 + 5)
+    assert sparse["exps"] == dense["exps"] == 4

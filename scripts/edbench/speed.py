@@ -6,8 +6,10 @@ One driver (``measure``) times both sides alternately after a warm-up under the 
 settings, takes medians, and then checks the result: both sides are built afresh from one seed,
 run the same work, and their weights or gradients are compared, so a speed-up never hides a
 change of algorithm. A comparison without a tolerance reports ``same_result`` as "not checked".
-The machine's matrix-multiply peak is measured in the same run, so every rate can be put as a
-fraction of what the machine can do.
+The machine's limits are measured in the same run (the matrix-multiply peak, memory bandwidth and
+the vectorised exp's throughput), and every row gets the ``bound`` its arithmetic, bytes and
+exponentials per unit of work meet first (a roofline) and the ``fraction_of_bound`` the candidate
+reaches.
 """
 from __future__ import annotations
 
@@ -67,6 +69,8 @@ class Comparison:
     difference: str = "relative"        # "relative" (norm) or "max_abs"
     floor: float | None = None
     repeats: str = "repeats"            # the settings key giving the number of timed rounds
+    bytes_per_unit: float = 0.0         # memory traffic the candidate must do per unit (estimate)
+    exps_per_unit: float = 0.0          # exponentials (sigmoids) per unit
     warmup: int = 1
     extra: dict = field(default_factory=dict)
 
@@ -109,6 +113,40 @@ def matmul_peak(dtype, threads: int, size: int = 1024, repeats: int = 5) -> floa
     return 2 * size ** 3 / min(times) / 1e9
 
 
+def memory_bandwidth(megabytes: int = 256, repeats: int = 5) -> float:
+    """GB/s of a large array copy (bytes read plus bytes written), one thread."""
+    source = np.ones(megabytes * 2 ** 20 // 8)
+    target = np.empty_like(source)
+    times = []
+    for _ in range(repeats + 1):
+        start = time.perf_counter()
+        np.copyto(target, source)
+        times.append(time.perf_counter() - start)
+    return 2 * source.nbytes / min(times[1:]) / 1e9
+
+
+def exp_throughput(dtype, size: int = 1 << 20, repeats: int = 5) -> float:
+    """Exponentials per second of the kernels' vectorised exp, one thread."""
+    from .kernels.fastmath import exp_array
+
+    x = np.random.default_rng(0).normal(0, 3, size).astype(dtype)
+    exp_array(x)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        exp_array(x)
+        times.append(time.perf_counter() - start)
+    return size / min(times)
+
+
+def roofline(arithmetic: float, traffic: float, exps: float, limits: dict) -> tuple[str, float]:
+    """The limit met first and the rate (units per second) it allows."""
+    seconds = {"compute": arithmetic / (limits["gflops"] * 1e9), "memory": traffic / (limits["bandwidth_gbs"] * 1e9),
+               "exp": exps / limits["exps_per_s"]}
+    bound = max(seconds, key=seconds.get)
+    return bound, 1.0 / seconds[bound] if seconds[bound] > 0 else float("inf")
+
+
 def difference(kind: str, a: list[np.ndarray], b: list[np.ndarray]) -> float:
     flat_a = np.concatenate([np.asarray(x, np.float64).ravel() for x in a])
     flat_b = np.concatenate([np.asarray(x, np.float64).ravel() for x in b])
@@ -118,7 +156,7 @@ def difference(kind: str, a: list[np.ndarray], b: list[np.ndarray]) -> float:
 
 
 class threads_set:
-    """NumPy's BLAS and, if loaded, PyTorch limited to ``threads`` for the block."""
+    """NumPy's BLAS, numba and, if loaded, PyTorch limited to ``threads`` for the block."""
 
     def __init__(self, threads: int):
         self.threads = threads
@@ -128,7 +166,11 @@ class threads_set:
 
         from threadpoolctl import threadpool_limits
 
+        import numba
+
         self.limits = threadpool_limits(self.threads)
+        self.numba_previous = numba.get_num_threads()
+        numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
         self.torch = sys.modules.get("torch")
         if self.torch is not None:
             self.previous = self.torch.get_num_threads()
@@ -136,6 +178,9 @@ class threads_set:
         return self
 
     def __exit__(self, *exc):
+        import numba
+
+        numba.set_num_threads(self.numba_previous)
         if self.torch is not None:
             self.torch.set_num_threads(self.previous)
         self.limits.restore_original_limits()
@@ -171,7 +216,8 @@ def measure(comparison: Comparison, settings: dict) -> dict:
         **asdict(c.workload), "baseline_work": base_work, "candidate_work": cand_work,
         "baseline_gflops": c.arithmetic_per_unit * base_rate / 1e9,
         "candidate_gflops": c.arithmetic_per_unit * cand_rate / 1e9,
-        "arithmetic_per_unit": c.arithmetic_per_unit,
+        "arithmetic_per_unit": c.arithmetic_per_unit, "bytes_per_unit": c.bytes_per_unit,
+        "exps_per_unit": c.exps_per_unit,
         **c.extra,
     }
     return row
@@ -255,11 +301,117 @@ def fd_gates(params: dict, problems):
     return build
 
 
+def on_numba_threads(threads: int, build):
+    """A side whose work runs on ``threads`` numba threads, whatever the row's workload sets."""
+    def wrapped(seed, amount):
+        import numba
+
+        runner = build(seed, amount)
+
+        def run():
+            previous = numba.get_num_threads()
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            try:
+                return runner.run()
+            finally:
+                numba.set_num_threads(previous)
+        return Runner(run, runner.result)
+    return wrapped
+
+
+def torch_ed_trainer(params: dict, x: np.ndarray, y: np.ndarray, n_classes: int, compile: bool):
+    """ED in PyTorch (``edbench.torch_ed``) from the initial weights ed_matrix draws for ``seed``."""
+    def build(seed, amount):
+        import torch
+
+        from .torch_ed import TorchED
+
+        reference = methods.get("ed_matrix")(x.shape[1], n_classes, params, seed=seed)
+        peer = TorchED(reference.get_weights(), reference.params, getattr(torch, reference.params["dtype"]),
+                       compile=compile)
+        targets = ed.targets(y[:amount], n_classes).T
+        order = np.arange(amount)
+        return Runner(lambda: peer.train_epoch(x[:amount], targets, order, params["batch_size"]), peer.get_weights)
+    return build
+
+
+def ed_work(method: str, params: dict, x: np.ndarray, n_classes: int) -> dict:
+    """Arithmetic, memory traffic and exponentials per sample that an ED method must do.
+
+    Online, only the weights of non-zero sources are touched (read in the forward pass, read and
+    written in learning); a minibatch reads and writes every weight once per batch."""
+    learner = methods.get(method)(x.shape[1], n_classes, params, seed=0)
+    weights = learner.get_weights()
+    itemsize = np.dtype(learner.params["dtype"]).itemsize
+    cells = sum(w.shape[0] * w.shape[1] for w in weights)
+    if learner.params["batch_size"] == 1:
+        active_inputs = 2 + 2 * float(np.count_nonzero(x)) / len(x)
+        first = weights[0]
+        touched = first.shape[0] * first.shape[1] * active_inputs + sum(w.size for w in weights[1:])
+        return {"arithmetic": 6 * touched, "traffic": 3 * itemsize * touched, "exps": cells}
+    total = sum(w.size for w in weights)
+    return {"arithmetic": 6 * total, "traffic": 3 * itemsize * total / learner.params["batch_size"], "exps": cells}
+
+
+def ed_comparisons(data: dict, settings: dict) -> list[Comparison]:
+    """ED against itself on more threads, in float32, and against ED written in PyTorch."""
+    out = []
+    problems = {"mnist01": (data["mnist01"], 2), "mnist10": (data["mnist10"], 10)}
+    n = settings["ed_parallel_samples"]
+    x10, y10 = problems["mnist10"][0].x_train[:n], problems["mnist10"][0].y_train[:n]
+    for method, params, network in (("ed_matrix", {"hidden": [64], "shuffle": False}, "784-64-1 x10"),
+                                    ("ed_deep", {"depth": 512, "width": 4, "batch_size": 128, "alpha": 0.2,
+                                                 "shuffle": False}, "784-(4x512)-1 x10")):
+        amount = n if method == "ed_matrix" else max(128, n // 128 * 128)
+        work = ed_work(method, params, x10[:amount], 10)
+        trainer = method_trainer(method, params, x10, y10, 10)
+        batch = params.get("batch_size", 1)
+        out.append(Comparison(
+            f"{method}_mnist10_2t_vs_1t",
+            Workload(data["dataset"], "mnist10", network, "sigmoid", amount, 1, batch, 2, "float64",
+                     scheme="2 threads", baseline_scheme="1 thread"),
+            Implementation(f"{method} (1 thread)", on_numba_threads(1, trainer), amount),
+            Implementation(f"{method} (2 threads)", on_numba_threads(2, trainer), amount),
+            work["arithmetic"], 0.0, "max |dw| = 0: the same weights on 1 and 2 threads", amount, "max_abs", 1.7,
+            bytes_per_unit=work["traffic"], exps_per_unit=work["exps"]))
+
+    deep = {"depth": 512, "width": 4, "batch_size": 128, "alpha": 0.2, "shuffle": False, "rule": "bidirectional"}
+    amount = 128 * settings["ed_deep_batches"]
+    x01, y01 = problems["mnist01"][0].x_train[:amount], problems["mnist01"][0].y_train[:amount]
+    single = {**deep, "dtype": "float32"}
+    work = ed_work("ed_deep", single, x01, 2)
+    out.append(Comparison(
+        "ed_deep_float32_vs_float64",
+        Workload(data["dataset"], "mnist01", "784-(4x512)-1", "sigmoid", amount, 1, 128, 1, "float32",
+                 scheme="float32", baseline_scheme="float64"),
+        Implementation("ed_deep (float64)", method_trainer("ed_deep", deep, x01, y01, 2), amount),
+        Implementation("ed_deep (float32)", method_trainer("ed_deep", single, x01, y01, 2), amount),
+        work["arithmetic"], 1e-4, "relative weight difference <= 1e-4 after one batch (float32 rounding)", 128,
+        "relative", 1.6, bytes_per_unit=work["traffic"], exps_per_unit=work["exps"]))
+
+    compile_torch = bool(settings["torch_ed_compile"])
+    for task, (problem, n_classes) in problems.items():
+        for batch in (1, 128):
+            for dtype, tolerance in (("float64", 1e-9), ("float32", 1e-2)):
+                amount = settings["torch_ed_online_samples"] if batch == 1 else 128 * settings["torch_ed_batches"]
+                params = {"hidden": [64], "batch_size": batch, "dtype": dtype, "shuffle": False}
+                xs, ys = problem.x_train[:amount], problem.y_train[:amount]
+                work = ed_work("ed_matrix", params, xs, n_classes)
+                mode = "online" if batch == 1 else f"b{batch}"
+                out.append(Comparison(
+                    f"ed_matrix_vs_pytorch_ed_{mode}_{task}_{dtype}",
+                    Workload(data["dataset"], task, f"784-64-1 x{1 if n_classes == 2 else n_classes}", "sigmoid",
+                             amount, 1, batch, 1, dtype, scheme="faithful"),
+                    Implementation("torch ED" + (" (compiled)" if compile_torch else ""),
+                                   torch_ed_trainer(params, xs, ys, n_classes, compile_torch), amount),
+                    Implementation("ed_matrix", method_trainer("ed_matrix", params, xs, ys, n_classes), amount),
+                    work["arithmetic"], tolerance,
+                    f"relative weight difference <= {tolerance:g} after the same {min(amount, 128)} samples "
+                    "(float32: two roundings of the same rule)", min(amount, 128), "relative", 1.5, bytes_per_unit=work["traffic"], exps_per_unit=work["exps"]))
+    return out
+
+
 # --- the comparisons --------------------------------------------------------------------------------
-def ed_weight_count(method: str, params: dict, n_inputs: int) -> int:
-    return sum(w.size for w in methods.get(method)(n_inputs, 2, params, seed=0).get_weights())
-
-
 def comparisons(data: dict, settings: dict) -> list[Comparison]:
     """Every comparison but the PyTorch races (``torch_comparisons``), as data."""
     mnist01, mnist10, gates = data["mnist01"], data["mnist10"], data["gates"]
@@ -268,26 +420,28 @@ def comparisons(data: dict, settings: dict) -> list[Comparison]:
     # online ED: ed_matrix against ed_neuron, seed 000's network
     params = {"hidden": [16] * 10, "alpha": 0.1, "shuffle": False}
     n_base, n_cand = settings["ed_neuron_samples"], settings["ed_matrix_samples"]
-    weights = ed_weight_count("ed_matrix", params, mnist01.x_train.shape[1])
+    online = ed_work("ed_matrix", params, mnist01.x_train[:n_cand], 2)
     out.append(Comparison(
         "ed_matrix_vs_ed_neuron",
         Workload(data["dataset"], "mnist01", "784-(16x10)-1", "sigmoid", n_cand, 1, 1, 1, "float64", scheme="faithful"),
         Implementation("ed_neuron", method_trainer("ed_neuron", params, mnist01.x_train, mnist01.y_train, 2), n_base),
         Implementation("ed_matrix (online)", method_trainer("ed_matrix", params, mnist01.x_train, mnist01.y_train, 2),
                        n_cand),
-        6 * weights, 0.0, f"max |dw| = 0 (bit for bit) after the same {n_base} samples", n_base, "max_abs", 100.0))
+        online["arithmetic"], 0.0, f"max |dw| = 0 (bit for bit) after the same {n_base} samples", n_base, "max_abs",
+        500.0, bytes_per_unit=online["traffic"], exps_per_unit=online["exps"]))
 
     # deep ED: ed_deep against one product and one update call per layer
     deep = {"depth": 512, "width": 4, "batch_size": 128, "alpha": 0.2, "shuffle": False}
     n = 128 * settings["ed_deep_batches"]
     x01, y01 = mnist01.x_train[:n], mnist01.y_train[:n]
-    weights = ed_weight_count("ed_deep", deep, mnist01.x_train.shape[1])
+    work = ed_work("ed_deep", deep, x01, 2)
     out.append(Comparison(
         "ed_deep_vs_layer_by_layer",
         Workload(data["dataset"], "mnist01", "784-(4x512)-1", "sigmoid", n, 1, 128, 1, "float64", scheme="faithful"),
         Implementation("layer-by-layer ED", layer_by_layer_ed(deep, x01, y01, 128), n),
         Implementation("ed_deep", method_trainer("ed_deep", deep, x01, y01, 2), n),
-        6 * weights, 1e-9, "max |dw| <= 1e-9 after one batch of 128", 128, "max_abs", 5.0))
+        work["arithmetic"], 1e-9, "max |dw| <= 1e-9 after one batch of 128", 128, "max_abs", 5.0,
+        bytes_per_unit=work["traffic"], exps_per_unit=work["exps"]))
 
     # finite differences: naive against step-aware, forward against central
     def fd_rows(name, sizes, x, y, calls, scheme, baseline_scheme, step_aware_baseline, floor, tolerance, check,
@@ -414,9 +568,12 @@ def prepare(arrays: dict, dataset: str) -> dict:
 def run_all(arrays: dict, settings: dict, dataset: str) -> tuple[list[dict], dict]:
     data = prepare(arrays, dataset)
     batches, threads = list(settings["torch_batch_sizes"]), list(settings["torch_threads"])
-    plan = comparisons(data, settings) + torch_comparisons(data, settings, batches, threads)
+    plan = comparisons(data, settings) + ed_comparisons(data, settings) + \
+        torch_comparisons(data, settings, batches, threads)
     rows = [measure(c, settings) for c in plan]
-    peaks = {f"{dtype}_{t}t": matmul_peak(dtype, t) for dtype in ("float32", "float64") for t in sorted({1, *threads})}
+    peaks = {f"{dtype}_{t}t": matmul_peak(dtype, t) for dtype in ("float32", "float64") for t in sorted({1, 2, *threads})}
+    bandwidth = memory_bandwidth()
+    exps = {dtype: exp_throughput(dtype) for dtype in ("float32", "float64")}
     for r in rows:
         r["time_saved"] = 1 - 1 / r["ratio"]
         if r["comparison"].startswith("seed00"):
@@ -426,10 +583,16 @@ def run_all(arrays: dict, settings: dict, dataset: str) -> tuple[list[dict], dic
         r["peak_gflops"] = peak
         r["candidate_fraction_of_peak"] = r["candidate_gflops"] / peak
         r["baseline_fraction_of_peak"] = r["baseline_gflops"] / peak
+        limits = {"gflops": peak, "bandwidth_gbs": bandwidth, "exps_per_s": exps[r["dtype"]] * r["threads"]}
+        r["bound"], r["bound_per_s"] = roofline(r["arithmetic_per_unit"], r["bytes_per_unit"], r["exps_per_unit"],
+                                                limits)
+        r["fraction_of_bound"] = r["candidate_per_s"] / r["bound_per_s"]
+    peaks = {**peaks, "memory_bandwidth_gbs": bandwidth, **{f"exp_{d}_per_s": v for d, v in exps.items()}}
     return rows, peaks
 
 
 DEFAULTS = {"repeats": 7, "fd_repeats": 3, "ed_neuron_samples": 16, "ed_matrix_samples": 512, "ed_deep_batches": 4,
             "backprop_samples": 1024, "fd_gates_hidden": 8, "seed001_naive_iterations": 20,
             "seed001_step_iterations": 500, "seed001_repeats": 3, "seed002_epochs": 100, "seed002_repeats": 3,
-            "torch_batch_sizes": [32, 128, 512], "torch_threads": [1, 2], "torch_race_repeats": 3}
+            "torch_batch_sizes": [32, 128, 512], "torch_threads": [1, 2], "torch_race_repeats": 3,
+            "ed_parallel_samples": 2000, "torch_ed_online_samples": 1000, "torch_ed_batches": 8, "torch_ed_compile": 1}

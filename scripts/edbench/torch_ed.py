@@ -29,6 +29,9 @@ class TorchED:
         self.source_signs = [torch.tensor(s, dtype=dtype) for s in signs]
         self.excitatory = [torch.tensor(s > 0, dtype=dtype) for s in signs]
         self.connected = [None if np.all(w != 0) else torch.tensor(w != 0, dtype=dtype) for w in weights]
+        if compile:
+            # Each instance and shape is its own graph; the default limit would fall back to eager.
+            torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 64)
         self._step = torch.compile(self.step, dynamic=False) if compile else self.step
 
     def expand(self, x: torch.Tensor) -> torch.Tensor:
