@@ -198,7 +198,7 @@ def _store(cache_dir: Path, filename: str, write, spec: FileSpec, source: str) -
         write(tmp_path)
         check = verify(tmp_path, spec)
         if not check:
-            raise ValueError(f"{source}{filename} does not match any published checksum of {spec.name}")
+            raise ValueError(f"{source.rstrip('/')}/{filename} does not match any published checksum of {spec.name}")
         target = cache_dir / filename
         os.replace(tmp_path, target)
     finally:
@@ -230,7 +230,7 @@ def fetch_file(spec: FileSpec, cache_dir: Path, mirrors, local_dirs, timeout: fl
         for filename in present:
             try:
                 return _store(cache_dir, filename, lambda tmp, f=filename: shutil.copyfile(directory / f, tmp),
-                              spec, source.rstrip("/") + "/")
+                              spec, source)
             except (OSError, ValueError) as error:
                 failures.append(f"{source}: {error}")
     for mirror in mirrors:
