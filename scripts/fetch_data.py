@@ -20,7 +20,7 @@ def body():
     record = datasets.prepare(args.dataset, args.npz, args.raw_dir, mirrors=data.get("mirrors"),
                               local_dirs=data.get("local_dirs", ()),
                               offline_fallback=data.get("offline_fallback", True),
-                              timeout=data.get("timeout_seconds", 30))
+                              timeout=data.get("timeout_seconds", 30), packaged=data.get("packaged", True))
     atomic.write_json(args.provenance, record)
 
 

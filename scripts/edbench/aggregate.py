@@ -52,12 +52,13 @@ def data_provenance(runs: list[dict]) -> pd.DataFrame:
         data = run["data"]
         rows[(data["name"], data.get("sha256"))] = {
             "dataset": data["name"], "requested": data.get("requested", data["name"]),
-            "source": " ".join(data.get("source", [])), "sha256": data.get("sha256"),
+            "source": " ".join(data.get("source", [])), "checks": " ".join(data.get("checks", [])),
+            "sha256": data.get("sha256"),
             "train_count": data.get("train_count"), "test_count": data.get("test_count"),
             "fallback_reason": (data.get("fallback_reason") or "").splitlines()[0] if data.get("fallback_reason")
             else ""}
-    return pd.DataFrame(list(rows.values()), columns=["dataset", "requested", "source", "sha256", "train_count",
-                                                      "test_count", "fallback_reason"])
+    return pd.DataFrame(list(rows.values()), columns=["dataset", "requested", "source", "checks", "sha256",
+                                                      "train_count", "test_count", "fallback_reason"])
 
 
 def curves(runs: list[dict]) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from . import methods, tasks
+from . import datasets, methods, tasks
 from .methods.base import ConfigError
 
 TASK_KEYS = ("train_size", "test_size", "epochs", "validation_size")
@@ -62,7 +62,8 @@ def entry_method(name: str, entry: dict) -> str:
 def run_params(config: dict, entry_name: str, task: str) -> tuple[dict, dict]:
     """The (method params, task params) of one (expanded) entry on one task, overrides applied."""
     entry = entries(config)[entry_name]
-    task_params = {"train_size": None, "test_size": None, **config["tasks"][task]}
+    task_params = {"train_size": None, "test_size": None,
+                   **{k: v for k, v in config["tasks"][task].items() if k != "when_available"}}
     params = dict(entry.get("params", {}))
     for key, value in entry.get("tasks", {}).get(task, {}).items():
         (task_params if key in TASK_KEYS else params)[key] = value
@@ -94,11 +95,30 @@ def _name_part(value) -> str:
 
 
 def dataset_for(task: str, dataset: str) -> str:
-    return GATES_DATASET if task == "gates" else dataset
+    return GATES_DATASET if task == "gates" else tasks.BOUND_DATASET.get(task, dataset)
+
+
+def drop_unavailable(config: dict, raw_root: str | Path = "resources/raw") -> tuple[dict, list[str]]:
+    """``config`` without the tasks marked ``when_available`` whose data set is neither cached under
+    ``raw_root`` nor in a local directory; and one line per task left out, saying why."""
+    kept, skipped = copy.deepcopy(config), []
+    local_dirs = config.get("data", {}).get("local_dirs", [])
+    for task, settings in config["tasks"].items():
+        if not settings.get("when_available"):
+            continue
+        needed = sorted({dataset_for(task, d) for d in config["datasets"]})
+        missing = [d for d in needed if not datasets.locally_available(d, Path(raw_root) / d, local_dirs)]
+        if missing:
+            del kept["tasks"][task]
+            where = {d: list(datasets.CATALOG[d].local_dirs) + list(local_dirs) for d in missing}
+            skipped.append(f"task {task} left out: {', '.join(missing)} is not on this machine (looked in "
+                           f"{raw_root} and {where}); for Fashion-MNIST, apt-get install dataset-fashion-mnist")
+    return kept, skipped
 
 
 def expand(config: dict) -> list[dict]:
-    """One spec per (dataset, task, entry, seed); gates run once, on no dataset."""
+    """One spec per (dataset, task, entry, seed); gates run once, on no dataset, and a task bound to a
+    data set (fashion10) once, on that one."""
     specs, seen = [], set()
     for dataset in config["datasets"]:
         for task in config["tasks"]:

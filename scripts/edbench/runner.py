@@ -86,7 +86,8 @@ def run(spec: dict) -> dict:
         arrays, data = None, {"name": "truth_tables", "source": ["edbench.tasks"], "sha256": None,
                                "train_count": 16, "test_count": 16}
     else:
-        arrays, data = datasets.load(Path(spec["data_npz"])), spec["data"]
+        data = spec["data"]
+        arrays = datasets.load(Path(spec["data_npz"]), data.get("file_sha256"))
     task = tasks.build(spec["task"], arrays, task_params.get("train_size"), task_params.get("test_size"),
                        task_params.get("validation_size", 0))
     epochs = int(task_params["epochs"])

@@ -1,4 +1,4 @@
-"""The benchmark's tasks: logic gates, MNIST 0-vs-1 and all ten digits.
+"""The benchmark's tasks: logic gates, MNIST 0-vs-1, all ten digits, and Fashion-MNIST's ten classes.
 
 A task is one or more supervised problems. ``gates`` holds four (AND, OR, NAND, XOR), each
 trained as its own network; the MNIST tasks hold one. Subsets are chosen without randomness
@@ -14,7 +14,10 @@ import numpy as np
 
 log = logging.getLogger("edbench.tasks")
 
-TASKS = ("gates", "mnist01", "mnist10")
+TASKS = ("gates", "mnist01", "mnist10", "fashion10")
+TASK_CLASSES = {"mnist01": (0, 1), "mnist10": tuple(range(10)), "fashion10": tuple(range(10))}
+# Tasks that always read one data set; the others run on each of the config's `datasets`.
+BOUND_DATASET = {"fashion10": "fashion_mnist"}
 # Kaneko's order: pattern i sets input s to bit s of i, so 00, 10, 01, 11 (his XOR table uses it).
 GATE_INPUTS = np.array([[(i >> s) & 1 for s in range(2)] for i in range(4)], dtype=np.float64)
 GATES = {
@@ -73,11 +76,8 @@ def mnist_task(name: str, arrays: dict[str, np.ndarray], train_size: int | None 
                test_size: int | None = None, validation_size: int = 0) -> Task:
     """The first ``train_size`` examples of the task's classes; the last ``validation_size`` of them
     are held out as a validation split (for choosing hyperparameters), never trained on."""
-    if name == "mnist01":
-        classes = (0, 1)
-    elif name == "mnist10":
-        classes = tuple(range(10))
-    else:
+    classes = TASK_CLASSES.get(name)
+    if name not in TASK_CLASSES:
         raise ValueError(f"unknown task {name!r}; known: {list(TASKS)}")
     splits = {}
     for split, size in (("train", train_size), ("test", test_size)):
