@@ -6,6 +6,7 @@ import sys
 import pytest
 from conftest import REPO
 
+pytestmark = pytest.mark.slow
 METHODS = ["bp_sgd", "fd", "ed_matrix", "ed_deep", "torch"]
 
 

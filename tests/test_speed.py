@@ -8,6 +8,8 @@ import yaml
 
 from edbench import datasets, speed
 
+pytestmark = pytest.mark.slow
+
 COLUMNS = ["comparison", "baseline", "candidate", "workload", "baseline_per_s", "candidate_per_s", "ratio",
            "same_result"]
 

@@ -46,6 +46,7 @@ def test_a_compiled_job_imports_numba_but_not_torch(tmp_path):
     assert loaded == ["numba"]
 
 
+@pytest.mark.slow
 def test_a_torch_job_pins_torch_to_its_threads(tmp_path):
     # torch is imported by the torch method itself, which then applies the job's limit
     threads = run_train_script(gates_spec("torch", threads=1), tmp_path / "r.json",

@@ -100,7 +100,8 @@ UNBATCHED_TASK = "(?!(?:" + "|".join(BATCHED_TASKS) + ")$)[a-z0-9_]+" if BATCHED
 
 
 def run_log(path):
-    return "logs/train/" + path.removeprefix("results/runs/").removesuffix(".json") + ".log"
+    run = path.removeprefix("results/runs/").removesuffix(".json")
+    return f"logs/train/{run}.log"
 
 
 def batch_arguments(paths):
