@@ -8,6 +8,7 @@ import argparse
 import contextlib
 import json
 import logging
+import signal
 from pathlib import Path
 
 import _cli
@@ -31,12 +32,26 @@ def body():
     for spec in specs:   # a bad spec fails the batch before any training
         config.check_spec(spec)
     data = json.loads(args.data_provenance.read_text()) if args.data_provenance else None
-    for spec, out, log in zip(specs, args.out, logs):
-        if spec["task"] != "gates":
-            spec["data_npz"] = str(args.data_npz)
-            spec["data"] = data
-        with _run_log(log):
-            runner.run_to_file(spec, out)
+    signal.signal(signal.SIGTERM, _interrupt)
+    written = []
+    try:
+        for spec, out, log in zip(specs, args.out, logs):
+            if spec["task"] != "gates":
+                spec["data_npz"] = str(args.data_npz)
+                spec["data"] = data
+            with _run_log(log):
+                runner.run_to_file(spec, out)
+            written.append(out)
+    except KeyboardInterrupt:
+        # A batch is one job: stopped, it leaves none of its results (as a one-run job, whose
+        # write is atomic), so Snakemake finds nothing half-done and a plain rerun resumes.
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 @contextlib.contextmanager
