@@ -9,8 +9,11 @@ start-up of their method from the run JSONs). The projection for N nodes of C co
 where `overhead` is the scheduler's cost per job (submission, queueing, two Snakemake start-ups
 on SLURM), measured by tests/test_slurm.py as (SLURM wall - local wall) * cores / SLURM jobs.
 
-    python scripts/scaling.py --config config/smoke.yaml --runs results/runs \\
-        --config config/config.yaml --summary results/reference/summary.csv --overhead 6
+    python scripts/scaling.py --runs results/runs --overhead 5.4 \\
+        --config config/smoke.yaml --config config/config.yaml=results/reference/summary.csv
+
+A run JSON counts for a config's run only if it was trained with that run's settings; a
+summary.csv given after `=` counts for that config only (its rows carry no settings).
 """
 from __future__ import annotations
 
@@ -30,8 +33,9 @@ def dry_run_jobs(configfile: str) -> dict[str, int]:
     done = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", "--configfile", configfile],
                           capture_output=True, text=True, check=True)
     counts: dict[str, int] = {}
-    for rule, count in re.findall(r"^([A-Za-z_][\w]*)\s+(\d+)$", done.stdout, re.MULTILINE):
-        if rule != "total":
+    first_table = done.stdout.split("Job stats:")[1].split("total")[0]   # it is printed twice
+    for rule, count in re.findall(r"^([A-Za-z_][\w]*)\s+(\d+)$", first_table, re.MULTILINE):
+        if rule != "all":   # a target rule: no process, no cluster job
             name = "train_batch" if rule.startswith("train_batch_") else rule
             counts[name] = counts.get(name, 0) + int(count)
     return counts
@@ -44,51 +48,76 @@ def measured_runs(runs_dir: Path) -> dict[tuple, dict]:
         record = json.loads(path.read_text())
         key = record["key"]
         found[(path.parts[-4], key["task"], key["entry"], key["seed"])] = {
-            "method": key["method"], **record["timing"]}
+            "method": key["method"], "config": record["config"], **record["timing"]}
     return found
 
 
-def run_costs(configfile: str, runs: dict, summary: Path | None) -> tuple[list[float], list[str]]:
-    """Seconds per run of ``configfile`` (start-up + warm-up + training) and the runs not measured."""
+def run_costs(configfile: str, runs: dict, summary: Path | None) -> tuple[list[float], list[str], list[str]]:
+    """Seconds per run of ``configfile`` past the process start-up: the method's own set-up (its
+    start-up when it is not the first run of a process: imports such as torch, data, kernels),
+    warm-up and training; and the runs not measured."""
     import pandas as pd
     import yaml
 
     from edbench import config as edconfig
 
-    startup_by_method: dict[str, list[float]] = {}
+    in_batch: dict[str, list[float]] = {}
     for timing in runs.values():
-        if timing.get("startup_seconds") is not None:
-            startup_by_method.setdefault(timing["method"], []).append(timing["startup_seconds"])
-    startup = {method: statistics.median(values) for method, values in startup_by_method.items()}
+        if timing.get("startup_counts_from") == "run start":
+            in_batch.setdefault(timing["method"], []).append(timing["startup_seconds"])
+    # a method only ever measured first in its process: its set-up is inside the process start-up
+    setup = {timing["method"]: 0.0 for timing in runs.values() if timing.get("startup_seconds") is not None}
+    setup.update({method: statistics.median(values) for method, values in in_batch.items()})
     trained = {}
     if summary is not None:
-        table = pd.read_csv(summary)
-        for row in table.itertuples():
-            trained[(row.config_dataset, row.task, row.method, row.seed)] = (row.train_seconds, row.implementation)
-    costs, missing = [], []
+        for row in pd.read_csv(summary).itertuples():
+            trained[(row.config_dataset, row.task, row.method, row.seed)] = row.train_seconds
+    costs, tasks, missing = [], [], []
     for spec in edconfig.expand(edconfig.validate(yaml.safe_load(Path(configfile).read_text()))):
         key = (spec["dataset"], spec["task"], spec["entry"], spec["seed"])
-        if key in trained and spec["method"] in startup:
-            seconds, method = trained[key]
-            costs.append(seconds + startup[method])
-        elif key in runs and runs[key].get("startup_seconds") is not None:
+        if key in trained and spec["method"] in setup:
+            costs.append(trained[key] + setup[spec["method"]])
+        elif key in runs and runs[key].get("startup_counts_from") == "run start" and same_settings(spec, runs[key]):
             timing = runs[key]
             costs.append(timing["startup_seconds"] + (timing.get("warmup_seconds") or 0) + timing["train_seconds"])
+        elif key in runs and same_settings(spec, runs[key]) and spec["method"] in setup:
+            timing = runs[key]
+            costs.append(setup[spec["method"]] + (timing.get("warmup_seconds") or 0) + timing["train_seconds"])
         else:
             missing.append("/".join(map(str, key)))
-    return costs, missing
+            continue
+        tasks.append(spec["task"])
+    return costs, tasks, missing
 
 
-def batched_job_costs(configfile: str, costs: list[float]) -> list[float]:
-    """Per scheduler job: a batch sums its runs' costs (the same dealing as workflow/rules/common.smk)."""
+def process_fixed_seconds(runs: dict) -> float | None:
+    """A process's own start-up (interpreter, imports, data), without what its first method adds."""
+    in_batch: dict[str, list[float]] = {}
+    for timing in runs.values():
+        if timing.get("startup_counts_from") == "run start":
+            in_batch.setdefault(timing["method"], []).append(timing["startup_seconds"])
+    first = [t["startup_seconds"] - statistics.median(in_batch.get(t["method"], [0.0]))
+             for t in runs.values() if t.get("startup_counts_from") == "process start"]
+    return statistics.median(first) if first else None
+
+
+def same_settings(spec: dict, measured: dict) -> bool:
+    params = measured["config"]["params"]
+    return (measured["config"]["task_params"] == spec["task_params"]
+            and all(params.get(k) == v for k, v in spec["params"].items()))
+
+
+def job_costs(configfile: str, costs: list[float], tasks: list[str], process_fixed: float) -> list[float]:
+    """Per job: one process start-up plus its runs; a batch deals a task's runs out as common.smk does."""
     import yaml
 
     runs_per_job = yaml.safe_load(Path(configfile).read_text()).get("runs_per_job", {})
-    if not runs_per_job:
-        return costs
-    size = max(runs_per_job.values())   # an approximation: the largest batch size for every run
-    count = -(-len(costs) // size)
-    return [sum(costs[i::count]) for i in range(count)]
+    jobs = []
+    for task in sorted(set(tasks)):
+        task_costs = [c for c, t in zip(costs, tasks) if t == task]
+        count = -(-len(task_costs) // runs_per_job.get(task, 1))
+        jobs += [process_fixed + sum(task_costs[i::count]) for i in range(count)]
+    return jobs
 
 
 def project(job_costs: list[float], overhead: float, cores: int, nodes: int) -> float:
@@ -98,28 +127,31 @@ def project(job_costs: list[float], overhead: float, cores: int, nodes: int) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", action="append", required=True, help="a config; repeat for several")
+    parser.add_argument("--config", action="append", required=True,
+                        help="CONFIG or CONFIG=SUMMARY_CSV (training times measured for it); repeat for several")
     parser.add_argument("--runs", type=Path, default=Path("results/runs"), help="run JSONs measured here")
-    parser.add_argument("--summary", type=Path, help="a summary.csv of measured training times (e.g. the reference)")
     parser.add_argument("--overhead", type=float, required=True, help="scheduler seconds per job (see above)")
     parser.add_argument("--cores-per-node", type=int, default=2)
     parser.add_argument("--nodes", type=int, nargs="+", default=[1, 4, 16, 64])
     args = parser.parse_args()
     runs = measured_runs(args.runs)
-    header = ["config", "jobs (dry run)", "training runs", "CPU-hours", "median fixed s/job"]
+    header = ["config", "jobs (dry run)", "training runs", "training CPU-hours", "fixed s per process",
+              f"training on {args.cores_per_node} local cores (est.)"]
     header += [f"SLURM {n}x{args.cores_per_node} cores" for n in args.nodes]
     print("| " + " | ".join(header) + " |\n|" + "---|" * len(header))
-    for configfile in args.config:
+    for argument in args.config:
+        configfile, _, summary = argument.partition("=")
         jobs = dry_run_jobs(configfile)
-        costs, missing = run_costs(configfile, runs, args.summary)
+        costs, tasks, missing = run_costs(configfile, runs, Path(summary) if summary else None)
         if missing:
             print(f"{configfile}: {len(missing)} runs not measured, e.g. {missing[:3]}", file=sys.stderr)
-        fixed = [t["startup_seconds"] for t in runs.values() if t.get("startup_seconds") is not None]
-        job_costs = batched_job_costs(configfile, costs)
+        fixed = process_fixed_seconds(runs)
+        jobs_seconds = job_costs(configfile, costs, tasks, fixed or 0.0)
         cells = [configfile, str(sum(jobs.values())), str(len(costs) + len(missing)),
-                 f"{sum(costs) / 3600:.3f}" + (" (partial)" if missing else ""),
-                 f"{statistics.median(fixed):.2f}" if fixed else "not measured"]
-        cells += [f"{project(job_costs, args.overhead, args.cores_per_node, n) / 60:.1f} min" for n in args.nodes]
+                 f"{sum(jobs_seconds) / 3600:.3f}" + (" (partial)" if missing else ""),
+                 f"{fixed:.2f}" if fixed is not None else "not measured",
+                 f"{project(jobs_seconds, 0.0, args.cores_per_node, 1) / 60:.1f} min"]
+        cells += [f"{project(jobs_seconds, args.overhead, args.cores_per_node, n) / 60:.1f} min" for n in args.nodes]
         print("| " + " | ".join(cells) + " |")
 
 

@@ -172,6 +172,7 @@ def run(spec: dict) -> dict:
             # process start (or this run's start, after the first run of a process) to the first
             # training step: interpreter, imports, data load, task and method set-up
             "startup_seconds": _startup_seconds(),
+            "startup_counts_from": "process start" if _runs_begun == 1 else "run start",
             "train_seconds": wall,
             "train_cpu_seconds": sum(o["cpu"] for o in outcomes),
             "samples_per_second": samples / wall if wall > 0 else None,
