@@ -5,6 +5,7 @@ Adding a method means adding one module here (with ``METHOD = MyMethod``) and on
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import re
@@ -25,7 +26,8 @@ def _discover() -> dict[str, str]:
 _MODULES = _discover()
 
 
-def _likely_first(name: str) -> list[str]:
+@functools.lru_cache(maxsize=None)
+def _likely_first(name: str) -> tuple[str, ...]:
     """Module names, those whose source declares ``name = "<name>"`` first.
 
     A job imports only its own method's module (and so only the compiled kernels or torch it
@@ -39,7 +41,7 @@ def _likely_first(name: str) -> list[str]:
         except OSError:
             return False
 
-    return sorted(_MODULES, key=lambda short: not declared_here(short))
+    return tuple(sorted(_MODULES, key=lambda short: not declared_here(short)))
 
 
 def get(name: str) -> type[LearningMethod]:
