@@ -89,6 +89,19 @@ def http_root(tmp_path):
 
 
 REPO = Path(__file__).resolve().parents[1]
+_MEASURED: list[str] = []
+
+
+def report_time(line: str) -> None:
+    """A timing the workflow tests measure: shown at the end of every pytest run, never asserted."""
+    _MEASURED.append(line)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _MEASURED:
+        terminalreporter.section("measured times")
+        for line in _MEASURED:
+            terminalreporter.write_line(line)
 
 
 def snakemake(workdir, *args, timeout=600):
@@ -112,8 +125,14 @@ def workdir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def smoke_run(workdir):
+    """The smoke workflow, run once per session; the workflow, faults and SLURM tests all read it."""
     start = time.perf_counter()
     done = snakemake(workdir, "--cores", "2", "--configfile", "config/smoke.yaml")
     elapsed = time.perf_counter() - start
     assert done.returncode == 0, done.stderr[-4000:]
     return workdir, elapsed
+
+
+def timing_columns(table) -> list[str]:
+    """The measured columns of a results table: they vary between identical runs."""
+    return [c for c in table.columns if "seconds" in c or "per_second" in c or "memory" in c]

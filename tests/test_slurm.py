@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO, snakemake
+from conftest import REPO, report_time, snakemake, timing_columns
 
 pytestmark = pytest.mark.workflow
-TIMING = ["train_seconds", "samples_per_second", "train_cpu_seconds", "peak_memory_mb"]
 
 
 def why_not() -> str | None:
@@ -56,7 +55,7 @@ def copy_repo(target: Path) -> Path:
 
 
 def test_smoke_config_on_slurm_matches_a_local_run(cluster, smoke_run, tmp_path):
-    local_dir, _ = smoke_run
+    local_dir, local_seconds = smoke_run
     workdir = copy_repo(tmp_path / "edbench")
     start = time.perf_counter()
     done = snakemake(workdir, "--profile", "workflow/profiles/slurm", "--configfile", "config/smoke.yaml",
@@ -65,8 +64,13 @@ def test_smoke_config_on_slurm_matches_a_local_run(cluster, smoke_run, tmp_path)
                      "--slurm-init-seconds-before-status-checks", "1", "--jobs", "4", timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "slurm" in (done.stdout + done.stderr).lower()
-    print(f"smoke config on SLURM in {time.perf_counter() - start:.0f} s")
-    on_slurm = pd.read_csv(workdir / "results/tables/summary.csv").drop(columns=TIMING)
-    local = pd.read_csv(local_dir / "results/tables/summary.csv").drop(columns=TIMING)
-    local = local[local["method"].isin(on_slurm["method"])].reset_index(drop=True)
-    pd.testing.assert_frame_equal(on_slurm.drop(columns=["git_commit"]), local.drop(columns=["git_commit"]))
+    slurm_seconds = time.perf_counter() - start
+    # reported, not asserted: the goal is at most 1.5 times the local run (issue 14)
+    submitted = (done.stdout + done.stderr).count("has been submitted with SLURM jobid")
+    report_time(f"smoke config on SLURM: {slurm_seconds:.0f} s in {submitted} SLURM jobs; locally "
+                f"{local_seconds:.0f} s; SLURM/local {slurm_seconds / local_seconds:.2f}")
+    on_slurm = pd.read_csv(workdir / "results/tables/summary.csv")
+    local = pd.read_csv(local_dir / "results/tables/summary.csv")
+    assert len(local) == len(on_slurm) > 0
+    pd.testing.assert_frame_equal(on_slurm.drop(columns=timing_columns(on_slurm) + ["git_commit"]),
+                                  local.drop(columns=timing_columns(local) + ["git_commit"]))

@@ -8,6 +8,8 @@ import pytest
 import yaml
 from edbench import datasets, speed
 
+pytestmark = pytest.mark.slow
+
 COLUMNS = ["comparison", "baseline", "candidate", "workload", "baseline_per_s", "candidate_per_s", "ratio",
            "same_result"]
 WORKLOAD_COLUMNS = ["dataset", "task", "network", "activation", "samples", "epochs", "batch_size", "threads", "dtype",

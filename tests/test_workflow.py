@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 import yaml
-from conftest import snakemake
+from conftest import report_time, snakemake
 
 from edbench import config
 
@@ -24,7 +24,7 @@ def test_smoke_run_covers_the_grid(smoke_run):
     assert set(summary["dataset"]) == {"truth_tables", "mnist_mlxtend5k"}   # offline: never called "mnist"
     assert (summary["status"] == "ok").all()
     # the 3-minute budget is reported, not asserted: timings belong to the benchmark, not to tests
-    print(f"smoke workflow: {elapsed:.0f} s")
+    report_time(f"smoke workflow locally (--cores 2): {elapsed:.0f} s")
 
 
 def test_smoke_run_writes_tables_and_figures(smoke_run, packaged_wheel):

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import resource
+import sys
 import time
 from pathlib import Path
 
@@ -19,17 +21,28 @@ log = logging.getLogger("edbench.run")
 RESULT_SCHEMA = 1
 
 
+_thread_limit: int | None = None
+
+
 def limit_threads(threads: int):
-    """Pin BLAS and torch to ``threads`` so parallel jobs do not oversubscribe the cores."""
+    """Pin BLAS (and torch, if loaded) to ``threads`` so parallel jobs do not oversubscribe the cores.
+
+    Torch is not imported here: it costs about 2 s, more than a whole gates job. The torch method
+    applies the limit itself when it first imports torch (``thread_limit()``).
+    """
+    global _thread_limit
     from threadpoolctl import threadpool_limits
 
+    _thread_limit = threads
     limiter = threadpool_limits(limits=threads)
-    try:
-        import torch
-
-        torch.set_num_threads(threads)
-    except ImportError:
-        pass
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+    # numba's pool (the ED kernels spread networks over it) is sized when numba is first imported.
+    if "numba" in sys.modules:
+        numba = sys.modules["numba"]
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    else:
+        os.environ["NUMBA_NUM_THREADS"] = str(threads)
     return limiter
 
 
@@ -38,12 +51,47 @@ def _process_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def thread_limit() -> int | None:
+    """The limit last set by ``limit_threads`` in this process, if any."""
+    return _thread_limit
+
+
+def process_age_seconds() -> float:
+    """Seconds since this process started: interpreter start-up and every import included."""
+    try:   # Linux: the start time in clock ticks since boot, against the clock since boot
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        import psutil   # elsewhere; its start time rests on a boot time rounded to the second
+
+        return time.time() - psutil.Process().create_time()
+
+
+# The first run of a process counts from the process start; a later one from its own start.
+_runs_begun = 0
+_run_began_at: float | None = None
+_first_step_at: float | None = None
+
+
+def _mark_first_step() -> None:
+    global _first_step_at
+    if _first_step_at is None:
+        _first_step_at = time.perf_counter()
+
+
+def _startup_seconds() -> float | None:
+    if _first_step_at is None or _run_began_at is None:
+        return None
+    return _first_step_at - _run_began_at
+
+
 def _finite(method: methods.LearningMethod, loss: float) -> bool:
     return math.isfinite(loss) and all(np.isfinite(a).all() for a in method.state().values())
 
 
 def train_problem(problem: tasks.Problem, method_cls, params: dict, seed: int, epochs: int, label: str):
     method = method_cls(problem.n_inputs, problem.n_classes, params, seed)
+    _mark_first_step()
     x_train = problem.x_train.astype(method.dtype)
     x_test = problem.x_test.astype(method.dtype)
     wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -80,6 +128,11 @@ def train_problem(problem: tasks.Problem, method_cls, params: dict, seed: int, e
 def run(spec: dict) -> dict:
     """Train ``spec`` and return the result record."""
     started = time.time()
+    global _runs_begun, _run_began_at, _first_step_at
+    now = time.perf_counter()
+    _run_began_at = now - process_age_seconds() if _runs_begun == 0 else now
+    _runs_begun += 1
+    _first_step_at = None
     method_cls = methods.get(spec["method"])
     task_params = spec["task_params"]
     if spec["task"] == "gates":
@@ -136,6 +189,10 @@ def run(spec: dict) -> dict:
             # one-time costs (compilation, cache load, first-call set-up), apart from the steady state
             "warmup_seconds": sum(o["warmup_wall"] for o in outcomes),
             "warmup_cpu_seconds": sum(o["warmup_cpu"] for o in outcomes),
+            # process start (or this run's start, after the first run of a process) to the first
+            # training step: interpreter, imports, data load, task and method set-up
+            "startup_seconds": _startup_seconds(),
+            "startup_counts_from": "process start" if _runs_begun == 1 else "run start",
             "train_seconds": wall,
             "train_cpu_seconds": sum(o["cpu"] for o in outcomes),
             "samples_per_second": samples / wall if wall > 0 else None,

@@ -1,6 +1,8 @@
 import json
+import shlex
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
@@ -72,3 +74,54 @@ def entry_resources(key, defaults):
         return edconfig.entries(config)[wildcards.entry].get(key, defaults[wildcards.task])
 
     return get
+
+
+# Small runs train in batches (config `runs_per_job`): one process, and on a cluster one scheduler
+# job, trains several runs, so a job's fixed cost (interpreter and imports; on SLURM also a
+# submission and two Snakemake start-ups) is paid once per batch. A run's result does not depend on
+# its batch (tests/test_batches.py). Batches deal a task's runs out in turn, so each holds a mix
+# of methods and they take similar times; changing the set of runs of a batched task may retrain
+# that task's batches (cheap, by construction).
+RUNS_PER_JOB = config.get("runs_per_job", {})
+
+
+def plan_batches():
+    by_task = {}
+    for path, spec in sorted(RUNS.items()):
+        if RUNS_PER_JOB.get(spec["task"], 1) > 1:
+            by_task.setdefault((spec["dataset"], spec["task"]), []).append(path)
+    batches = {}
+    for (dataset, task), paths in by_task.items():
+        count = -(-len(paths) // RUNS_PER_JOB[task])
+        for index in range(count):
+            batches[f"{dataset}_{task}_{index}"] = paths[index::count]
+    return batches
+
+
+BATCHES = plan_batches()
+BATCHED_TASKS = sorted({RUNS[paths[0]]["task"] for paths in BATCHES.values()})
+# rule train makes every run that is not in a batch
+UNBATCHED_TASK = "(?!(?:" + "|".join(BATCHED_TASKS) + ")$)[a-z0-9_]+" if BATCHED_TASKS else "[a-z0-9_]+"
+
+
+def run_log(path):
+    run = path.removeprefix("results/runs/").removesuffix(".json")
+    return f"logs/train/{run}.log"
+
+
+def batch_arguments(paths):
+    """train.py's arguments for a batch: one --spec/--out/--log triple per run."""
+    parts = []
+    for path in paths:
+        spec = json.dumps(RUNS[path], sort_keys=True)
+        parts.append(f"--spec {shlex.quote(spec)} --out {path} --log {run_log(path)}")
+    return " ".join(parts)
+
+
+def batch_resources(paths):
+    """A batch needs its largest run's memory and the sum of its runs' time."""
+    wildcards = [SimpleNamespace(entry=RUNS[p]["entry"], task=RUNS[p]["task"]) for p in paths]
+    return {
+        "mem_mb": max(entry_resources("mem_mb", TRAIN_MEM_MB)(w) for w in wildcards),
+        "runtime": sum(entry_resources("runtime", TRAIN_RUNTIME)(w) for w in wildcards),
+    }

@@ -17,6 +17,8 @@ rule train:
         "results/runs/{dataset}/{task}/{entry}/seed{seed}.json",
     log:
         "logs/train/{dataset}/{task}/{entry}/seed{seed}.log",
+    wildcard_constraints:
+        task=UNBATCHED_TASK,
     params:
         spec=lambda wildcards: json.dumps(run_spec(wildcards), sort_keys=True),
         data=data_arguments,
@@ -31,3 +33,30 @@ rule train:
     shell:
         "OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} MKL_NUM_THREADS={threads} NUMBA_NUM_THREADS={threads}"
         " python scripts/train.py --spec {params.spec:q} {params.data} --out {output} 2> {log}"
+
+
+for batch_name, batch_paths in BATCHES.items():
+    batch_data = train_data(SimpleNamespace(**RUNS[batch_paths[0]]))
+
+    rule:
+        name:
+            f"train_batch_{batch_name}"
+        input:
+            **batch_data,
+        output:
+            batch_paths,
+        log:
+            [f"logs/train/batches/{batch_name}.log"] + [run_log(path) for path in batch_paths],
+        params:
+            runs=batch_arguments(batch_paths),
+            data=" ".join(f"--data-{key} {value}" for key, value in batch_data.items()),
+            code=TRAIN_CODE,
+        threads: config["threads"]
+        resources:
+            **batch_resources(batch_paths),
+            timed_slot=1,
+        conda:
+            "../../environment.yml"
+        shell:
+            "OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
+            " NUMBA_NUM_THREADS={threads} python scripts/train.py {params.runs} {params.data} 2> {log[0]}"

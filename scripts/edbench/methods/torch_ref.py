@@ -16,6 +16,21 @@ from ._backprop import MLP_DEFAULTS, check_mlp_params
 from .base import LearningMethod, check_choice, minibatches
 
 
+def _import_torch():
+    """Import torch on first use only (about 2 s); if this is the first import, apply the job's thread limit."""
+    import sys
+
+    first = "torch" not in sys.modules
+    import torch
+
+    if first:
+        from ..runner import thread_limit
+
+        if thread_limit() is not None:
+            torch.set_num_threads(thread_limit())
+    return torch
+
+
 class TorchMLP(LearningMethod):
     name = "torch"
     defaults = {**MLP_DEFAULTS, "optimizer": "adam", "lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
@@ -23,8 +38,7 @@ class TorchMLP(LearningMethod):
     optimizer_paths = ("default", "foreach", "fused")
 
     def __init__(self, n_inputs, n_classes, params, seed):
-        import torch
-
+        torch = _import_torch()
         super().__init__(n_inputs, n_classes, params, seed)
         p = self.params
         self.torch = torch
