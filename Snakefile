@@ -24,11 +24,11 @@ include: "workflow/rules/common.smk"
 
 
 rule all:
+    default_target: True
     input:
         TABLES,
         FIGURES,
         speed_results(),
-    default_target: True
 
 
 include: "workflow/rules/data.smk"

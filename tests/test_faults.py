@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import psutil
 import pytest
+
 from conftest import snakemake, timing_columns
 
 pytestmark = pytest.mark.workflow

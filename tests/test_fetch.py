@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from conftest import make_idx_set, spec_for
 from edbench import datasets
 
@@ -349,7 +350,8 @@ def test_training_job_on_a_damaged_arrays_file_stops_with_a_clear_message(arrays
     scripts = Path(datasets.__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, str(scripts / "train.py"), "--spec", json.dumps(spec),
                            "--data-npz", str(path), "--data-provenance", str(tmp_path / "d.json"),
-                           "--out", str(tmp_path / "run.json")], check=False, capture_output=True, text=True, timeout=120)
+                           "--out", str(tmp_path / "run.json")],
+                          check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr[-2000:]
     assert f"{path} is damaged" in done.stderr and "Traceback" not in done.stderr and "BadZipFile" not in done.stderr
     assert not (tmp_path / "run.json").exists()

@@ -3,6 +3,7 @@ import time
 
 import pytest
 import yaml
+
 from conftest import snakemake
 
 pytestmark = pytest.mark.workflow
@@ -13,7 +14,8 @@ def test_dry_run_of_a_thousand_job_grid(workdir, tmp_path):
     grid["seeds"] = list(range(10))
     grid.pop("runs_per_job", None)   # one job per run: the count below is of train jobs
     grid["methods"] = {
-        "bp_adam": {"params": {"hidden": [16]}, "tasks": {"gates": {"batch_size": 4}, "mnist10": {"validation_size": 50}},
+        "bp_adam": {"params": {"hidden": [16]},
+                    "tasks": {"gates": {"batch_size": 4}, "mnist10": {"validation_size": 50}},
                     "grid": {"lr": [0.001, 0.003, 0.01, 0.03, 0.1], "hidden": [[8], [16], [32], [64]],
                              "batch_size": [4]}},
         "ed_matrix": {"params": {}, "grid": {"alpha": [0.1, 0.2, 0.4, 0.8, 1.6], "hidden": [[8], [16], [32]]}},
@@ -25,7 +27,7 @@ def test_dry_run_of_a_thousand_job_grid(workdir, tmp_path):
     elapsed = time.perf_counter() - start
     assert done.returncode == 0, done.stderr[-3000:]
     output = done.stdout + done.stderr
-    line = next(l for l in output.splitlines() if l.strip().startswith("train"))
+    line = next(text for text in output.splitlines() if text.strip().startswith("train"))
     jobs = int(line.split()[-1])
     assert jobs >= 1000
     print(f"planned {jobs} training jobs in {elapsed:.1f} s")

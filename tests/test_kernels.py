@@ -10,7 +10,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "scripts" / "edbench"
 
 def test_every_compiled_kernel_lives_in_the_kernels_package():
     outside = [str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py")
-               if "kernels" not in path.parts and any(mark in path.read_text() for mark in ("njit", "numba.jit", "vectorize("))]
+               if "kernels" not in path.parts
+               and any(mark in path.read_text() for mark in ("njit", "numba.jit", "vectorize("))]
     assert outside == []
 
 
@@ -23,7 +24,8 @@ def test_vectorised_exp_agrees_with_numpy_to_two_units_in_the_last_place():
 
 
 def test_single_precision_exp_is_float32_throughout_and_within_four_units():
-    x = np.concatenate([np.linspace(-87, 87, 100_001), np.random.default_rng(0).normal(0, 3, 10_000)]).astype(np.float32)
+    x = np.concatenate([np.linspace(-87, 87, 100_001), np.random.default_rng(0).normal(0, 3, 10_000)])
+    x = x.astype(np.float32)
     out = exp_array(x)
     expected = np.exp(x.astype(np.float64)).astype(np.float32)
     assert out.dtype == np.float32

@@ -10,7 +10,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 import publish_reference  # noqa: E402
-
 from edbench import provenance  # noqa: E402
 
 RUN_COMMIT = "a" * 40

@@ -5,8 +5,9 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import snakemake
 from PIL import Image
+
+from conftest import snakemake
 
 pytestmark = pytest.mark.workflow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 import yaml
-from conftest import REPO, snakemake
 
+from conftest import REPO, snakemake
 from edbench import config as edconfig
 
 pytestmark = pytest.mark.workflow

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from conftest import REPO, report_time, snakemake, timing_columns
 
 pytestmark = pytest.mark.workflow

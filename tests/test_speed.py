@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+
 from edbench import datasets, speed
 
 pytestmark = pytest.mark.slow
@@ -46,7 +47,8 @@ def test_every_comparison_is_there(table):
 def test_every_row_records_its_workload(table):
     frame, _, settings = table
     assert set(WORKLOAD_COLUMNS) <= set(frame.columns)
-    assert frame[["dataset", "task", "network", "samples", "epochs", "batch_size", "threads", "dtype"]].notna().all().all()
+    described = ["dataset", "task", "network", "samples", "epochs", "batch_size", "threads", "dtype"]
+    assert frame[described].notna().all().all()
     races = frame[frame["comparison"].str.contains("_vs_torch_")]
     assert sorted(races["batch_size"].unique()) == sorted(settings["torch_batch_sizes"])
     assert sorted(races["threads"].unique()) == sorted(settings["torch_threads"])

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+
 from conftest import REPO
 
 HEAVY = ("torch", "pandas", "scipy", "sklearn", "matplotlib", "seaborn", "numba")

@@ -107,3 +107,13 @@ def test_diverged_runs_count_in_the_all_runs_accuracy():
     assert row["test_accuracy_mean"] == pytest.approx(0.85)
     assert row["test_accuracy_all_runs_mean"] == pytest.approx((0.9 + 0.8 + 0.0) / 3)
     assert row["runs"] == 3 and row["diverged"] == 1
+
+
+def test_fixed_costs_per_method_are_medians_of_what_the_runs_record():
+    runs = [gates_result(seed, 1.0) for seed in range(3)]
+    for run, startup in zip(runs, (0.3, 0.9, 0.5)):
+        run["timing"]["startup_seconds"] = startup
+    table = aggregate.per_method(aggregate.summary(runs))
+    assert table.loc[0, "startup_seconds_median"] == 0.5
+    assert table.loc[0, "warmup_seconds_median"] == aggregate.summary(runs)["warmup_seconds"].median()
+    assert "| 0.50 |" in aggregate.per_method_markdown(table)

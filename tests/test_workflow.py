@@ -2,8 +2,8 @@
 import pandas as pd
 import pytest
 import yaml
-from conftest import report_time, snakemake
 
+from conftest import report_time, snakemake
 from edbench import config
 
 pytestmark = pytest.mark.workflow

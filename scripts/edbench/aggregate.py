@@ -10,7 +10,7 @@ import pandas as pd
 
 SUMMARY_COLUMNS = [
     "dataset", "task", "method", "seed", "status", "test_accuracy", "train_seconds", "samples_per_second",
-    "warmup_seconds", "validation_accuracy",
+    "warmup_seconds", "startup_seconds", "validation_accuracy",
     "final_train_loss", "train_cpu_seconds", "peak_memory_mb", "epochs", "diverged_epoch", "implementation",
     "config_dataset", "train_count", "test_count", "threads", "data_sha256", "git_commit",
 ]
@@ -33,6 +33,7 @@ def summary(runs: list[dict]) -> pd.DataFrame:
             "status": run["status"], "test_accuracy": metrics["test_accuracy"],
             "train_seconds": timing["train_seconds"], "samples_per_second": timing["samples_per_second"],
             "warmup_seconds": timing.get("warmup_seconds"),   # absent in runs from before it was timed apart
+            "startup_seconds": timing.get("startup_seconds"),
             "validation_accuracy": metrics.get("validation_accuracy"),
             "final_train_loss": metrics["final_train_loss"], "train_cpu_seconds": timing["train_cpu_seconds"],
             "peak_memory_mb": timing["peak_memory_mb"], "epochs": metrics["epochs_run"],
@@ -126,14 +127,18 @@ def per_method(frame: pd.DataFrame) -> pd.DataFrame:
         row["test_accuracy_max"] = float(accuracy.max()) if len(accuracy) else math.nan
         counted = group["test_accuracy"].where(group["status"] == "ok", 0.0)
         row["test_accuracy_all_runs_mean"] = float(counted.mean()) if counted.notna().all() else math.nan
+        for column in ("startup_seconds", "warmup_seconds"):   # fixed costs: the median says what a job pays
+            values = group[column].dropna() if column in group else pd.Series(dtype=float)
+            row[f"{column}_median"] = float(values.median()) if len(values) else math.nan
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def per_method_markdown(table: pd.DataFrame) -> str:
     lines = ["| dataset | task | method | runs | diverged | test accuracy (95% t over seeds) | test-set 95% Wilson "
-             "| min–max over seeds | all runs (diverged = 0) | train s (95% CI) | samples/s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| min–max over seeds | all runs (diverged = 0) | train s (95% CI) | samples/s | start-up s (median) "
+             "| warm-up s (median) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def fmt(mean, low, high, scale=1.0, digits=3):
         if math.isnan(mean):
@@ -148,6 +153,9 @@ def per_method_markdown(table: pd.DataFrame) -> str:
     def percent(value):
         return "n/a" if math.isnan(value) else f"{value * 100:.2f}%"
 
+    def seconds(value):
+        return "n/a" if math.isnan(value) else f"{value:.2f}"
+
     for row in table.itertuples():
         accuracy = fmt(row.test_accuracy_mean, row.test_accuracy_ci95_low, row.test_accuracy_ci95_high, 100, 2)
         lines.append(
@@ -156,7 +164,8 @@ def per_method_markdown(table: pd.DataFrame) -> str:
             f"{span(row.test_accuracy_wilson_low, row.test_accuracy_wilson_high)} | "
             f"{span(row.test_accuracy_min, row.test_accuracy_max)} | {percent(row.test_accuracy_all_runs_mean)} | "
             f"{fmt(row.train_seconds_mean, row.train_seconds_ci95_low, row.train_seconds_ci95_high, 1, 2)} | "
-            f"{row.samples_per_second_mean:,.0f} |")
+            f"{row.samples_per_second_mean:,.0f} | {seconds(row.startup_seconds_median)} | "
+            f"{seconds(row.warmup_seconds_median)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -175,7 +184,8 @@ def best_settings(frame: pd.DataFrame) -> pd.DataFrame:
                          "seeds": 0, "note": "no validation split (set validation_size); nothing chosen"})
             continue
         best = scores["validation"].idxmax()
-        rows.append({**row, "best_setting": best.split(".", 1)[1], "validation_accuracy": scores.loc[best, "validation"],
+        rows.append({**row, "best_setting": best.split(".", 1)[1],
+                     "validation_accuracy": scores.loc[best, "validation"],
                      "test_accuracy": scores.loc[best, "test"], "seeds": int(scores.loc[best, "seeds"]),
                      "note": "chosen on validation accuracy"})
     return pd.DataFrame(rows, columns=["dataset", "task", "grid", "settings_tried", "best_setting",

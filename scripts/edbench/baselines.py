@@ -31,7 +31,8 @@ class LayerByLayerED:
         def update(self, error: np.ndarray) -> None:
             slope = self.y * (1 - self.y) * self.cell_signs
             if self.params["rule"] == "faithful":
-                pick = np.where(self.source_signs > 0, np.maximum(error, 0)[..., None], np.maximum(-error, 0)[..., None])
+                pick = np.where(self.source_signs > 0, np.maximum(error, 0)[..., None],
+                                np.maximum(-error, 0)[..., None])
                 signal = self.x * self.source_signs * pick
                 self.weight += self.step * np.einsum("kbi,kbm->kim", slope, signal) / error.shape[1]
             else:

@@ -251,7 +251,8 @@ def fetch_file(spec: FileSpec, cache_dir: Path, mirrors, local_dirs, timeout: fl
                 log.warning("mirror %s does not answer: %s", base, error)
                 dead_mirrors.add(mirror)
                 break
-    raise DataUnavailable(f"no source gave a valid {spec.name}:\n  " + "\n  ".join(failures or ["no sources configured"]))
+    attempts = "\n  ".join(failures or ["no sources configured"])
+    raise DataUnavailable(f"no source gave a valid {spec.name}:\n  {attempts}")
 
 
 # --- the packaged source -------------------------------------------------------------------------

@@ -10,8 +10,9 @@ value feeds one excitatory and one inhibitory cell); for later layers they are t
 previous layer. Within a hidden layer cell ``j`` is inhibitory when ``j`` is even and excitatory
 when it is odd, as in Kaneko's program, whose first hidden cell (the one after the output cell) is
 inhibitory; for odd widths that makes one more inhibitory cell than excitatory ones. The single
-output cell is excitatory. tests/test_reproduction.py fails if this drifts. A weight from a cell of type s_m into a cell of type s_k has the sign
-s_m*s_k, and a weight that is exactly zero is no connection and stays zero.
+output cell is excitatory (tests/test_reproduction.py fails if this drifts). A weight from a cell
+of type s_m into a cell of type s_k has the sign s_m*s_k, and a weight that is exactly zero is no
+connection and stays zero.
 
 Rules (per sample; minibatches average the per-sample changes):
   faithful       Kaneko's program: e = t - o, d+ = max(e, 0), d- = max(-e, 0); hidden cells get

@@ -62,7 +62,7 @@ def process_age_seconds() -> float:
         fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
         return time.clock_gettime(time.CLOCK_BOOTTIME) - int(fields[19]) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, AttributeError):
-        import psutil   # elsewhere; its start time rests on a boot time rounded to the second
+        import psutil  # elsewhere; its start time rests on a boot time rounded to the second
 
         return time.time() - psutil.Process().create_time()
 

@@ -164,9 +164,8 @@ class threads_set:
     def __enter__(self):
         import sys
 
-        from threadpoolctl import threadpool_limits
-
         import numba
+        from threadpoolctl import threadpool_limits
 
         self.limits = threadpool_limits(self.threads)
         self.numba_previous = numba.get_num_threads()
@@ -226,7 +225,8 @@ def measure(comparison: Comparison, settings: dict) -> dict:
 def describe(w: Workload) -> str:
     scheme = f", {w.baseline_scheme} -> {w.scheme}" if w.baseline_scheme else (f", {w.scheme}" if w.scheme else "")
     optimizer = f", {w.optimizer}" if w.optimizer else ""
-    return (f"{w.network} {w.activation}, {w.task} on {w.dataset}, {w.samples} samples x {w.epochs} epochs, batch {w.batch_size}"
+    return (f"{w.network} {w.activation}, {w.task} on {w.dataset}, {w.samples} samples x {w.epochs} epochs, "
+            f"batch {w.batch_size}"
             f"{optimizer}{scheme}, {w.dtype}, {w.threads} thread(s)")
 
 
@@ -407,7 +407,8 @@ def ed_comparisons(data: dict, settings: dict) -> list[Comparison]:
                     Implementation("ed_matrix", method_trainer("ed_matrix", params, xs, ys, n_classes), amount),
                     work["arithmetic"], tolerance,
                     f"relative weight difference <= {tolerance:g} after the same {min(amount, 128)} samples "
-                    "(float32: two roundings of the same rule)", min(amount, 128), "relative", 1.5, bytes_per_unit=work["traffic"], exps_per_unit=work["exps"]))
+                    "(float32: two roundings of the same rule)", min(amount, 128), "relative", 1.5,
+                    bytes_per_unit=work["traffic"], exps_per_unit=work["exps"]))
     return out
 
 
@@ -571,14 +572,16 @@ def run_all(arrays: dict, settings: dict, dataset: str) -> tuple[list[dict], dic
     plan = comparisons(data, settings) + ed_comparisons(data, settings) + \
         torch_comparisons(data, settings, batches, threads)
     rows = [measure(c, settings) for c in plan]
-    peaks = {f"{dtype}_{t}t": matmul_peak(dtype, t) for dtype in ("float32", "float64") for t in sorted({1, 2, *threads})}
+    peaks = {f"{dtype}_{t}t": matmul_peak(dtype, t)
+             for dtype in ("float32", "float64") for t in sorted({1, 2, *threads})}
     bandwidth = memory_bandwidth()
     exps = {dtype: exp_throughput(dtype) for dtype in ("float32", "float64")}
     for r in rows:
         r["time_saved"] = 1 - 1 / r["ratio"]
         if r["comparison"].startswith("seed00"):
-            r["baseline_seconds"] = r["epochs"] * (r["samples"] if r["unit"] == "samples" else 1) / r["baseline_per_s"]
-            r["candidate_seconds"] = r["epochs"] * (r["samples"] if r["unit"] == "samples" else 1) / r["candidate_per_s"]
+            units = r["epochs"] * (r["samples"] if r["unit"] == "samples" else 1)
+            r["baseline_seconds"] = units / r["baseline_per_s"]
+            r["candidate_seconds"] = units / r["candidate_per_s"]
         peak = peaks[f"{r['dtype']}_{r['threads']}t"]
         r["peak_gflops"] = peak
         r["candidate_fraction_of_peak"] = r["candidate_gflops"] / peak

@@ -6,9 +6,8 @@ trained as its own network; the MNIST tasks hold one. Subsets are chosen without
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 

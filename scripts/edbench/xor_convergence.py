@@ -11,7 +11,6 @@ import pandas as pd
 
 from . import ed, methods, tasks
 
-
 PROTOCOL_PARAMS = ("alpha", "beta", "u0", "u1", "init_max", "rule")
 
 

@@ -15,8 +15,16 @@ config, _left_out = edconfig.drop_unavailable(config)
 for _line in _left_out:
     print(f"WARNING: {_line}", file=sys.stderr)
 RUNS = {edconfig.result_path(spec): spec for spec in edconfig.expand(config)}
-TABLE_NAMES = ["summary.csv", "per_method.csv", "per_method.md", "curves.csv", "depth_sweep.csv", "best_settings.csv",
-               "reproduction.csv", "data_provenance.csv"]
+TABLE_NAMES = [
+    "summary.csv",
+    "per_method.csv",
+    "per_method.md",
+    "curves.csv",
+    "depth_sweep.csv",
+    "best_settings.csv",
+    "reproduction.csv",
+    "data_provenance.csv",
+]
 REPORTED_TABLES = ["per_method.csv", "reproduction.csv", "best_settings.csv", "data_provenance.csv"]
 TABLES = [f"results/tables/{name}" for name in TABLE_NAMES]
 FIGURE_NAMES = ["accuracy_vs_time", "learning_curves", "time_per_method", "depth_sweep", "xor_convergence"]
@@ -29,6 +37,8 @@ SPEED_DATASET = config["datasets"][0]
 def speed_results(wildcards=None):
     """The speed outputs, once `snakemake speed` has made them: tables and report then include them."""
     return [path for path in (SPEED_TABLE, SPEED_FIGURE) if Path(path).exists()]
+
+
 FIGURES = [f"results/figures/{name}.png" for name in FIGURE_NAMES]
 
 

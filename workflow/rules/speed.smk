@@ -5,32 +5,33 @@ rule measure_speed:
     output:
         table=report(SPEED_TABLE, caption="../report/speed_table.rst", category="Speed"),
         figure=report(SPEED_FIGURE, caption="../report/speed.rst", category="Speed"),
-        batch_figure=report("results/figures/speed_by_batch.png", caption="../report/speed_by_batch.rst",
-                            category="Speed"),
+        batch_figure=report(
+            "results/figures/speed_by_batch.png", caption="../report/speed_by_batch.rst", category="Speed"
+        ),
         environment="results/tables/speed_environment.json",
     log:
         "logs/speed.log",
-    params:
-        settings=json.dumps(config.get("speed", {})),
+    conda:
+        "../../environment.yml"
     threads: 2
     resources:
         mem_mb=4000,
         runtime=30,
-    conda:
-        "../../environment.yml"
+    params:
+        settings=json.dumps(config.get("speed", {})),
     shell:
         "python scripts/speed.py --data-npz {input.npz} --settings {params.settings:q} --out {output.table}"
         " --figure {output.figure} --batch-figure {output.batch_figure} --environment {output.environment} 2> {log}"
 
 
 rule speed:
+    default_target: False
     input:
         SPEED_TABLE,
         SPEED_FIGURE,
         "results/figures/speed_by_batch.png",
+    localrule: True
     threads: 1
     resources:
         mem_mb=100,
         runtime=1,
-    localrule: True
-    default_target: False

@@ -16,15 +16,15 @@ rule xor_convergence:
         report(XOR_TABLE, caption="../report/xor_convergence_table.rst", category="Tables"),
     log:
         "logs/xor_convergence.log",
-    params:
-        settings=json.dumps(config.get("xor_convergence", {})),
-        code=XOR_CODE,
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=30,
-    conda:
-        "../../environment.yml"
+    params:
+        settings=json.dumps(config.get("xor_convergence", {})),
+        code=XOR_CODE,
     shell:
         "OMP_NUM_THREADS=1 python scripts/xor_table.py --settings {params.settings:q} --out {output} 2> {log}"
 
@@ -37,25 +37,27 @@ rule tables:
         speed=speed_results,
     output:
         [
-            report(
-                f"results/tables/{name}",
-                caption=f"../report/{name.split('.')[0]}.rst",
-                category="Tables",
+            (
+                report(
+                    f"results/tables/{name}",
+                    caption=f"../report/{name.split('.')[0]}.rst",
+                    category="Tables",
+                )
+                if name in REPORTED_TABLES
+                else f"results/tables/{name}"
             )
-            if name in REPORTED_TABLES
-            else f"results/tables/{name}"
             for name in TABLE_NAMES
         ],
     log:
         "logs/tables.log",
-    params:
-        code=TABLES_CODE,
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../environment.yml"
+    params:
+        code=TABLES_CODE,
     shell:
         "python scripts/tables.py {input.runs} --claims {input.claims} --xor {input.xor}"
         " --speed results/tables/speed.csv --out-dir results/tables 2> {log}"
@@ -75,14 +77,14 @@ rule draw_figures:
         ],
     log:
         "logs/figures.log",
-    params:
-        code=FIGURES_CODE,
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../environment.yml"
+    params:
+        code=FIGURES_CODE,
     shell:
         "python scripts/draw_figures.py --tables results/tables --claims {input.claims}"
         " --out-dir results/figures 2> {log}"
@@ -98,16 +100,16 @@ rule figures:
         FIGURES,
     log:
         "logs/redraw.log",
-    params:
-        xor=XOR_TABLE,
-        code=REDRAW_CODE,
+    localrule: True
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    localrule: True
-    conda:
-        "../../environment.yml"
+    params:
+        xor=XOR_TABLE,
+        code=REDRAW_CODE,
     shell:
         "(python scripts/tables.py {input.runs} --claims {input.claims} --xor {params.xor}"
         " --speed results/tables/speed.csv --out-dir results/tables"

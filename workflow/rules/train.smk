@@ -19,17 +19,17 @@ rule train:
         "logs/train/{dataset}/{task}/{entry}/seed{seed}.log",
     wildcard_constraints:
         task=UNBATCHED_TASK,
-    params:
-        spec=lambda wildcards: json.dumps(run_spec(wildcards), sort_keys=True),
-        data=data_arguments,
-        code=TRAIN_CODE,
+    conda:
+        "../../environment.yml"
     threads: config["threads"]
     resources:
         mem_mb=entry_resources("mem_mb", TRAIN_MEM_MB),
         runtime=entry_resources("runtime", TRAIN_RUNTIME),
         timed_slot=1,
-    conda:
-        "../../environment.yml"
+    params:
+        spec=lambda wildcards: json.dumps(run_spec(wildcards), sort_keys=True),
+        data=data_arguments,
+        code=TRAIN_CODE,
     shell:
         "OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} MKL_NUM_THREADS={threads} NUMBA_NUM_THREADS={threads}"
         " python scripts/train.py --spec {params.spec:q} {params.data} --out {output} 2> {log}"
@@ -47,16 +47,16 @@ for batch_name, batch_paths in BATCHES.items():
             batch_paths,
         log:
             [f"logs/train/batches/{batch_name}.log"] + [run_log(path) for path in batch_paths],
-        params:
-            runs=batch_arguments(batch_paths),
-            data=" ".join(f"--data-{key} {value}" for key, value in batch_data.items()),
-            code=TRAIN_CODE,
+        conda:
+            "../../environment.yml"
         threads: config["threads"]
         resources:
             **batch_resources(batch_paths),
             timed_slot=1,
-        conda:
-            "../../environment.yml"
+        params:
+            runs=batch_arguments(batch_paths),
+            data=" ".join(f"--data-{key} {value}" for key, value in batch_data.items()),
+            code=TRAIN_CODE,
         shell:
             "OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
             " NUMBA_NUM_THREADS={threads} python scripts/train.py {params.runs} {params.data} 2> {log[0]}"

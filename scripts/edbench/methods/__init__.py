@@ -26,7 +26,7 @@ def _discover() -> dict[str, str]:
 _MODULES = _discover()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _likely_first(name: str) -> tuple[str, ...]:
     """Module names, those whose source declares ``name = "<name>"`` first.
 

@@ -5,7 +5,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-
 WARM_UP_EXAMPLES = 4
 
 

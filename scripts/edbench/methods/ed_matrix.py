@@ -31,7 +31,8 @@ class EDMatrix(EDMethod):
         self.flat, self.weights, self.weights_t, self.offsets, self.cells, self.columns = ed_online.flatten(
             weights, self.dtype)
         n_layers = len(self.weights)
-        self.cell_signs = [ed.cell_signs(i, n_layers, w.shape[1]).astype(self.dtype) for i, w in enumerate(self.weights)]
+        self.cell_signs = [ed.cell_signs(i, n_layers, w.shape[1]).astype(self.dtype)
+                           for i, w in enumerate(self.weights)]
         self.sign_tables = [t.astype(self.dtype) for t in ed.sign_tables([w.shape[1:] for w in self.weights])]
         # Columns of excitatory and inhibitory sources: strided views where the signs alternate from +.
         self.source_kinds = []

@@ -13,7 +13,7 @@ from ._ed_common import EDMethod
 
 
 class Cell:
-    def __init__(self, sign: float, sources: list["Cell"] = (), weights: list[float] = ()):
+    def __init__(self, sign: float, sources: list[Cell] = (), weights: list[float] = ()):
         self.sign = sign
         self.sources = list(sources)
         self.weights = list(weights)
