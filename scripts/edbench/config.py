@@ -130,7 +130,7 @@ def expand(config: dict) -> list[dict]:
                     raise ConfigError(f"config key 'methods.{entry_name}.tasks': unknown task(s) {unknown}; "
                                       f"known: {list(tasks.TASKS)}")
                 params, task_params = run_params(config, entry_name, task)
-                for seed in config["seeds"]:
+                for seed in entry.get("seeds", config["seeds"]):
                     key = (dataset_for(task, dataset), task, entry_name, seed)
                     if key in seen:
                         continue
