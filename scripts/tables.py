@@ -34,6 +34,7 @@ def body():
     if args.speed and args.speed.exists():
         tables["speed"] = pd.read_csv(args.speed)
     atomic.write_csv(args.out_dir / "reproduction.csv", reproduction.table(runs, claims, tables))
+    atomic.write_csv(args.out_dir / "throughput_check.csv", aggregate.throughput_check(summary, tables.get("speed")))
 
 
 if __name__ == "__main__":

@@ -117,3 +117,15 @@ def test_fixed_costs_per_method_are_medians_of_what_the_runs_record():
     assert table.loc[0, "startup_seconds_median"] == 0.5
     assert table.loc[0, "warmup_seconds_median"] == aggregate.summary(runs)["warmup_seconds"].median()
     assert "| 0.50 |" in aggregate.per_method_markdown(table)
+
+
+def test_throughput_check_compares_runs_with_the_speed_row_of_the_same_work():
+    summary = pd.DataFrame([{"task": "mnist01", "method": "ed_matrix", "status": "ok", "samples_per_second": v}
+                            for v in (90.0, 100.0, 110.0)])
+    speed = pd.DataFrame([{"comparison": "ed_matrix_vs_ed_neuron", "candidate_per_s": 125.0, "baseline_per_s": 1.0}])
+    check = aggregate.throughput_check(summary, speed)
+    assert len(check) == 1 and check.loc[0, "relative_difference"] == 100 / 125 - 1
+    assert bool(check.loc[0, "within_limit"]) is True
+    speed["candidate_per_s"] = 200.0
+    assert bool(aggregate.throughput_check(summary, speed).loc[0, "within_limit"]) is False
+    assert aggregate.throughput_check(summary, None).empty

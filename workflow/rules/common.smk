@@ -24,19 +24,27 @@ TABLE_NAMES = [
     "best_settings.csv",
     "reproduction.csv",
     "data_provenance.csv",
+    "throughput_check.csv",
 ]
-REPORTED_TABLES = ["per_method.csv", "reproduction.csv", "best_settings.csv", "data_provenance.csv"]
+REPORTED_TABLES = [
+    "per_method.csv",
+    "reproduction.csv",
+    "best_settings.csv",
+    "data_provenance.csv",
+    "throughput_check.csv",
+]
 TABLES = [f"results/tables/{name}" for name in TABLE_NAMES]
 FIGURE_NAMES = ["accuracy_vs_time", "learning_curves", "time_per_method", "depth_sweep", "xor_convergence"]
 XOR_TABLE = "results/tables/xor_convergence.csv"
 SPEED_TABLE = "results/tables/speed.csv"
 SPEED_FIGURE = "results/figures/speed.png"
+SPEED_BATCH_FIGURE = "results/figures/speed_by_batch.png"
 SPEED_DATASET = config["datasets"][0]
 
 
 def speed_results(wildcards=None):
     """The speed outputs, once `snakemake speed` has made them: tables and report then include them."""
-    return [path for path in (SPEED_TABLE, SPEED_FIGURE) if Path(path).exists()]
+    return [path for path in (SPEED_TABLE, SPEED_FIGURE, SPEED_BATCH_FIGURE) if Path(path).exists()]
 
 
 FIGURES = [f"results/figures/{name}.png" for name in FIGURE_NAMES]

@@ -6,7 +6,7 @@ rule measure_speed:
         table=report(SPEED_TABLE, caption="../report/speed_table.rst", category="Speed"),
         figure=report(SPEED_FIGURE, caption="../report/speed.rst", category="Speed"),
         batch_figure=report(
-            "results/figures/speed_by_batch.png", caption="../report/speed_by_batch.rst", category="Speed"
+            SPEED_BATCH_FIGURE, caption="../report/speed_by_batch.rst", category="Speed"
         ),
         environment="results/tables/speed_environment.json",
     log:
@@ -29,7 +29,7 @@ rule speed:
     input:
         SPEED_TABLE,
         SPEED_FIGURE,
-        "results/figures/speed_by_batch.png",
+        SPEED_BATCH_FIGURE,
     localrule: True
     threads: 1
     resources:
