@@ -5,9 +5,7 @@ rule measure_speed:
     output:
         table=report(SPEED_TABLE, caption="../report/speed_table.rst", category="Speed"),
         figure=report(SPEED_FIGURE, caption="../report/speed.rst", category="Speed"),
-        batch_figure=report(
-            SPEED_BATCH_FIGURE, caption="../report/speed_by_batch.rst", category="Speed"
-        ),
+        batch_figure=report(SPEED_BATCH_FIGURE, caption="../report/speed_by_batch.rst", category="Speed"),
         environment="results/tables/speed_environment.json",
     log:
         "logs/speed.log",
