@@ -162,3 +162,9 @@ def test_an_entry_may_run_on_its_own_seeds():
     loaded["methods"]["bp_sgd"]["seeds"] = [-1]
     with pytest.raises(ConfigError, match="seeds"):
         config.validate(loaded)
+
+
+def test_an_entry_may_set_its_threads():
+    loaded = config.load("config/config.yaml")
+    threads = {s["entry"]: s["threads"] for s in config.expand(loaded)}
+    assert threads["ed_deep_bidirectional"] == 2 and threads["bp_sgd"] == loaded["threads"] == 1

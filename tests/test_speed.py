@@ -31,7 +31,8 @@ def test_every_comparison_is_there(table):
     names = set(frame["comparison"])
     assert {"ed_matrix_vs_ed_neuron", "ed_deep_vs_layer_by_layer", "fd_step_aware_vs_naive_gates",
             "fd_step_aware_vs_naive_mnist10", "fd_forward_vs_central", "seed001_protocol",
-            "seed001_protocol_step_aware_vs_naive", "seed002_protocol", "ed_matrix_mnist10_2t_vs_1t",
+            "seed001_protocol_step_aware_vs_naive", "seed002_numpy_protocol",
+            "seed002_torch_protocol", "ed_matrix_mnist10_2t_vs_1t",
             "ed_deep_mnist10_2t_vs_1t", "ed_deep_float32_vs_float64"} <= names
     for task in ("mnist01", "mnist10"):
         for mode in ("online", "b128"):

@@ -137,7 +137,8 @@ def expand(config: dict) -> list[dict]:
                     seen.add(key)
                     specs.append({"dataset": key[0], "task": task, "entry": entry_name,
                                   "method": entry_method(entry_name, entry), "params": params,
-                                  "task_params": task_params, "seed": seed, "threads": config.get("threads", 1)})
+                                  "task_params": task_params, "seed": seed,
+                                  "threads": entry.get("threads", config.get("threads", 1))})
     return specs
 
 

@@ -21,7 +21,7 @@ rule train:
         task=UNBATCHED_TASK,
     conda:
         "../../environment.yml"
-    threads: config["threads"]
+    threads: lambda wildcards: run_spec(wildcards)["threads"]
     resources:
         mem_mb=entry_resources("mem_mb", TRAIN_MEM_MB),
         runtime=entry_resources("runtime", TRAIN_RUNTIME),
@@ -49,7 +49,7 @@ for batch_name, batch_paths in BATCHES.items():
             [f"logs/train/batches/{batch_name}.log"] + [run_log(path) for path in batch_paths],
         conda:
             "../../environment.yml"
-        threads: config["threads"]
+        threads: max(RUNS[path]["threads"] for path in batch_paths)
         resources:
             **batch_resources(batch_paths),
             timed_slot=1,
