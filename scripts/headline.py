@@ -14,9 +14,10 @@ def percent(value) -> str:
     return "" if pd.isna(value) else f"{value * 100:.1f}%"
 
 
-def accuracy_table(per_method: pd.DataFrame) -> str:
-    lines = ["| entry | " + " | ".join(f"{t} acc" for t in TASKS) + " | mnist10 samples/s | seeds |",
-             "|---|" + "---|" * (len(TASKS) + 2)]
+def accuracy_table(per_method: pd.DataFrame, summary: pd.DataFrame) -> str:
+    threads = summary.groupby("method")["threads"].max()
+    lines = ["| entry | " + " | ".join(f"{t} acc" for t in TASKS) + " | mnist10 samples/s | threads | seeds |",
+             "|---|" + "---|" * (len(TASKS) + 3)]
     for method, group in per_method.groupby("method", sort=False):
         by_task = group.set_index("task")
         cells = []
@@ -30,7 +31,8 @@ def accuracy_table(per_method: pd.DataFrame) -> str:
             cells.append(percent(row["test_accuracy_mean"]) + spread)
         rate = by_task.loc["mnist10", "samples_per_second_mean"] if "mnist10" in by_task.index else None
         runs = int(group["runs"].max())
-        lines.append(f"| `{method}` | " + " | ".join(cells) + f" | {'' if rate is None else f'{rate:,.0f}'} | {runs} |")
+        shown_rate = "" if rate is None else f"{rate:,.0f}"
+        lines.append(f"| `{method}` | " + " | ".join(cells) + f" | {shown_rate} | {threads.get(method, '')} | {runs} |")
     return "\n".join(lines)
 
 
@@ -72,7 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("results", type=Path)
     args = parser.parse_args()
-    print(accuracy_table(pd.read_csv(args.results / "per_method.csv")))
+    print(accuracy_table(pd.read_csv(args.results / "per_method.csv"), pd.read_csv(args.results / "summary.csv")))
     print()
     print(reproduction_table(pd.read_csv(args.results / "reproduction.csv")))
     speed = args.results / "speed.csv"
