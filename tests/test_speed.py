@@ -149,3 +149,21 @@ def test_sparse_online_work_counts_only_non_zero_sources():
     sparse = speed.ed_work("ed_matrix", {"hidden": [3]}, x, 2)
     assert sparse["arithmetic"] == 6 * (3 * (2 + 2 * 2) + 5) and dense["arithmetic"] == 6 * (3 * 22 + 5)
     assert sparse["exps"] == dense["exps"] == 4
+
+
+def test_the_speed_command_keeps_a_numba_pool_for_its_two_thread_rows():
+    """The speed command limits every library to one thread, but its 2-thread ED rows need numba's
+    pool of 2 (a job's limit_threads alone would size the pool at 1)."""
+    import subprocess
+    import sys
+
+    code = ("import numba, sys; sys.path.insert(0, 'scripts'); from edbench import speed; "
+            "held = speed.set_up_threads(2); "
+            "from threadpoolctl import threadpool_info; "
+            "print(numba.config.NUMBA_NUM_THREADS, numba.get_num_threads(), "
+            "max(p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas'))")
+    done = subprocess.run([sys.executable, "-c", code.replace("import numba, sys; ", "import sys; ", 1)
+                           .replace("print(numba", "import numba; print(numba")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == [str(min(2, __import__("os").cpu_count())), "1", "1"]
