@@ -19,6 +19,8 @@ def accuracy_table(per_method: pd.DataFrame, summary: pd.DataFrame) -> str:
     lines = ["| entry | " + " | ".join(f"{t} acc" for t in TASKS) + " | mnist10 samples/s | threads | seeds |",
              "|---|" + "---|" * (len(TASKS) + 3)]
     for method, group in per_method.groupby("method", sort=False):
+        if "." in method:   # grid and sweep variants: per_method.md and best_settings.csv have them
+            continue
         by_task = group.set_index("task")
         cells = []
         for task in TASKS:
