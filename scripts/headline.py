@@ -10,14 +10,19 @@ import pandas as pd
 TASKS = ["gates", "mnist01", "mnist10", "fashion10"]
 
 
+def markdown(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def percent(value) -> str:
     return "" if pd.isna(value) else f"{value * 100:.1f}%"
 
 
 def accuracy_table(per_method: pd.DataFrame, summary: pd.DataFrame) -> str:
     threads = summary.groupby("method")["threads"].max()
-    lines = ["| entry | " + " | ".join(f"{t} acc" for t in TASKS) + " | mnist10 samples/s | threads | seeds |",
-             "|---|" + "---|" * (len(TASKS) + 3)]
+    rows = []
     for method, group in per_method.groupby("method", sort=False):
         if "." in method:   # grid and sweep variants: per_method.md and best_settings.csv have them
             continue
@@ -31,45 +36,40 @@ def accuracy_table(per_method: pd.DataFrame, summary: pd.DataFrame) -> str:
             spread = "" if pd.isna(row["test_accuracy_min"]) or row["runs"] < 2 else \
                 f" ({row['test_accuracy_min'] * 100:.1f}–{row['test_accuracy_max'] * 100:.1f})"
             cells.append(percent(row["test_accuracy_mean"]) + spread)
-        rate = by_task.loc["mnist10", "samples_per_second_mean"] if "mnist10" in by_task.index else None
-        runs = int(group["runs"].max())
-        shown_rate = "" if rate is None else f"{rate:,.0f}"
-        lines.append(f"| `{method}` | " + " | ".join(cells) + f" | {shown_rate} | {threads.get(method, '')} | {runs} |")
-    return "\n".join(lines)
+        rate = f"{by_task.loc['mnist10', 'samples_per_second_mean']:,.0f}" if "mnist10" in by_task.index else ""
+        rows.append([f"`{method}`", *cells, rate, threads.get(method, ""), int(group["runs"].max())])
+    return markdown(["entry", *(f"{t} acc" for t in TASKS), "mnist10 samples/s", "threads", "seeds"], rows)
 
 
 def reproduction_table(frame: pd.DataFrame) -> str:
-    lines = ["| source | claim | article | ours | protocol matches | what differs |", "|---|---|---|---|---|---|"]
+    def show(value, unit):
+        if pd.isna(value):
+            return "not run"
+        return f"{value * 100:.2f}%" if unit == "fraction" else f"{value:,.3g}"
+
+    rows = []
     for row in frame.itertuples():
-        def show(value, unit=row.unit):
-            if pd.isna(value):
-                return "not run"
-            return f"{value * 100:.2f}%" if unit == "fraction" else f"{value:,.3g}"
+        article = row.paper_text if isinstance(row.paper_text, str) and row.paper_text else \
+            show(row.paper_value, row.unit)
         differs = "" if pd.isna(row.protocol_differences) else row.protocol_differences
-        article = row.paper_text if isinstance(row.paper_text, str) and row.paper_text else show(row.paper_value)
-        lines.append(f"| {row.source} | {row.claim} | {article} | {show(row.our_value)} | {row.protocol_matches} "
-                     f"| {differs} |")
-    return "\n".join(lines)
+        rows.append([row.source, row.claim, article, show(row.our_value, row.unit), row.protocol_matches, differs])
+    return markdown(["source", "claim", "article", "ours", "protocol matches", "what differs"], rows)
 
 
 def speed_table(frame: pd.DataFrame) -> str:
-    lines = ["| comparison | baseline/s | candidate/s | ratio | floor | same result | bound | of bound |",
-             "|---|---|---|---|---|---|---|---|"]
-    for row in frame.itertuples():
-        floor = "" if pd.isna(row.floor) else f"≥ {row.floor:g} ({'met' if row.floor_met else 'missed'})"
-        lines.append(f"| `{row.comparison}` | {row.baseline_per_s:,.0f} | {row.candidate_per_s:,.0f} | "
-                     f"{row.ratio:.2f} | {floor} | {row.same_result} | {row.bound} | {row.fraction_of_bound:.1%} |")
-    return "\n".join(lines)
+    rows = [[f"`{r.comparison}`", f"{r.baseline_per_s:,.0f}", f"{r.candidate_per_s:,.0f}", f"{r.ratio:.2f}",
+             "" if pd.isna(r.floor) else f"≥ {r.floor:g} ({'met' if r.floor_met else 'missed'})", r.same_result,
+             r.bound, f"{r.fraction_of_bound:.1%}"] for r in frame.itertuples()]
+    return markdown(["comparison", "baseline/s", "candidate/s", "ratio", "floor", "same result", "bound", "of bound"],
+                    rows)
 
 
 def throughput_table(frame: pd.DataFrame) -> str:
-    lines = ["| entry | task | runs: samples/s | speed row | speed: samples/s | difference | within 30% |",
-             "|---|---|---|---|---|---|---|"]
-    for row in frame.itertuples():
-        lines.append(f"| `{row.method}` | {row.task} | {row.runs_samples_per_second:,.0f} | `{row.speed_row}` "
-                     f"({row.speed_side}) | {row.speed_samples_per_second:,.0f} | {row.relative_difference:+.0%} | "
-                     f"{'yes' if row.within_limit else 'no'} |")
-    return "\n".join(lines)
+    rows = [[f"`{r.method}`", r.task, f"{r.runs_samples_per_second:,.0f}", f"`{r.speed_row}` ({r.speed_side})",
+             f"{r.speed_samples_per_second:,.0f}", f"{r.relative_difference:+.0%}", "yes" if r.within_limit else "no"]
+            for r in frame.itertuples()]
+    return markdown(["entry", "task", "runs: samples/s", "speed row", "speed: samples/s", "difference", "within 30%"],
+                    rows)
 
 
 def main() -> None:

@@ -110,17 +110,21 @@ def snakemake(workdir, *args, timeout=600):
                           text=True, timeout=timeout)
 
 
-@pytest.fixture(scope="session")
-def workdir(tmp_path_factory):
-    target = tmp_path_factory.mktemp("edbench")
+def copy_repository(target: Path, skip=()) -> Path:
+    """The working tree as git sees it (tracked and untracked, not ignored) copied into ``target``,
+    less the paths starting with any of ``skip``."""
     listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
                             capture_output=True, text=True, check=True).stdout.split()
     for name in listed:
-        source = REPO / name
-        if source.is_file():
+        if (REPO / name).is_file() and not name.startswith(tuple(skip)):
             (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
+            shutil.copy2(REPO / name, target / name)
     return target
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory):
+    return copy_repository(tmp_path_factory.mktemp("edbench"))
 
 
 @pytest.fixture(scope="session")

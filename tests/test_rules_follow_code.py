@@ -1,14 +1,12 @@
 """The workflow reruns what the code changes, and runs timed training jobs one at a time."""
 import json
 import os
-import shutil
 import stat
-import subprocess
 
 import pytest
 import yaml
 
-from conftest import REPO, snakemake
+from conftest import copy_repository, snakemake
 from edbench import config as edconfig
 
 pytestmark = pytest.mark.workflow
@@ -26,13 +24,7 @@ TINY = {
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A copy of the repository with a 6-job gates config, trained with --cores 4."""
-    target = tmp_path_factory.mktemp("tiny")
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                            capture_output=True, text=True, check=True).stdout.split()
-    for name in listed:
-        if (REPO / name).is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, target / name)
+    target = copy_repository(tmp_path_factory.mktemp("tiny"))
     (target / "config/tiny.yaml").write_text(yaml.safe_dump(TINY))
     runs = [edconfig.result_path(spec) for spec in edconfig.expand(edconfig.validate(dict(TINY)))]
     done = snakemake(target, *runs, "--cores", "4", "--configfile", "config/tiny.yaml")

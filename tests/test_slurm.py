@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import REPO, report_time, snakemake, timing_columns
+from conftest import REPO, copy_repository, report_time, snakemake, timing_columns
 
 pytestmark = pytest.mark.workflow
 
@@ -45,19 +45,9 @@ def cluster(tmp_path_factory):
         subprocess.run(["bash", str(script), "stop", str(state)], timeout=60)
 
 
-def copy_repo(target: Path) -> Path:
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                            capture_output=True, text=True, check=True).stdout.split()
-    for name in listed:
-        if (REPO / name).is_file() and not name.startswith("results/reference/"):
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, target / name)
-    return target
-
-
 def test_smoke_config_on_slurm_matches_a_local_run(cluster, smoke_run, tmp_path):
     local_dir, local_seconds = smoke_run
-    workdir = copy_repo(tmp_path / "edbench")
+    workdir = copy_repository(tmp_path / "edbench", skip=["results/reference/"])
     start = time.perf_counter()
     done = snakemake(workdir, "--profile", "workflow/profiles/slurm", "--configfile", "config/smoke.yaml",
                      "--default-resources", "slurm_partition=debug", "mem_mb=1000", "runtime=30",

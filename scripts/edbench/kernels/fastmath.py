@@ -39,36 +39,33 @@ def exp_into(x, out, scratch):
     raise NotImplementedError("exp_into is compiled: call it from numba code or through exp_array")
 
 
+def _exp_kernel(real, integer, limit, ln2_hi, ln2_lo, exponent_bias, mantissa_bits, polynomial):
+    """exp in the precision ``real``: clamp to +-limit, reduce by ln 2 (split in two parts), the
+    polynomial of the remainder, times 2**k written straight into the exponent bits."""
+    low, high, log2e, half = real(-limit), real(limit), real(LOG2E), real(0.5)
+    hi, lo = real(ln2_hi), real(ln2_lo)
+    bias, shift = integer(exponent_bias), integer(mantissa_bits)
+
+    def kernel(x, out, scratch):
+        bits = scratch.view(integer)
+        for n in range(x.size):
+            value = min(max(x[n], low), high)
+            k = np.floor(value * log2e + half)
+            r = (value - k * hi) - k * lo
+            out[n] = polynomial(r)
+            bits[n] = (integer(k) + bias) << shift
+        for n in range(x.size):
+            out[n] *= scratch[n]
+    return kernel
+
+
+_SINGLE = _exp_kernel(np.float32, np.int32, 87.0, 0.693359375, -2.12194440e-4, 127, 23, _polynomial_single)
+_DOUBLE = _exp_kernel(np.float64, np.int64, 700.0, LN2_HI, LN2_LO, 1023, 52, _polynomial)
+
+
 @overload(exp_into, jit_options={"cache": True})
 def _exp_into(x, out, scratch):
-    if x.dtype == types.float32:
-        def single(x, out, scratch):
-            powers = scratch
-            bits = scratch.view(np.int32)
-            low, high = np.float32(-87.0), np.float32(87.0)
-            log2e, ln2_hi, ln2_lo = np.float32(LOG2E), np.float32(0.693359375), np.float32(-2.12194440e-4)
-            for n in range(x.size):
-                value = min(max(x[n], low), high)
-                k = np.floor(value * log2e + np.float32(0.5))
-                r = (value - k * ln2_hi) - k * ln2_lo
-                out[n] = _polynomial_single(r)
-                bits[n] = (np.int32(k) + 127) << 23
-            for n in range(x.size):
-                out[n] *= powers[n]
-        return single
-
-    def double(x, out, scratch):
-        powers = scratch
-        bits = scratch.view(np.int64)
-        for n in range(x.size):
-            value = min(max(x[n], -700.0), 700.0)
-            k = np.floor(value * LOG2E + 0.5)
-            r = (value - k * LN2_HI) - k * LN2_LO
-            out[n] = _polynomial(r)
-            bits[n] = (np.int64(k) + 1023) << 52
-        for n in range(x.size):
-            out[n] *= powers[n]
-    return double
+    return _SINGLE if x.dtype == types.float32 else _DOUBLE
 
 
 @numba.njit(cache=True)
