@@ -14,6 +14,7 @@ def body():
     parser.add_argument("--tables", type=Path, required=True)
     parser.add_argument("--out-dir", type=Path, required=True)
     parser.add_argument("--claims", type=Path, required=True)
+    parser.add_argument("--race-tasks", nargs="*", default=[], help="tasks to draw a headline figure for")
     args = parser.parse_args()
     summary = pd.read_csv(args.tables / "summary.csv")
     curves = pd.read_csv(args.tables / "curves.csv")
@@ -23,6 +24,11 @@ def body():
     kaneko = {c["select"]["hidden"]: c["paper_value"] for c in reproduction.load_claims(args.claims)
               if c.get("table") == "xor_convergence"}
     figures.draw_all(summary, curves, args.out_dir, sweep, xor, kaneko)
+    headline = pd.read_csv(args.tables / "headline.csv")
+    for task in args.race_tasks:
+        figures.headline(headline, task, args.out_dir / f"headline_{task}.png")
+    figures.time_to_target(pd.read_csv(args.tables / "time_to_target.csv"), args.out_dir / "time_to_target.png")
+    figures.search(pd.read_csv(args.tables / "best_settings.csv"), args.out_dir / "search.png")
 
 
 if __name__ == "__main__":

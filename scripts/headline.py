@@ -20,11 +20,32 @@ def percent(value) -> str:
     return "" if pd.isna(value) else f"{value * 100:.1f}%"
 
 
+def race_table(headline: pd.DataFrame, targets: pd.DataFrame) -> str:
+    """The tuned race: per method and task, test accuracy (95% CI over seeds), median training time,
+    and the median time to each validation target (seeds that reached it / seeds)."""
+    rows = []
+    for row in headline.itertuples():
+        reach = targets[(targets["task"] == row.task) & (targets["contestant"] == row.contestant)
+                        & (targets["dataset"] == row.dataset)]
+        times = []
+        for hit in reach.itertuples():
+            when = "never" if hit.reached == 0 else f"{hit.median_seconds:.3g} s"
+            times.append(f"≥{hit.target:g}: {when} ({hit.reached}/{hit.seeds})")
+        interval = "" if pd.isna(row.test_accuracy_ci95_low) else \
+            f" ({row.test_accuracy_ci95_low * 100:.1f}–{row.test_accuracy_ci95_high * 100:.1f})"
+        note = row.note if isinstance(row.note, str) else ""
+        rows.append([row.task, f"`{row.contestant}`", percent(row.test_accuracy_mean) + interval,
+                     f"{row.train_seconds_median:.3g}", f"{row.train_count:,} × {row.epochs}", "; ".join(times),
+                     row.runs, note])
+    return markdown(["task", "method", "test acc (95% CI)", "train s (median)", "examples × epochs",
+                     "time to validation target (median; seeds reached)", "seeds", "note"], rows)
+
+
 def accuracy_table(per_method: pd.DataFrame, summary: pd.DataFrame) -> str:
     threads = summary.groupby("method")["threads"].max()
     rows = []
     for method, group in per_method.groupby("method", sort=False):
-        if "." in method:   # grid and sweep variants: per_method.md and best_settings.csv have them
+        if "." in method or method.startswith("tuned-"):   # sweeps: per_method.md; the race: race_table
             continue
         by_task = group.set_index("task")
         cells = []
@@ -76,6 +97,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("results", type=Path)
     args = parser.parse_args()
+    race = args.results / "headline.csv"
+    if race.exists():
+        print(race_table(pd.read_csv(race), pd.read_csv(args.results / "time_to_target.csv")))
+        print()
     print(accuracy_table(pd.read_csv(args.results / "per_method.csv"), pd.read_csv(args.results / "summary.csv")))
     print()
     print(reproduction_table(pd.read_csv(args.results / "reproduction.csv")))

@@ -1,4 +1,5 @@
-"""Aggregate run JSONs into summary.csv, per_method.csv/.md, curves.csv and reproduction.csv."""
+"""Aggregate run JSONs into summary.csv, per_method.csv/.md, curves.csv, reproduction.csv and the race's
+best_settings.csv, time_to_target.csv and headline.csv."""
 import argparse
 from pathlib import Path
 
@@ -20,14 +21,16 @@ def body():
     claims = reproduction.load_claims(args.claims)
     runs = aggregate.read_runs(args.runs)
     summary = aggregate.summary(runs)
-    table = aggregate.per_method(summary)
+    table = aggregate.per_method(aggregate.scored_runs(summary))
     atomic.write_csv(args.out_dir / "summary.csv", summary)
     atomic.write_csv(args.out_dir / "per_method.csv", table)
     atomic.write_text(args.out_dir / "per_method.md", aggregate.per_method_markdown(table))
     atomic.write_csv(args.out_dir / "curves.csv", aggregate.curves(runs))
     atomic.write_csv(args.out_dir / "data_provenance.csv", aggregate.data_provenance(runs))
     atomic.write_csv(args.out_dir / "depth_sweep.csv", aggregate.depth_sweep(runs))
-    atomic.write_csv(args.out_dir / "best_settings.csv", aggregate.best_settings(summary))
+    atomic.write_csv(args.out_dir / "best_settings.csv", aggregate.best_settings(runs))
+    atomic.write_csv(args.out_dir / "time_to_target.csv", aggregate.time_to_target(runs))
+    atomic.write_csv(args.out_dir / "headline.csv", aggregate.headline(runs))
     tables = {}
     if args.xor and args.xor.exists():
         tables["xor_convergence"] = xor_convergence.medians(pd.read_csv(args.xor))

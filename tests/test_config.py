@@ -135,8 +135,8 @@ def test_entry_overrides_and_run_on():
 
 def test_grid_values_make_path_safe_names():
     cfg = config.load("config/config.yaml")
-    names = [n for n in config.entries(cfg) if n.startswith("bp_adam_grid.")]
-    assert len(names) == 9 and "bp_adam_grid.hidden-256.lr-0.003" in names
+    names = [n for n in config.entries(cfg) if n.startswith("ed_deep_sweep.")]
+    assert len(names) == 8 and "ed_deep_sweep.depth-512.rule-bidirectional" in names
 
 
 @pytest.mark.parametrize("override, message", [

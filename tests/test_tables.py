@@ -41,27 +41,6 @@ def test_mean_ci95():
 
 
 
-def test_best_setting_is_chosen_on_validation_never_on_test():
-    rows = []
-    for variant, validation, test in (("lr-0.1", 0.9, 0.5), ("lr-0.01", 0.7, 0.99)):
-        for seed in (0, 1):
-            rows.append({"dataset": "d", "task": "mnist10", "method": f"grid.{variant}", "seed": seed, "status": "ok",
-                         "validation_accuracy": validation, "test_accuracy": test})
-    rows.append({"dataset": "d", "task": "mnist10", "method": "plain", "seed": 0, "status": "ok",
-                 "validation_accuracy": None, "test_accuracy": 0.3})
-    best = aggregate.best_settings(pd.DataFrame(rows))
-    assert len(best) == 1
-    assert best.loc[0, "best_setting"] == "lr-0.1" and best.loc[0, "test_accuracy"] == 0.5
-    assert best.loc[0, "settings_tried"] == 2
-
-
-def test_grid_without_validation_chooses_nothing():
-    rows = [{"dataset": "d", "task": "t", "method": f"g.lr-{v}", "seed": 0, "status": "ok",
-             "validation_accuracy": None, "test_accuracy": 0.5} for v in (1, 2)]
-    best = aggregate.best_settings(pd.DataFrame(rows))
-    assert best.loc[0, "best_setting"] is None and "no validation split" in best.loc[0, "note"]
-
-
 def test_data_provenance_names_each_data_set_once():
     runs = [gates_result(0, 1.0), gates_result(1, 1.0)]
     runs[1]["data"] = {**runs[1]["data"], "name": "mnist_mlxtend5k", "requested": "mnist", "sha256": "abc",

@@ -17,7 +17,7 @@ def test_smoke_run_covers_the_grid(smoke_run, packaged_wheel):
             "samples_per_second"} <= set(summary.columns)
     assert set(summary["task"]) == {"gates", "mnist01", "mnist10"}
     entries = set(config.entries(smoke))
-    assert set(summary["method"]) == entries
+    assert set(summary.loc[summary["role"] == "protocol", "method"]) == entries
     assert {"fd", "bp_sgd", "bp_adam", "torch", "ed_neuron", "ed_matrix", "ed_deep"} <= set(summary["implementation"])
     assert set(summary["seed"]) == {0, 1}
     assert len(summary) == len(config.expand(smoke))
@@ -27,6 +27,30 @@ def test_smoke_run_covers_the_grid(smoke_run, packaged_wheel):
     assert (summary["status"] == "ok").all()
     # the 3-minute budget is reported, not asserted: timings belong to the benchmark, not to tests
     report_time(f"smoke workflow locally (--cores 2): {elapsed:.0f} s")
+
+
+def test_smoke_race_tunes_every_method_alike(smoke_run):
+    workdir, _ = smoke_run
+    smoke = yaml.safe_load((workdir / "config/smoke.yaml").read_text())
+    best = pd.read_csv(workdir / "results/tables/best_settings.csv")
+    contestants = set(smoke["race"]["contestants"])
+    for task in smoke["race"]["tasks"]:
+        searched = best[best["task"] == task]
+        assert set(searched["contestant"]) == contestants
+        assert set(searched.groupby("contestant").size()) == {smoke["race"]["trials"]}
+        assert (searched.groupby("contestant")["chosen"].sum() == 1).all()
+    assert best["recorded_choice_agrees"].all()
+    shared = best[best["contestant"] == "ed_neuron"]
+    assert (shared["trained_by"] == "ed_matrix").all()
+    headline = pd.read_csv(workdir / "results/tables/headline.csv")
+    assert set(headline["contestant"]) == contestants and headline["test_accuracy_mean"].notna().all()
+    assert "identical weights" in headline.set_index(["task", "contestant"]).loc[("mnist10", "ed_neuron"), "note"]
+    targets = pd.read_csv(workdir / "results/tables/time_to_target.csv")
+    assert len(targets) == sum(len(t.get("targets", [])) for t in smoke["race"]["tasks"].values()) * len(contestants)
+    assert ((targets["reached"] + targets["never_reached"]) == targets["seeds"]).all()
+    for name in ["search", "time_to_target"] + [f"headline_{task}" for task in smoke["race"]["tasks"]]:
+        png = workdir / f"results/figures/{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
 
 def test_smoke_run_writes_tables_and_figures(smoke_run, packaged_wheel):

@@ -12,7 +12,8 @@ SUMMARY_COLUMNS = [
     "dataset", "task", "method", "seed", "status", "test_accuracy", "train_seconds", "samples_per_second",
     "warmup_seconds", "startup_seconds", "validation_accuracy",
     "final_train_loss", "train_cpu_seconds", "peak_memory_mb", "epochs", "diverged_epoch", "implementation",
-    "config_dataset", "train_count", "test_count", "threads", "data_sha256", "git_commit",
+    "config_dataset", "train_count", "test_count", "threads", "data_sha256", "git_commit", "role", "contestant",
+    "trial",
 ]
 
 
@@ -41,6 +42,7 @@ def summary(runs: list[dict]) -> pd.DataFrame:
             "config_dataset": key["dataset"], "train_count": run["data"]["task_train_count"],
             "test_count": run["data"]["task_test_count"], "threads": run["config"]["threads"],
             "data_sha256": run["data"].get("sha256"), "git_commit": run["provenance"]["git_commit"],
+            "role": key.get("role", "protocol"), "contestant": key.get("contestant"), "trial": key.get("trial"),
         })
     frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     return frame.sort_values(["dataset", "task", "method", "seed"], kind="stable").reset_index(drop=True)
@@ -69,7 +71,8 @@ def curves(runs: list[dict]) -> pd.DataFrame:
         for point in run["metrics"]["curve"]:
             rows.append({"dataset": run["data"]["name"], "task": key["task"], "method": key["entry"],
                          "seed": key["seed"], **point})
-    return pd.DataFrame(rows, columns=["dataset", "task", "method", "seed", "epoch", "train_loss", "test_accuracy"])
+    return pd.DataFrame(rows, columns=["dataset", "task", "method", "seed", "epoch", "train_loss", "test_accuracy",
+                                       "validation_accuracy", "samples"])
 
 
 def mean_ci95(values) -> tuple[float, float, float]:
@@ -169,27 +172,127 @@ def per_method_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def best_settings(frame: pd.DataFrame) -> pd.DataFrame:
-    """For every grid (entries named ``family.key-value...``): the setting with the best mean
-    validation accuracy, and its test accuracy. The choice never looks at test accuracy."""
+def scored_runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """The runs that report a test score: every run but the race's trials (scored on validation only)."""
+    return frame[frame["role"] != "trial"] if "role" in frame else frame
+
+
+def _winner_runs(runs: list[dict]) -> dict:
+    """The first seed's run of every race winner, by (dataset, task, contestant): each seed records
+    the same trials and choice."""
+    first = {}
+    for run in sorted(runs, key=lambda r: r["key"]["seed"]):
+        if run.get("race"):
+            first.setdefault((run["data"]["name"], run["key"]["task"], run["key"]["contestant"]), run)
+    return first
+
+
+BEST_SETTINGS_COLUMNS = ["dataset", "task", "contestant", "method", "trial", "trained_by", "setting", "status",
+                         "validation_accuracy", "train_seconds", "eligible", "chosen", "recorded_choice_agrees",
+                         "winner_test_accuracy_mean", "seeds"]
+
+
+def best_settings(runs: list[dict]) -> pd.DataFrame:
+    """Every trial of every (task, contestant) search, and the one chosen. The choice is
+    recomputed here from validation accuracy alone (``race.choose``) and checked against the one the
+    winner's runs made; the winner's test accuracy is shown only after the choice."""
+    from . import race
+
+    tested = {}
+    for run in runs:
+        if run.get("race") and run["status"] == "ok":
+            tested.setdefault((run["data"]["name"], run["key"]["task"], run["key"]["contestant"]), []).append(
+                run["metrics"]["test_accuracy"])
     rows = []
-    grid = frame[frame["method"].str.contains(".", regex=False)].copy()
-    grid["family"] = grid["method"].str.split(".", n=1).str[0]
-    for (dataset, task, family), group in grid.groupby(["dataset", "task", "family"], sort=True):
-        scores = group[group["status"] == "ok"].groupby("method").agg(
-            validation=("validation_accuracy", "mean"), test=("test_accuracy", "mean"), seeds=("seed", "count"))
-        row = {"dataset": dataset, "task": task, "grid": family, "settings_tried": group["method"].nunique()}
-        if scores["validation"].isna().all():
-            rows.append({**row, "best_setting": None, "validation_accuracy": math.nan, "test_accuracy": math.nan,
-                         "seeds": 0, "note": "no validation split (set validation_size); nothing chosen"})
+    for (dataset, task, contestant), run in sorted(_winner_runs(runs).items()):
+        records = run["race"]["trials"]
+        chosen, _ = race.choose(records)
+        scores = tested.get((dataset, task, contestant), [])
+        for index, record in enumerate(records):
+            rows.append({
+                "dataset": dataset, "task": task, "contestant": contestant, "method": run["key"]["method"],
+                "trial": index, "trained_by": record["trained_by"],
+                "setting": json.dumps(record["params"], sort_keys=True), "status": record["status"],
+                "validation_accuracy": record["validation_accuracy"], "train_seconds": record["train_seconds"],
+                "eligible": record["eligible"], "chosen": index == chosen,
+                "recorded_choice_agrees": chosen == run["race"]["chosen_trial"],
+                "winner_test_accuracy_mean": float(np.mean(scores)) if index == chosen and scores else math.nan,
+                "seeds": len(scores) if index == chosen else 0})
+    return pd.DataFrame(rows, columns=BEST_SETTINGS_COLUMNS)
+
+
+TIME_TO_TARGET_COLUMNS = ["dataset", "task", "contestant", "target", "seeds", "reached", "never_reached",
+                          "median_seconds", "median_samples", "median_epoch", "epochs_run"]
+
+
+def time_to_target(runs: list[dict]) -> pd.DataFrame:
+    """Per race winner and target: over seeds, the median training time and samples to first reach
+    the target on validation, and how many seeds never reached it in the epochs run."""
+    from . import race
+
+    hits = {}
+    for run in runs:
+        if not run.get("race"):
             continue
-        best = scores["validation"].idxmax()
-        rows.append({**row, "best_setting": best.split(".", 1)[1],
-                     "validation_accuracy": scores.loc[best, "validation"],
-                     "test_accuracy": scores.loc[best, "test"], "seeds": int(scores.loc[best, "seeds"]),
-                     "note": "chosen on validation accuracy"})
-    return pd.DataFrame(rows, columns=["dataset", "task", "grid", "settings_tried", "best_setting",
-                                       "validation_accuracy", "test_accuracy", "seeds", "note"])
+        key = (run["data"]["name"], run["key"]["task"], run["key"]["contestant"])
+        curve = run["metrics"]["curve"] if run["status"] == "ok" else []
+        for hit in race.time_to_target(curve, run["timing"]["cumulative_seconds"], run["race"]["targets"]):
+            hits.setdefault(key + (hit["target"],), []).append((hit, run["metrics"]["epochs_run"]))
+    rows = []
+    for (dataset, task, contestant, target), found in sorted(hits.items()):
+        reached = [hit for hit, _ in found if hit["seconds"] is not None]
+
+        def median(field, reached=reached):
+            return float(np.median([hit[field] for hit in reached])) if reached else math.nan
+
+        rows.append({"dataset": dataset, "task": task, "contestant": contestant, "target": target,
+                     "seeds": len(found), "reached": len(reached), "never_reached": len(found) - len(reached),
+                     "median_seconds": median("seconds"), "median_samples": median("samples"),
+                     "median_epoch": median("epoch"), "epochs_run": max(epochs for _, epochs in found)})
+    return pd.DataFrame(rows, columns=TIME_TO_TARGET_COLUMNS)
+
+
+HEADLINE_COLUMNS = ["dataset", "task", "contestant", "method", "runs", "diverged", "test_accuracy_mean",
+                    "test_accuracy_ci95_low", "test_accuracy_ci95_high", "train_seconds_median",
+                    "train_seconds_ci95_low", "train_seconds_ci95_high", "samples_per_second_median",
+                    "train_count", "test_count", "epochs", "setting", "capped", "note"]
+
+
+def headline(runs: list[dict]) -> pd.DataFrame:
+    """One row per race winner: accuracy (mean, 95% t-interval over seeds) and training time at its
+    tuned setting, what it was trained on, and what differs from the race's budget."""
+    groups = {}
+    for run in runs:
+        if run.get("race"):
+            groups.setdefault((run["data"]["name"], run["key"]["task"], run["key"]["contestant"]), []).append(run)
+    rows = []
+    for (dataset, task, contestant), group in sorted(groups.items()):
+        ok = [r for r in group if r["status"] == "ok"]
+        mean, low, high = mean_ci95([r["metrics"]["test_accuracy"] for r in ok])
+        accuracy = (mean, max(low, 0.0), min(high, 1.0))
+        seconds = mean_ci95([r["timing"]["train_seconds"] for r in ok])
+        first = group[0]
+        capped = first["config"].get("capped", [])
+        notes = []
+        if capped:
+            notes.append("capped: " + ", ".join(f"{k} {first['config']['task_params'][k]}" for k in capped))
+        trained_by = {t["trained_by"] for t in first["race"]["trials"]}
+        if trained_by != {first["key"]["method"]}:
+            notes.append(f"setting chosen from {'/'.join(sorted(trained_by))}'s trials "
+                         f"(identical weights by construction)")
+        rows.append({
+            "dataset": dataset, "task": task, "contestant": contestant, "method": first["key"]["method"],
+            "runs": len(group), "diverged": len(group) - len(ok), "test_accuracy_mean": accuracy[0],
+            "test_accuracy_ci95_low": accuracy[1], "test_accuracy_ci95_high": accuracy[2],
+            "train_seconds_median": float(np.median([r["timing"]["train_seconds"] for r in ok])) if ok else math.nan,
+            "train_seconds_ci95_low": seconds[1], "train_seconds_ci95_high": seconds[2],
+            "samples_per_second_median": float(np.median([r["timing"]["samples_per_second"] for r in ok]))
+            if ok else math.nan,
+            "train_count": first["data"]["task_train_count"], "test_count": first["data"]["task_test_count"],
+            "epochs": first["config"]["task_params"]["epochs"],
+            "setting": json.dumps(first["race"]["trials"][first["race"]["chosen_trial"]]["params"], sort_keys=True),
+            "capped": ",".join(capped), "note": "; ".join(notes)})
+    return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
 
 
 def depth_sweep(runs: list[dict]) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from . import datasets, methods, tasks
+from . import datasets, methods, race, tasks
 from .methods.base import ConfigError
 
 TASK_KEYS = ("train_size", "test_size", "epochs", "validation_size")
@@ -40,6 +40,7 @@ def validate(config: dict) -> dict:
         lines = [f"config key '{'.'.join(map(str, e.path)) or '<root>'}': {e.message}" for e in errors]
         raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
     _fill_defaults(config, schema)
+    check_race(config)
     for spec in expand(config):
         check_spec(spec)
     return config
@@ -117,6 +118,11 @@ def drop_unavailable(config: dict, raw_root: str | Path = "resources/raw") -> tu
 
 
 def expand(config: dict) -> list[dict]:
+    """The protocol runs (one per dataset, task, entry, seed), then the race's trials and winners."""
+    return protocol_specs(config) + race_specs(config)
+
+
+def protocol_specs(config: dict) -> list[dict]:
     """One spec per (dataset, task, entry, seed); gates run once, on no dataset, and a task bound to a
     data set (fashion10) once, on that one."""
     specs, seen = [], set()
@@ -138,13 +144,104 @@ def expand(config: dict) -> list[dict]:
                     specs.append({"dataset": key[0], "task": task, "entry": entry_name,
                                   "method": entry_method(entry_name, entry), "params": params,
                                   "task_params": task_params, "seed": seed,
-                                  "threads": entry.get("threads", config.get("threads", 1))})
+                                  "threads": entry.get("threads", config.get("threads", 1)),
+                                  **_resources(entry)})
     return specs
+
+
+def _resources(entry: dict) -> dict:
+    return {key: entry[key] for key in ("mem_mb", "runtime") if key in entry}
+
+
+def race_specs(config: dict) -> list[dict]:
+    """The race: per (dataset, task, contestant) ``trials`` trial runs (one seed, scored on the
+    validation split only), then the winner rerun on every seed. A contestant that
+    ``shares_trials_with`` another has no trials of its own: its winner is the best of the other's
+    trials that it can run."""
+    settings = config.get("race")
+    if not settings:
+        return []
+    contestants = settings["contestants"]
+    specs = []
+    for dataset in config["datasets"]:
+        for task, budget in settings["tasks"].items():
+            if task not in config["tasks"]:
+                continue
+            trial_paths = {}
+            for name, contestant in contestants.items():
+                owner = contestant.get("shares_trials_with")
+                if owner is not None:
+                    continue
+                space = _race_space(name, contestant, task)
+                base = _race_run(config, name, contestant, dataset, task, budget)
+                draws = race.sample(space, settings["trials"], settings["sampler"]["seed"], name, task)
+                trial_paths[name] = []
+                for index, draw in enumerate(draws):
+                    spec = {**base, "entry": f"trial-{name}-{index:02d}", "params": {**base["params"], **draw},
+                            "seed": settings["trial_seed"], "role": "trial", "trial": index,
+                            "score_on": "validation"}
+                    specs.append(spec)
+                    trial_paths[name].append(result_path(spec))
+            for name, contestant in contestants.items():
+                base = _race_run(config, name, contestant, dataset, task, budget)
+                paths = trial_paths[contestant.get("shares_trials_with", name)]
+                for seed in contestant.get("seeds", config["seeds"]):
+                    specs.append({**base, "entry": f"tuned-{name}", "seed": seed, "role": "winner",
+                                  "trials": paths, "targets": budget.get("targets", [])})
+    return specs
+
+
+def _race_split(contestant: dict, task: str) -> tuple[dict, dict, dict]:
+    """A contestant's per-task overrides, split into (task settings, params, search space)."""
+    overrides = dict(contestant.get("tasks", {}).get(task, {}))
+    space = overrides.pop("space", {})
+    task_keys = {k: v for k, v in overrides.items() if k in TASK_KEYS}
+    params = {k: v for k, v in overrides.items() if k not in TASK_KEYS}
+    return task_keys, params, space
+
+
+def _race_space(name: str, contestant: dict, task: str) -> dict:
+    return {**contestant.get("space", {}), **_race_split(contestant, task)[2]}
+
+
+def _race_run(config, name, contestant, dataset, task, budget) -> dict:
+    task_keys, params, _ = _race_split(contestant, task)
+    task_params = {"train_size": None, "test_size": None,
+                   **{k: v for k, v in budget.items() if k in TASK_KEYS}, **task_keys}
+    return {"dataset": dataset_for(task, dataset), "task": task, "contestant": name,
+            "method": contestant.get("method", name), "params": {**contestant.get("params", {}), **params},
+            "task_params": task_params, "threads": contestant.get("threads", config.get("threads", 1)),
+            "capped": sorted(k for k, v in task_keys.items() if v != budget.get(k)), **_resources(contestant)}
+
+
+def check_race(config: dict) -> None:
+    """Search spaces well formed, shared searches point at a contestant with trials, and every
+    race task in the config's tasks."""
+    settings = config.get("race")
+    if not settings:
+        return
+    contestants = settings["contestants"]
+    for name, contestant in contestants.items():
+        where = f"race.contestants.{name}"
+        owner = contestant.get("shares_trials_with")
+        if owner is not None and (owner not in contestants or "shares_trials_with" in contestants[owner]):
+            raise ConfigError(f"config key '{where}.shares_trials_with': {owner!r} is not a contestant with "
+                              f"trials of its own; contestants: {sorted(contestants)}")
+        for task in settings["tasks"]:
+            race.check_space(f"{where}.space", _race_space(name, contestant, task))
+        unknown = sorted(set(contestant.get("tasks", {})) - set(settings["tasks"]))
+        if unknown:
+            raise ConfigError(f"config key '{where}.tasks': {unknown} not among the race's tasks "
+                              f"{sorted(settings['tasks'])}")
+    missing = sorted(set(settings["tasks"]) - set(config["tasks"]))
+    if missing:
+        raise ConfigError(f"config key 'race.tasks': {missing} not among the config's tasks {sorted(config['tasks'])}")
 
 
 def check_spec(spec: dict) -> None:
     """Fail before training if a spec cannot run: unknown method, bad params, impossible sizes."""
-    where = f"methods.{spec['entry']}"
+    where = (f"race.contestants.{spec['contestant']} (trial {spec.get('trial', 'winner')})"
+             if "contestant" in spec else f"methods.{spec['entry']}")
     try:
         method_cls = methods.get(spec["method"])
     except ConfigError as error:

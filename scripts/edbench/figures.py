@@ -13,6 +13,33 @@ import seaborn as sns  # noqa: E402
 
 from . import atomic  # noqa: E402
 
+# One colour and marker per method, the same in every figure: the race's contestants (and the
+# protocol entries of the same name). Other entries take the next free colours in name order.
+METHOD_STYLE = {
+    "fd": ("#7f7f7f", "X"),
+    "bp_sgd": ("#1f77b4", "o"),
+    "bp_adam": ("#ff7f0e", "s"),
+    "bp_adam_fullbatch": ("#bcbd22", "P"),
+    "torch": ("#d62728", "D"),
+    "ed_neuron": ("#9467bd", "v"),
+    "ed_matrix": ("#2ca02c", "^"),
+    "ed_deep": ("#8c564b", "*"),
+}
+_OTHER_COLOURS = sns.color_palette("tab20", 20).as_hex()
+_OTHER_MARKERS = ["o", "s", "D", "^", "v", "<", ">", "p", "h", "8"]
+
+
+def method_styles(names) -> tuple[dict, dict]:
+    """(palette, markers) for these method names: fixed for the known methods, stable for the rest."""
+    palette, markers = {}, {}
+    others = sorted(set(names) - set(METHOD_STYLE))
+    for name in set(names) & set(METHOD_STYLE):
+        palette[name], markers[name] = METHOD_STYLE[name]
+    for index, name in enumerate(others):
+        palette[name] = _OTHER_COLOURS[index % len(_OTHER_COLOURS)]
+        markers[name] = _OTHER_MARKERS[index % len(_OTHER_MARKERS)]
+    return palette, markers
+
 
 def _save(grid, path: Path) -> None:
     figure = getattr(grid, "figure", grid)
@@ -41,8 +68,10 @@ def _label(frame: pd.DataFrame) -> pd.DataFrame:
 
 def accuracy_vs_time(summary: pd.DataFrame, path: Path) -> None:
     ok = _label(summary[summary["status"] == "ok"])
+    palette, markers = method_styles(ok["method"])
     grid = sns.relplot(data=ok, x="train_seconds", y="test_accuracy", hue="method", style="method", col="panel",
-                       kind="scatter", s=70, facet_kws={"sharex": False, "sharey": False}, height=3.4)
+                       kind="scatter", s=70, facet_kws={"sharex": False, "sharey": False}, height=3.4,
+                       palette=palette, markers=markers)
     grid.set(xscale="log")
     _plain_log_ticks(grid, "x")
     grid.set_axis_labels("training time (s, log)", "test accuracy")
@@ -56,7 +85,8 @@ def learning_curves(curve_table: pd.DataFrame, summary: pd.DataFrame, path: Path
     ok_runs = summary[summary["status"] == "ok"][["dataset", "task", "method", "seed"]]
     curves = _label(curve_table.merge(ok_runs, on=["dataset", "task", "method", "seed"]))
     grid = sns.relplot(data=curves, x="epoch", y="train_loss", hue="method", col="panel", kind="line",
-                       errorbar=("pi", 100), facet_kws={"sharex": False, "sharey": False}, height=3.4)
+                       errorbar=("pi", 100), facet_kws={"sharex": False, "sharey": False}, height=3.4,
+                       palette=method_styles(curves["method"])[0])
     grid.set(yscale="log")
     _plain_log_ticks(grid, "y")
     grid.set_axis_labels("epoch", "training loss (log)")
@@ -69,7 +99,7 @@ def learning_curves(curve_table: pd.DataFrame, summary: pd.DataFrame, path: Path
 def time_per_method(summary: pd.DataFrame, path: Path) -> None:
     ok = _label(summary[summary["status"] == "ok"])
     grid = sns.catplot(data=ok, x="samples_per_second", y="method", col="panel", kind="bar", errorbar=("pi", 100),
-                       sharex=False, height=3.4)
+                       sharex=False, height=3.4, hue="method", palette=method_styles(ok["method"])[0], legend=False)
     grid.set(xscale="log")
     _plain_log_ticks(grid, "x")
     grid.set_axis_labels("training samples per second (log)", "")
@@ -184,9 +214,93 @@ FIGURES = {
 }
 
 
+def pareto_front(points: pd.DataFrame) -> pd.DataFrame:
+    """The points no other point beats on both time (lower) and accuracy (higher), by time."""
+    front, best = [], -float("inf")
+    for row in points.sort_values(["train_seconds_median", "test_accuracy_mean"], ascending=[True, False]).itertuples():
+        if row.test_accuracy_mean > best:
+            front.append(row.Index)
+            best = row.test_accuracy_mean
+    return points.loc[front]
+
+
+def headline(table: pd.DataFrame, task: str, path: Path) -> None:
+    """One point per race winner on ``task``: mean test accuracy with its 95% interval over seeds
+    against median training time, the Pareto front drawn through the points no one beats."""
+    rows = table[(table["task"] == task) & table["test_accuracy_mean"].notna()]
+    if rows.empty:
+        _placeholder(path, f"no race winners on {task} in this config")
+        return
+    figure, ax = plt.subplots(figsize=(6.4, 4.2))
+    palette, markers = method_styles(rows["contestant"])
+    for row in rows.itertuples():
+        low = row.test_accuracy_mean - row.test_accuracy_ci95_low if pd.notna(row.test_accuracy_ci95_low) else 0
+        high = row.test_accuracy_ci95_high - row.test_accuracy_mean if pd.notna(row.test_accuracy_ci95_high) else 0
+        label = row.contestant + (" (capped)" if isinstance(row.capped, str) and row.capped else "")
+        ax.errorbar(row.train_seconds_median, row.test_accuracy_mean, yerr=[[low], [high]], fmt=markers[row.contestant],
+                    color=palette[row.contestant], markersize=8, capsize=3, label=label)
+    front = pareto_front(rows)
+    ax.step(front["train_seconds_median"], front["test_accuracy_mean"], where="post", color="0.3", lw=1,
+            ls="--", label="Pareto front", zorder=0)
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xlabel("training time, median over seeds (s, log)")
+    ax.set_ylabel("test accuracy (mean, 95% CI over seeds)")
+    datasets = ", ".join(sorted(rows["dataset"].unique()))
+    ax.set_title(f"{task} ({datasets}): each method at its tuned setting", fontsize=9)
+    ax.legend(fontsize=7, loc="best")
+    _save(figure, path)
+
+
+def time_to_target(table: pd.DataFrame, path: Path) -> None:
+    """Median seconds to first reach each validation target, per race winner; a seed that never
+    reached it is counted beside the bar."""
+    if table.empty:
+        _placeholder(path, "no race in this config")
+        return
+    frame = table.assign(panel=table["task"] + " ≥ " + table["target"].map("{:.3g}".format))
+    palette, _ = method_styles(frame["contestant"])
+    panels = list(dict.fromkeys(frame["panel"]))
+    figure, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.6), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        part = frame[frame["panel"] == panel].reset_index(drop=True)
+        seconds = part["median_seconds"].fillna(0)
+        ax.barh(part["contestant"], seconds, color=[palette[c] for c in part["contestant"]])
+        for i, row in part.iterrows():
+            if row.never_reached:
+                ax.text(seconds[i], i, f" {row.never_reached}/{row.seeds} never", va="center", fontsize=7)
+        ax.set_xscale("symlog", linthresh=1)
+        ax.set_title(panel, fontsize=9)
+        ax.set_xlabel("median seconds to target")
+    figure.suptitle("Time to first reach each validation target (race winners)", fontsize=9)
+    figure.tight_layout()
+    _save(figure, path)
+
+
+def search(best: pd.DataFrame, path: Path) -> None:
+    """Validation accuracy of every trial of every search, the chosen one ringed."""
+    if best.empty:
+        _placeholder(path, "no race in this config")
+        return
+    own = best[best["trained_by"] == best["method"]]
+    palette, _ = method_styles(own["contestant"])
+    order = sorted(own["contestant"].unique())
+    grid = sns.catplot(data=own, x="validation_accuracy", y="contestant", col="task", hue="contestant", order=order,
+                       palette=palette, kind="strip", jitter=0.15, height=3.4, sharex=False, legend=False)
+    for ax, task in zip(grid.axes.flat, grid.col_names):
+        chosen = own[(own["task"] == task) & own["chosen"]]
+        ax.scatter(chosen["validation_accuracy"], [order.index(c) for c in chosen["contestant"]], s=140,
+                   facecolors="none", edgecolors="black", label="chosen")
+    grid.set_axis_labels("validation accuracy of each trial", "")
+    grid.figure.suptitle("Each method's search: one dot per trial, the winner ringed", y=1.04, fontsize=9)
+    _save(grid, path)
+
+
 def draw_all(summary: pd.DataFrame, curve_table: pd.DataFrame, out_dir: Path, sweep: pd.DataFrame | None = None,
              xor: pd.DataFrame | None = None, kaneko: dict[int, float] | None = None) -> list[Path]:
     out_dir = Path(out_dir)
+    if "role" in summary:   # trials are scored on validation only: the search figure shows them
+        summary = summary[summary["role"] != "trial"]
     paths = []
     for name, draw in FIGURES.items():
         paths.append(out_dir / f"{name}.png")

@@ -89,11 +89,15 @@ def _finite(method: methods.LearningMethod, loss: float) -> bool:
     return math.isfinite(loss) and all(np.isfinite(a).all() for a in method.state().values())
 
 
-def train_problem(problem: tasks.Problem, method_cls, params: dict, seed: int, epochs: int, label: str):
+def train_problem(problem: tasks.Problem, method_cls, params: dict, seed: int, epochs: int, label: str,
+                  score_test: bool = True):
+    """Train one problem; after every epoch score the validation split (if any) and, unless
+    ``score_test`` is False (a search trial: its choice must not see test labels), the test set."""
     method = method_cls(problem.n_inputs, problem.n_classes, params, seed)
     _mark_first_step()
     x_train = problem.x_train.astype(method.dtype)
-    x_test = problem.x_test.astype(method.dtype)
+    x_test = problem.x_test.astype(method.dtype) if score_test else None
+    x_val = None if problem.y_val is None else problem.x_val.astype(method.dtype)
     wall0, cpu0 = time.perf_counter(), time.process_time()
     method.warm_up(x_train, problem.y_train)
     warmup_wall, warmup_cpu = time.perf_counter() - wall0, time.process_time() - cpu0
@@ -107,22 +111,45 @@ def train_problem(problem: tasks.Problem, method_cls, params: dict, seed: int, e
         cpu += time.process_time() - cpu0
         wall += wall_epoch
         epoch_seconds.append(wall_epoch)
+        point = {"epoch": epoch, "train_loss": None, "test_accuracy": None, "validation_accuracy": None,
+                 "samples": epoch * len(problem.y_train)}
         if not _finite(method, train_loss):
             diverged_epoch = epoch
-            curve.append({"epoch": epoch, "train_loss": None, "test_accuracy": None})
+            curve.append(point)
             log.warning("%s: diverged at epoch %d (loss %s)", label, epoch, train_loss)
             break
-        accuracy = float((method.predict(x_test) == problem.y_test).mean())
-        curve.append({"epoch": epoch, "train_loss": float(train_loss), "test_accuracy": accuracy})
+        point["train_loss"] = float(train_loss)
+        if score_test:
+            point["test_accuracy"] = float((method.predict(x_test) == problem.y_test).mean())
+        if x_val is not None:
+            point["validation_accuracy"] = float((method.predict(x_val) == problem.y_val).mean())
+        curve.append(point)
         remaining = wall / epoch * (epochs - epoch)
-        log.info("%s: epoch %d/%d loss %.4f test acc %.4f (%.2fs elapsed, ~%.1fs left)",
-                 label, epoch, epochs, train_loss, accuracy, wall, remaining)
-    validation = None
-    if problem.y_val is not None and diverged_epoch is None:
-        validation = float((method.predict(problem.x_val.astype(method.dtype)) == problem.y_val).mean())
+        log.info("%s: epoch %d/%d loss %.4f test acc %s validation acc %s (%.2fs elapsed, ~%.1fs left)",
+                 label, epoch, epochs, train_loss, point["test_accuracy"], point["validation_accuracy"], wall,
+                 remaining)
+    validation = None if diverged_epoch is not None else curve[-1]["validation_accuracy"]
     return {"curve": curve, "wall": wall, "cpu": cpu, "epoch_seconds": epoch_seconds,
             "warmup_wall": warmup_wall, "warmup_cpu": warmup_cpu,
             "diverged_epoch": diverged_epoch, "params": method.params, "validation": validation}
+
+
+def _mean_or_none(values):
+    return None if None in values else float(np.mean(values))
+
+
+def choose_tuned_params(spec: dict) -> tuple[dict, dict | None]:
+    """A race winner's params: the best of its trials on validation (``spec['trials']``, result
+    files); other runs keep their own. Also the record of the choice, for the result."""
+    if not spec.get("trials"):
+        return spec["params"], None
+    from . import race
+
+    records = race.trial_records(spec["trials"], methods.get(spec["method"]))
+    chosen, reason = race.choose(records)
+    params = {**spec["params"], **records[chosen]["params"]} if records[chosen]["eligible"] else spec["params"]
+    return params, {"trials": records, "chosen_trial": chosen, "reason": reason,
+                    "targets": spec.get("targets", [])}
 
 
 def run(spec: dict) -> dict:
@@ -144,38 +171,41 @@ def run(spec: dict) -> dict:
     task = tasks.build(spec["task"], arrays, task_params.get("train_size"), task_params.get("test_size"),
                        task_params.get("validation_size", 0))
     epochs = int(task_params["epochs"])
+    params, choice = choose_tuned_params(spec)
+    score_test = spec.get("score_on", "test") != "validation"
     outcomes = []
     for problem in task.problems:
         label = f"{spec['task']}/{problem.name}/{spec['entry']}/seed{spec['seed']}"
-        outcomes.append(train_problem(problem, method_cls, spec["params"], spec["seed"], epochs, label))
+        outcomes.append(train_problem(problem, method_cls, params, spec["seed"], epochs, label, score_test))
 
     diverged = [o["diverged_epoch"] for o in outcomes if o["diverged_epoch"] is not None]
     per_problem = {}
     for problem, outcome in zip(task.problems, outcomes):
         last = outcome["curve"][-1]
         per_problem[problem.name] = last["test_accuracy"]
-    curve = []
+    curve, seconds_by_epoch = [], []
     for epoch in range(1, max(len(o["curve"]) for o in outcomes) + 1):
         points = [o["curve"][epoch - 1] for o in outcomes if len(o["curve"]) >= epoch]
-        losses = [p["train_loss"] for p in points]
-        accs = [p["test_accuracy"] for p in points]
-        curve.append({
-            "epoch": epoch,
-            "train_loss": None if None in losses else float(np.mean(losses)),
-            "test_accuracy": None if None in accs else float(np.mean(accs)),
-        })
+        curve.append({"epoch": epoch, **{key: _mean_or_none([p[key] for p in points])
+                                         for key in ("train_loss", "test_accuracy", "validation_accuracy")},
+                      # the problems of a task train one after another: their samples add up
+                      "samples": int(sum(p["samples"] for p in points))})
+        seconds_by_epoch.append(float(sum(sum(o["epoch_seconds"][:epoch]) for o in outcomes)))
     status = "diverged" if diverged else "ok"
-    test_accuracy = None if diverged else float(np.mean(list(per_problem.values())))
+    test_accuracy = None if diverged or not score_test else float(np.mean(list(per_problem.values())))
     wall = sum(o["wall"] for o in outcomes)
     samples = sum(len(p.y_train) * len(o["curve"]) for p, o in zip(task.problems, outcomes))
     return {
         "schema": RESULT_SCHEMA,
         "key": {"dataset": spec["dataset"], "task": spec["task"], "entry": spec["entry"], "method": spec["method"],
-                "seed": spec["seed"]},
+                "seed": spec["seed"], "role": spec.get("role", "protocol"), "contestant": spec.get("contestant"),
+                "trial": spec.get("trial")},
         "status": status,
         "diverged_epoch": min(diverged) if diverged else None,
         "data": {**data, "task_train_count": task.train_count, "task_test_count": task.test_count},
-        "config": {"params": outcomes[0]["params"], "task_params": task_params, "threads": spec["threads"]},
+        "config": {"params": outcomes[0]["params"], "task_params": task_params, "threads": spec["threads"],
+                   "capped": spec.get("capped", [])},
+        "race": choice,
         "metrics": {
             "test_accuracy": test_accuracy,
             "final_train_loss": curve[-1]["train_loss"],
@@ -200,6 +230,8 @@ def run(spec: dict) -> dict:
             "process_cpu_seconds": _process_cpu_seconds(),
             "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "epoch_seconds": [s for o in outcomes for s in o["epoch_seconds"]],
+            # training seconds by the end of each epoch of the curve (time-to-target reads them)
+            "cumulative_seconds": seconds_by_epoch,
             # Unix times of the job's start and end: whether two timed jobs overlapped can be checked later
             "started": started,
             "finished": time.time(),

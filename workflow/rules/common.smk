@@ -2,7 +2,6 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
@@ -25,8 +24,12 @@ TABLE_NAMES = [
     "reproduction.csv",
     "data_provenance.csv",
     "throughput_check.csv",
+    "time_to_target.csv",
+    "headline.csv",
 ]
 REPORTED_TABLES = [
+    "headline.csv",
+    "time_to_target.csv",
     "per_method.csv",
     "reproduction.csv",
     "best_settings.csv",
@@ -34,7 +37,16 @@ REPORTED_TABLES = [
     "throughput_check.csv",
 ]
 TABLES = [f"results/tables/{name}" for name in TABLE_NAMES]
-FIGURE_NAMES = ["accuracy_vs_time", "learning_curves", "time_per_method", "depth_sweep", "xor_convergence"]
+RACE_TASKS = [task for task in config.get("race", {}).get("tasks", {}) if task in config["tasks"]]
+FIGURE_NAMES = [f"headline_{task}" for task in RACE_TASKS] + [
+    "time_to_target",
+    "search",
+    "accuracy_vs_time",
+    "learning_curves",
+    "time_per_method",
+    "depth_sweep",
+    "xor_convergence",
+]
 XOR_TABLE = "results/tables/xor_convergence.csv"
 SPEED_TABLE = "results/tables/speed.csv"
 SPEED_FIGURE = "results/figures/speed.png"
@@ -48,6 +60,12 @@ def speed_results(wildcards=None):
 
 
 FIGURES = [f"results/figures/{name}.png" for name in FIGURE_NAMES]
+
+
+def caption(name):
+    """The report caption of a table or figure; the per-task headline figures share one."""
+    stem = name.split(".")[0]
+    return f"../report/{'headline_figure' if stem.startswith('headline_') else stem}.rst"
 
 
 wildcard_constraints:
@@ -64,13 +82,19 @@ def run_spec(wildcards):
     return RUNS[path]
 
 
-def train_data(wildcards):
-    if wildcards.task == "gates":
+def data_files(dataset, task):
+    if task == "gates":
         return {}
     return {
-        "npz": f"resources/data/{wildcards.dataset}.npz",
-        "provenance": f"resources/data/{wildcards.dataset}.json",
+        "npz": f"resources/data/{dataset}.npz",
+        "provenance": f"resources/data/{dataset}.json",
     }
+
+
+def train_data(wildcards):
+    """The data set, and for a race winner the trials its setting is chosen from."""
+    spec = run_spec(wildcards)
+    return {**data_files(spec["dataset"], spec["task"]), "trials": spec.get("trials", [])}
 
 
 def data_arguments(wildcards, input):
@@ -87,11 +111,13 @@ TRAIN_MEM_MB = {"gates": 1000, "mnist01": 1500, "mnist10": 3000, "fashion10": 30
 TRAIN_RUNTIME = {"gates": 15, "mnist01": 60, "mnist10": 240, "fashion10": 240}
 
 
-def entry_resources(key, defaults):
-    def get(wildcards):
-        return edconfig.entries(config)[wildcards.entry].get(key, defaults[wildcards.task])
+def spec_resource(spec, key):
+    defaults = {"mem_mb": TRAIN_MEM_MB, "runtime": TRAIN_RUNTIME}[key]
+    return spec.get(key, defaults[spec["task"]])
 
-    return get
+
+def entry_resources(key):
+    return lambda wildcards: spec_resource(run_spec(wildcards), key)
 
 
 # Small runs train in batches (config `runs_per_job`): one process, and on a cluster one scheduler
@@ -104,15 +130,17 @@ RUNS_PER_JOB = config.get("runs_per_job", {})
 
 
 def plan_batches():
+    """Race winners batch apart from the rest: they wait for their trials."""
     by_task = {}
     for path, spec in sorted(RUNS.items()):
         if RUNS_PER_JOB.get(spec["task"], 1) > 1:
-            by_task.setdefault((spec["dataset"], spec["task"]), []).append(path)
+            stage = "tuned" if spec.get("trials") else "runs"
+            by_task.setdefault((spec["dataset"], spec["task"], stage), []).append(path)
     batches = {}
-    for (dataset, task), paths in by_task.items():
+    for (dataset, task, stage), paths in by_task.items():
         count = -(-len(paths) // RUNS_PER_JOB[task])
         for index in range(count):
-            batches[f"{dataset}_{task}_{index}"] = paths[index::count]
+            batches[f"{dataset}_{task}_{stage}_{index}"] = paths[index::count]
     return batches
 
 
@@ -138,8 +166,14 @@ def batch_arguments(paths):
 
 def batch_resources(paths):
     """A batch needs its largest run's memory and the sum of its runs' time."""
-    wildcards = [SimpleNamespace(entry=RUNS[p]["entry"], task=RUNS[p]["task"]) for p in paths]
     return {
-        "mem_mb": max(entry_resources("mem_mb", TRAIN_MEM_MB)(w) for w in wildcards),
-        "runtime": sum(entry_resources("runtime", TRAIN_RUNTIME)(w) for w in wildcards),
+        "mem_mb": max(spec_resource(RUNS[p], "mem_mb") for p in paths),
+        "runtime": sum(spec_resource(RUNS[p], "runtime") for p in paths),
     }
+
+
+def batch_inputs(paths):
+    """A batch's data set and the trials its race winners (if any) are chosen from."""
+    first = RUNS[paths[0]]
+    trials = sorted({trial for path in paths for trial in RUNS[path].get("trials", [])})
+    return {**data_files(first["dataset"], first["task"]), "trials": trials}

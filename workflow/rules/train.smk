@@ -23,8 +23,8 @@ rule train:
         "../../environment.yml"
     threads: lambda wildcards: run_spec(wildcards)["threads"]
     resources:
-        mem_mb=entry_resources("mem_mb", TRAIN_MEM_MB),
-        runtime=entry_resources("runtime", TRAIN_RUNTIME),
+        mem_mb=entry_resources("mem_mb"),
+        runtime=entry_resources("runtime"),
         timed_slot=1,
     params:
         spec=lambda wildcards: json.dumps(run_spec(wildcards), sort_keys=True),
@@ -36,7 +36,7 @@ rule train:
 
 
 for batch_name, batch_paths in BATCHES.items():
-    batch_data = train_data(SimpleNamespace(**RUNS[batch_paths[0]]))
+    batch_data = batch_inputs(batch_paths)
 
     rule:
         name:
@@ -55,7 +55,7 @@ for batch_name, batch_paths in BATCHES.items():
             timed_slot=1,
         params:
             runs=batch_arguments(batch_paths),
-            data=" ".join(f"--data-{key} {value}" for key, value in batch_data.items()),
+            data=" ".join(f"--data-{key} {value}" for key, value in batch_data.items() if key != "trials"),
             code=TRAIN_CODE,
         shell:
             "OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"

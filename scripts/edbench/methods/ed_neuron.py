@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import ed
 from ._ed_common import EDMethod
+from .base import ConfigError
 
 
 class Cell:
@@ -85,6 +86,16 @@ class Network:
 
 class EDNeuron(EDMethod):
     name = "ed_neuron"
+    defaults = {**EDMethod.defaults, "batch_size": 1}
+
+    @classmethod
+    def check_params(cls, given):
+        params = super().check_params(given)
+        if params["batch_size"] != 1:
+            # so that a shared search offers it only the online trials of ed_matrix
+            raise ConfigError(f"method {cls.name!r}: learns online, one sample at a time (batch_size 1), "
+                              f"got batch_size {params['batch_size']!r}")
+        return params
 
     def set_weights(self, weights):
         ed.check_layout(weights, self.n_inputs, self.hidden, self.k)
