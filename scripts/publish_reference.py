@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from edbench import atomic, provenance  # noqa: E402
 
 TABLES = ["summary.csv", "per_method.csv", "per_method.md", "reproduction.csv", "depth_sweep.csv",
-          "xor_convergence.csv", "best_settings.csv", "time_to_target.csv", "headline.csv", "data_provenance.csv",
+          "xor_convergence.csv", "best_settings.csv", "time_to_target.csv", "headline.csv", "search_dimensions.csv",
+          "data_provenance.csv",
           "throughput_check.csv", "speed.csv",
           "speed_environment.json"]
 

@@ -28,7 +28,9 @@ def body():
     atomic.write_csv(args.out_dir / "curves.csv", aggregate.curves(runs))
     atomic.write_csv(args.out_dir / "data_provenance.csv", aggregate.data_provenance(runs))
     atomic.write_csv(args.out_dir / "depth_sweep.csv", aggregate.depth_sweep(runs))
-    atomic.write_csv(args.out_dir / "best_settings.csv", aggregate.best_settings(runs))
+    best = aggregate.best_settings(runs)
+    atomic.write_csv(args.out_dir / "best_settings.csv", best)
+    atomic.write_csv(args.out_dir / "search_dimensions.csv", aggregate.search_dimensions(best))
     atomic.write_csv(args.out_dir / "time_to_target.csv", aggregate.time_to_target(runs))
     atomic.write_csv(args.out_dir / "headline.csv", aggregate.headline(runs))
     tables = {}

@@ -252,10 +252,41 @@ def time_to_target(runs: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TIME_TO_TARGET_COLUMNS)
 
 
+SEARCH_DIMENSION_COLUMNS = ["dataset", "task", "contestant", "parameter", "value", "trials",
+                            "best_validation_accuracy"]
+
+
+def search_dimensions(best: pd.DataFrame) -> pd.DataFrame:
+    """Which search dimension limits a method: per parameter that varied over its own trials, the
+    best validation accuracy for each value (numbers with more than three values split at their
+    median into a low and a high half)."""
+    rows = []
+    own = best[best["trained_by"] == best["method"]]
+    for (dataset, task, contestant), group in own.groupby(["dataset", "task", "contestant"], sort=True):
+        settings = [json.loads(text) for text in group["setting"]]
+        scores = group["validation_accuracy"].tolist()
+        for key in sorted({k for setting in settings for k in setting}):
+            values = [setting.get(key) for setting in settings]
+            labels = [json.dumps(v) for v in values]
+            if len(set(labels)) < 2:
+                continue
+            numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            if len(numbers) == len(values) and len(set(numbers)) > 3:
+                middle = float(np.median(numbers))
+                labels = [f"<= {middle:.3g}" if v <= middle else f"> {middle:.3g}" for v in values]
+            for label in sorted(set(labels)):
+                picked = [score for score, mine in zip(scores, labels) if mine == label]
+                known = [score for score in picked if score is not None and not pd.isna(score)]
+                rows.append({"dataset": dataset, "task": task, "contestant": contestant, "parameter": key,
+                             "value": label, "trials": len(picked),
+                             "best_validation_accuracy": max(known) if known else math.nan})
+    return pd.DataFrame(rows, columns=SEARCH_DIMENSION_COLUMNS)
+
+
 HEADLINE_COLUMNS = ["dataset", "task", "contestant", "method", "runs", "diverged", "test_accuracy_mean",
                     "test_accuracy_ci95_low", "test_accuracy_ci95_high", "train_seconds_median",
                     "train_seconds_ci95_low", "train_seconds_ci95_high", "samples_per_second_median",
-                    "train_count", "test_count", "epochs", "setting", "capped", "note"]
+                    "train_count", "test_count", "epochs", "last_epoch_validation_gain", "setting", "capped", "note"]
 
 
 def headline(runs: list[dict]) -> pd.DataFrame:
@@ -272,6 +303,9 @@ def headline(runs: list[dict]) -> pd.DataFrame:
         accuracy = (mean, max(low, 0.0), min(high, 1.0))
         seconds = mean_ci95([r["timing"]["train_seconds"] for r in ok])
         first = group[0]
+        # still rising at the end? the validation accuracy gained in the last epoch, mean over seeds
+        gains = [r["metrics"]["curve"][-1]["validation_accuracy"] - r["metrics"]["curve"][-2]["validation_accuracy"]
+                 for r in ok if len(r["metrics"]["curve"]) > 1]
         capped = first["config"].get("capped", [])
         notes = []
         if capped:
@@ -290,6 +324,7 @@ def headline(runs: list[dict]) -> pd.DataFrame:
             if ok else math.nan,
             "train_count": first["data"]["task_train_count"], "test_count": first["data"]["task_test_count"],
             "epochs": first["config"]["task_params"]["epochs"],
+            "last_epoch_validation_gain": float(np.mean(gains)) if gains else math.nan,
             "setting": json.dumps(first["race"]["trials"][first["race"]["chosen_trial"]]["params"], sort_keys=True),
             "capped": ",".join(capped), "note": "; ".join(notes)})
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)

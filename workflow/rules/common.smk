@@ -26,10 +26,12 @@ TABLE_NAMES = [
     "throughput_check.csv",
     "time_to_target.csv",
     "headline.csv",
+    "search_dimensions.csv",
 ]
 REPORTED_TABLES = [
     "headline.csv",
     "time_to_target.csv",
+    "search_dimensions.csv",
     "per_method.csv",
     "reproduction.csv",
     "best_settings.csv",
