@@ -259,19 +259,26 @@ def time_to_target(table: pd.DataFrame, path: Path) -> None:
         _placeholder(path, "no race in this config")
         return
     frame = table.assign(panel=table["task"] + " ≥ " + table["target"].map("{:.3g}".format))
-    palette, _ = method_styles(frame["contestant"])
+    palette, markers = method_styles(frame["contestant"])
     panels = list(dict.fromkeys(frame["panel"]))
-    figure, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.6), squeeze=False)
+    order = sorted(frame["contestant"].unique())
+    figure, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.6), squeeze=False, sharey=True)
     for ax, panel in zip(axes[0], panels):
-        part = frame[frame["panel"] == panel].reset_index(drop=True)
-        seconds = part["median_seconds"].fillna(0)
-        ax.barh(part["contestant"], seconds, color=[palette[c] for c in part["contestant"]])
-        for i, row in part.iterrows():
-            if row.never_reached:
-                ax.text(seconds[i], i, f" {row.never_reached}/{row.seeds} never", va="center", fontsize=7)
-        ax.set_xscale("symlog", linthresh=1)
+        part = frame[frame["panel"] == panel]
+        reached = part[part["median_seconds"].notna()]
+        for row in reached.itertuples():
+            ax.scatter(row.median_seconds, order.index(row.contestant), color=palette[row.contestant],
+                       marker=markers[row.contestant], s=60)
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        left = reached["median_seconds"].min() if len(reached) else 1.0
+        for row in part[part["never_reached"] > 0].itertuples():
+            ax.text(left, order.index(row.contestant), f"{row.never_reached}/{row.seeds} never", va="center",
+                    fontsize=7, color="0.3")
+        ax.set_yticks(range(len(order)), order)
+        ax.set_ylim(-0.5, len(order) - 0.5)
         ax.set_title(panel, fontsize=9)
-        ax.set_xlabel("median seconds to target")
+        ax.set_xlabel("median seconds to target (log)")
     figure.suptitle("Time to first reach each validation target (race winners)", fontsize=9)
     figure.tight_layout()
     _save(figure, path)
