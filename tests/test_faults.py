@@ -41,12 +41,9 @@ def slow_to_finish_batches(workdir: Path) -> list[tuple[str, list[Path]]]:
 
 
 def without_timing(path: Path) -> str:
-    """The result file as canonical JSON with its measured fields removed: its timing, and for a race
-    winner the training times of the trials it was chosen from."""
+    """The result file as canonical JSON with its measured fields (``timing``) removed."""
     record = json.loads(path.read_text())
     record.pop("timing")
-    for trial in (record.get("race") or {}).get("trials", []):
-        trial.pop("train_seconds", None)
     return json.dumps(record, sort_keys=True)
 
 

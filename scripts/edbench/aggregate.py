@@ -198,8 +198,11 @@ def best_settings(runs: list[dict]) -> pd.DataFrame:
     winner's runs made; the winner's test accuracy is shown only after the choice."""
     from . import race
 
-    tested = {}
+    tested, trial_seconds = {}, {}
     for run in runs:
+        if run["key"].get("role") == "trial":
+            trial_seconds[(run["data"]["name"], run["key"]["task"], run["key"]["entry"])] = \
+                run["timing"]["train_seconds"]
         if run.get("race") and run["status"] == "ok":
             tested.setdefault((run["data"]["name"], run["key"]["task"], run["key"]["contestant"]), []).append(
                 run["metrics"]["test_accuracy"])
@@ -213,7 +216,8 @@ def best_settings(runs: list[dict]) -> pd.DataFrame:
                 "dataset": dataset, "task": task, "contestant": contestant, "method": run["key"]["method"],
                 "trial": index, "trained_by": record["trained_by"],
                 "setting": json.dumps(record["params"], sort_keys=True), "status": record["status"],
-                "validation_accuracy": record["validation_accuracy"], "train_seconds": record["train_seconds"],
+                "validation_accuracy": record["validation_accuracy"],
+                "train_seconds": trial_seconds.get((dataset, task, record["entry"]), math.nan),
                 "eligible": record["eligible"], "chosen": index == chosen,
                 "recorded_choice_agrees": chosen == run["race"]["chosen_trial"],
                 "winner_test_accuracy_mean": float(np.mean(scores)) if index == chosen and scores else math.nan,
