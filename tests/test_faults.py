@@ -60,10 +60,17 @@ def forget(workdir: Path, runs) -> None:
             path.unlink()
 
 
+def _as_a_foreground_job():
+    # A job started in the background by a non-interactive shell (nohup ... &, some CI runners)
+    # inherits SIGINT ignored; in a terminal's foreground job, where Ctrl-C comes from, it is not.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_snakemake(workdir: Path, *args) -> subprocess.Popen:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     return subprocess.Popen([sys.executable, "-m", "snakemake", *args], cwd=workdir, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=_as_a_foreground_job)
 
 
 def wait_until_mid_batch(process: subprocess.Popen, runs: list[Path], timeout=300) -> psutil.Process:
