@@ -4,11 +4,15 @@ Each layer is one (K, cells, columns) array. A minibatch of B samples runs forwa
 batched product per layer, and learns as one batched product per layer: the update is
 alpha/B * G^T @ (X * D), where G holds o(1-o)*s_k per cell and sample, X the source values
 times their signs s_m, and D picks d+ or d- by source type (faithful) or is e (bidirectional).
+The first layer sees every input value twice (its + and - column), so there the forward product
+is folded over the column pairs and each sample's change reaches one column of a pair
+(``first_layer_sums``, ``learn_first_layer``): equal to the unfolded products up to rounding.
 With batch_size 1 (the default) this is Kaneko's online rule: then one compiled loop
 (``edbench.kernels.ed_online``) runs the epoch over the same matrices, visiting only the non-zero
-sources of each sample and the K networks in parallel, and reproduces ``ed_neuron`` bit for bit
-in float64, since one sample's matrix-vector product and rank-1 update are too small for NumPy
-calls to pay for themselves. The weights are stored source-major (``weights_t``, (K, columns,
+sources of each sample, learning only the columns whose sign matches the error's under the
+faithful rule (the others' change is exactly 0), with the K networks in parallel, and reproduces
+``ed_neuron`` bit for bit in float64, since one sample's matrix-vector product and rank-1 update
+are too small for NumPy calls to pay for themselves. The weights are stored source-major (``weights_t``, (K, columns,
 cells)); ``weights`` are (K, cells, columns) views of the same memory.
 """
 from __future__ import annotations
