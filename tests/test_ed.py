@@ -213,3 +213,23 @@ def test_deep_online_trains_like_matrix_online():
     for _ in range(3):
         assert deep.train_epoch(x, y) == pytest.approx(matrix.train_epoch(x, y), abs=1e-12)
     assert max_difference(deep, matrix) <= 1e-12
+
+
+@pytest.mark.parametrize("rule", ["faithful", "bidirectional"])
+@pytest.mark.parametrize("classes", [2, 10])
+def test_folded_first_layer_agrees_with_the_product_over_both_columns(rule, classes):
+    """Minibatch ed_matrix folds the first layer's +/- column pairs (forward and update); the same
+    run through the unfolded products must give the same weights up to rounding."""
+    x, y = data(96, 7, classes)
+    params = {"hidden": [5, 3], "rule": rule, "batch_size": 16, "alpha": 0.5}
+    folded = methods.get("ed_matrix")(7, classes, params, 6)
+    plain = methods.get("ed_matrix")(7, classes, params, 6)
+    assert folded.paired_inputs
+    plain.paired_inputs = False
+    start = folded.get_weights()
+    for _ in range(3):
+        assert folded.train_epoch(x, y) == pytest.approx(plain.train_epoch(x, y), rel=1e-12)
+    for a, b, old in zip(folded.get_weights(), plain.get_weights(), start):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+        assert not np.array_equal(a, old)
+    np.testing.assert_allclose(folded.outputs(x), plain.outputs(x), rtol=1e-12)

@@ -87,3 +87,40 @@ def test_deep_ed_float32_runs_in_float32_and_stays_close():
     assert runs["float32"].stack.dtype == np.float32
     for a, b in zip(runs["float32"].get_weights(), runs["float64"].get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("rule", ["faithful", "bidirectional"])
+@pytest.mark.parametrize("classes", [2, 10])
+def test_every_sample_of_either_error_sign_keeps_the_weights_bit_identical(rule, classes):
+    """Sample by sample: the faithful kernel learns only the columns whose sign matches the error's
+    (the others' change is exactly 0), so a wrong choice of columns shows at the first sample."""
+    x, y = sparse_digits(n=12, classes=classes, seed=5)
+    params = {"hidden": [6, 4], "rule": rule, "alpha": 0.8}
+    neuron = methods.get("ed_neuron")(x.shape[1], classes, params, 2)
+    matrix = methods.get("ed_matrix")(x.shape[1], classes, params, 2)
+    signs = set()
+    for row in range(len(y)):
+        targets = (y[row] == np.arange(classes)) if classes > 2 else [y[row]]
+        signs |= set(np.sign(np.asarray(targets, float) - matrix.outputs(x[row:row + 1])[0]))
+        before = matrix.get_weights()
+        neuron.train_epoch(x[row:row + 1], y[row:row + 1])
+        matrix.train_epoch(x[row:row + 1], y[row:row + 1])
+        for a, b in zip(neuron.get_weights(), matrix.get_weights()):
+            assert np.array_equal(a, b)
+        assert any(not np.array_equal(b, old) for b, old in zip(matrix.get_weights(), before))
+    assert signs == {-1.0, 1.0}
+
+
+def test_an_error_of_exactly_zero_changes_nothing():
+    x, _ = sparse_digits(n=1, classes=2, seed=1)
+    params = {"hidden": [4], "u0": 1e-4}
+    matrix = methods.get("ed_matrix")(x.shape[1], 2, params, 0)
+    output = matrix.outputs(x)[0, 0]
+    assert output in (0.0, 1.0)              # saturated: the label can equal it exactly
+    y = np.array([int(output)])
+    neuron = methods.get("ed_neuron")(x.shape[1], 2, params, 0)
+    before = matrix.get_weights()
+    assert matrix.train_epoch(x, y) == 0.0
+    neuron.train_epoch(x, y)
+    for a, b, old in zip(neuron.get_weights(), matrix.get_weights(), before):
+        assert np.array_equal(a, b) and np.array_equal(b, old)

@@ -147,8 +147,22 @@ def test_sparse_online_work_counts_only_non_zero_sources():
     x[:, :2] = 1.0
     dense = speed.ed_work("ed_matrix", {"hidden": [3]}, np.ones((4, 10)), 2)
     sparse = speed.ed_work("ed_matrix", {"hidden": [3]}, x, 2)
-    assert sparse["arithmetic"] == 6 * (3 * (2 + 2 * 2) + 5) and dense["arithmetic"] == 6 * (3 * 22 + 5)
+    # faithful: every touched weight read forward (2 flops), half of them learn (4 flops, read + write)
+    assert sparse["arithmetic"] == 4 * (3 * (2 + 2 * 2) + 5) and dense["arithmetic"] == 4 * (3 * 22 + 5)
+    assert sparse["traffic"] == 8 * 2 * (3 * (2 + 2 * 2) + 5)
     assert sparse["exps"] == dense["exps"] == 4
+    both_ways = speed.ed_work("ed_matrix", {"hidden": [3], "rule": "bidirectional"}, x, 2)
+    assert both_ways["arithmetic"] == 6 * (3 * (2 + 2 * 2) + 5)
+
+
+@pytest.mark.parametrize("rule, rest_flops", [("faithful", 6), ("bidirectional", 4)])
+def test_minibatch_work_counts_the_folded_first_layer(rule, rest_flops):
+    """ed_matrix's first layer costs 2 flops per weight and sample (folded forward, one column of a
+    pair per sample in learning); the layers after it 2 forward and 4 or 2 to learn."""
+    first, rest = 3 * 22, 1 * 5
+    work = speed.ed_work("ed_matrix", {"hidden": [3], "batch_size": 4, "rule": rule}, np.ones((4, 10)), 2)
+    assert work["arithmetic"] == 2 * first + rest_flops * rest
+    assert work["traffic"] == 8 * (4 * first + 3 * rest) / 4
 
 
 def test_the_speed_command_keeps_a_numba_pool_for_its_two_thread_rows():

@@ -28,26 +28,28 @@ import numpy as np
 
 @numba.njit(cache=True)
 def nonzero_rows(inputs, order):
-    """Compressed rows of ``inputs`` in ``order``: (starts, pixel indices, values) of the non-zeros."""
+    """Compressed rows of ``inputs`` in ``order``: (starts, pixel indices, values) of the non-zeros.
+    Both passes run without a branch on the value (MNIST's zeros and non-zeros follow no pattern a
+    branch predictor could learn); the second writes every pixel and moves on past the non-zeros."""
     n, width = len(order), inputs.shape[1]
     starts = np.zeros(n + 1, dtype=np.int64)
     for r in range(n):
         count = 0
+        row = inputs[order[r]]
         for p in range(width):
-            if inputs[order[r], p] != 0.0:
-                count += 1
+            count += row[p] != 0.0
         starts[r + 1] = starts[r] + count
-    pixels = np.empty(starts[n], dtype=np.int64)
-    values = np.empty(starts[n], dtype=inputs.dtype)
+    pixels = np.empty(starts[n] + 1, dtype=np.int64)
+    values = np.empty(starts[n] + 1, dtype=inputs.dtype)
     for r in range(n):
         at = starts[r]
+        row = inputs[order[r]]
         for p in range(width):
-            value = inputs[order[r], p]
-            if value != 0.0:
-                pixels[at] = p
-                values[at] = value
-                at += 1
-    return starts, pixels, values
+            value = row[p]
+            pixels[at] = p
+            values[at] = value
+            at += value != 0.0
+    return starts, pixels[:starts[n]], values[:starts[n]]
 
 
 def online_epoch(flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels, values, targets, rows,
@@ -86,7 +88,15 @@ def _epoch_parallel(flat, offsets, cells, columns, cell_signs, column_signs, sta
 @numba.njit(cache=True)
 def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels, values, targets,
                    rows, beta, u0, alpha, u1, faithful):
-    """Network k's epoch; returns its summed |error|."""
+    """Network k's epoch; returns its summed |error|.
+
+    The first layer's columns come in pairs (a value's excitatory and inhibitory cell, bias
+    included) that hold the same value and lie next to each other, so that layer walks pairs: one
+    pass over the cells per pair, each cell's sum still adding the pair's two terms in column
+    order. Under the faithful rule a column learns from d+ if its sign is positive and from d-
+    otherwise, and one of the two is exactly 0, so only the columns whose sign matches the
+    error's learn: the others would add (slope * +-0.0) * step to each weight, which leaves it
+    as it is. An error of exactly 0 changes nothing under either rule."""
     n_layers = len(cells)
     most_columns = 0
     most_cells = 0
@@ -94,7 +104,7 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
         most_columns = max(most_columns, columns[layer])
         most_cells = max(most_cells, cells[layer])
     sources = np.empty((n_layers, most_columns), dtype=flat.dtype)  # read only where active
-    active = np.empty((n_layers, most_columns), dtype=np.int64)
+    active = np.empty((n_layers, most_columns), dtype=np.int64)     # layer 0: the pairs' first columns
     n_active = np.empty(n_layers, dtype=np.int64)
     outputs = np.empty((n_layers, most_cells), dtype=flat.dtype)
     u = np.empty(most_cells, dtype=flat.dtype)
@@ -102,30 +112,35 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
     total = 0.0
     for r in range(len(rows)):
         count = 0
-        for column in range(2):
-            sources[0, column] = beta
-            if beta != 0.0:
-                active[0, count] = column
-                count += 1
+        if beta != 0.0:
+            sources[0, 0] = beta
+            active[0, 0] = 0
+            count = 1
         for at in range(starts[r], starts[r + 1]):
             column = 2 + 2 * pixels[at]
             sources[0, column] = values[at]
-            sources[0, column + 1] = values[at]
             active[0, count] = column
-            active[0, count + 1] = column + 1
-            count += 2
+            count += 1
         n_active[0] = count
         for layer in range(n_layers):
             n_cells = cells[layer]
             base = offsets[layer] + k * columns[layer] * n_cells
             for i in range(n_cells):
                 u[i] = 0.0
-            for a in range(n_active[layer]):
-                m = active[layer, a]
-                x = sources[layer, m]
-                start = base + m * n_cells
-                for i in range(n_cells):
-                    u[i] += flat[start + i] * x
+            if layer == 0:
+                for a in range(n_active[0]):
+                    m = active[0, a]
+                    x = sources[0, m]
+                    start = base + m * n_cells
+                    for i in range(n_cells):
+                        u[i] = (u[i] + flat[start + i] * x) + flat[start + n_cells + i] * x
+            else:
+                for a in range(n_active[layer]):
+                    m = active[layer, a]
+                    x = sources[layer, m]
+                    start = base + m * n_cells
+                    for i in range(n_cells):
+                        u[i] += flat[start + i] * x
             for i in range(n_cells):
                 outputs[layer, i] = 0.5 + 0.5 * math.tanh(u[i] / u0)
             if layer + 1 < n_layers:
@@ -143,8 +158,10 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
                 n_active[layer + 1] = count
         error = targets[k, rows[r]] - outputs[n_layers - 1, 0]
         total += abs(error)
-        d_plus = max(error, 0.0)
-        d_minus = max(-error, 0.0)
+        if error == 0.0:
+            continue
+        learning_sign = 1.0 if error > 0.0 else -1.0   # faithful: the sign of the columns that learn
+        d = abs(error)                                  # d+ for those columns if error > 0, else d-
         for layer in range(n_layers):
             step = alpha if layer == n_layers - 1 else alpha * u1
             n_cells = cells[layer]
@@ -154,13 +171,29 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
                 slope[i] = o * (1.0 - o) * cell_signs[layer, i]
                 if not faithful:
                     slope[i] = slope[i] * error
+            if layer == 0 and not faithful:
+                for a in range(n_active[0]):
+                    m = active[0, a]
+                    x = sources[0, m]
+                    start = base + m * n_cells
+                    for i in range(n_cells):
+                        change = (slope[i] * x) * step
+                        w = flat[start + i]
+                        flat[start + i] = w + change if w != 0.0 else w
+                        w = flat[start + n_cells + i]
+                        flat[start + n_cells + i] = w + change if w != 0.0 else w
+                continue
             for a in range(n_active[layer]):
                 m = active[layer, a]
                 x = sources[layer, m]
+                if layer == 0 and column_signs[0, m] != learning_sign:
+                    m += 1                                      # the pair's other column
                 start = base + m * n_cells
                 if faithful:
                     sign = column_signs[layer, m]
-                    signal = x * sign * (d_plus if sign > 0.0 else d_minus)
+                    if sign != learning_sign:
+                        continue
+                    signal = x * sign * d
                     for i in range(n_cells):
                         w = flat[start + i]
                         flat[start + i] = w + (slope[i] * signal) * step if w != 0.0 else w

@@ -4,11 +4,15 @@ Each layer is one (K, cells, columns) array. A minibatch of B samples runs forwa
 batched product per layer, and learns as one batched product per layer: the update is
 alpha/B * G^T @ (X * D), where G holds o(1-o)*s_k per cell and sample, X the source values
 times their signs s_m, and D picks d+ or d- by source type (faithful) or is e (bidirectional).
+The first layer sees every input value twice (its + and - column), so there the forward product
+is folded over the column pairs and each sample's change reaches one column of a pair
+(``first_layer_sums``, ``learn_first_layer``): equal to the unfolded products up to rounding.
 With batch_size 1 (the default) this is Kaneko's online rule: then one compiled loop
 (``edbench.kernels.ed_online``) runs the epoch over the same matrices, visiting only the non-zero
-sources of each sample and the K networks in parallel, and reproduces ``ed_neuron`` bit for bit
-in float64, since one sample's matrix-vector product and rank-1 update are too small for NumPy
-calls to pay for themselves. The weights are stored source-major (``weights_t``, (K, columns,
+sources of each sample, learning only the columns whose sign matches the error's under the
+faithful rule (the others' change is exactly 0), with the K networks in parallel, and reproduces
+``ed_neuron`` bit for bit in float64, since one sample's matrix-vector product and rank-1 update
+are too small for NumPy calls to pay for themselves. The weights are stored source-major (``weights_t``, (K, columns,
 cells)); ``weights`` are (K, cells, columns) views of the same memory.
 """
 from __future__ import annotations
@@ -44,6 +48,9 @@ class EDMatrix(EDMethod):
                 self.source_kinds.append((np.flatnonzero(signs > 0), np.flatnonzero(signs < 0)))
         # Exactly-zero weights are absent connections; keep a mask only where there are any.
         self.connected = [None if np.all(w != 0) else (w != 0) for w in self.weights]
+        # The first layer's columns pair up (+, -) over one value each: its products fold in two.
+        signs = ed.layer_source_signs(0, self.weights[0].shape[2])
+        self.paired_inputs = bool(np.array_equal(signs, np.tile([1.0, -1.0], len(signs) // 2)))
 
     def get_weights(self):
         return [np.array(w, dtype=np.float64, order="C") for w in self.weights]
@@ -63,12 +70,16 @@ class EDMatrix(EDMethod):
         return out
 
     def forward(self, first_sources: np.ndarray):
-        """Run (B, columns) expanded inputs through every network; return per-layer sources and outputs."""
+        """Run (B, columns) inputs from ``expand_inputs`` through every network; return per-layer
+        sources and outputs."""
         beta, u0 = self.params["beta"], self.params["u0"]
         sources, outputs = [first_sources], []
         current = first_sources
         for index, w_t in enumerate(self.weights_t):
-            u = np.matmul(current, w_t)                                       # (K, B, cells)
+            if index == 0 and self.paired_inputs:
+                u = self.first_layer_sums(current)
+            else:
+                u = np.matmul(current, w_t)                                   # (K, B, cells)
             o = ed.sigmoid(u, u0)
             outputs.append(o)
             if index < len(self.weights) - 1:
@@ -77,6 +88,44 @@ class EDMatrix(EDMethod):
                 current[:, :, 2:] = o
                 sources.append(current)
         return sources, outputs
+
+    def first_layer_sums(self, expanded: np.ndarray) -> np.ndarray:
+        """(K, B, cells) sums of the first layer, folded: the two columns of a pair see one value, so
+        x @ w+ + x @ w- is x @ (w+ + w-), over half the columns (equal up to rounding)."""
+        w_t = self.weights_t[0]                                                     # (K, columns, cells)
+        k, columns, cells = w_t.shape
+        folded = np.empty((columns // 2, k, cells), dtype=self.dtype)
+        np.add(w_t[:, 0::2].transpose(1, 0, 2), w_t[:, 1::2].transpose(1, 0, 2), out=folded)
+        values = np.ascontiguousarray(expanded[:, 1::2])                            # (B, pairs), bias first
+        u = values @ folded.reshape(columns // 2, k * cells)
+        return u.reshape(len(values), k, cells).transpose(1, 0, 2)
+
+    def learn_first_layer(self, src: np.ndarray, o: np.ndarray, error: np.ndarray) -> None:
+        """The first layer's update over pairs of columns (needs no absent connections).
+
+        Both columns of a pair see the value x, so each column's change is x^T @ gains over the
+        samples that reach it. Faithful: the excitatory column gets s_m * d+ = e where e > 0, the
+        inhibitory one s_m * d- = -(-e) = e where e < 0 (one of d+, d- is 0 for every sample), so
+        each sample feeds one column of the pair: a quarter of the arithmetic of the product over
+        both source kinds. Bidirectional: both columns get the same change, computed once."""
+        p = self.params
+        batch = error.shape[1]
+        step = (p["alpha"] * p["u1"] if len(self.weights) > 1 else p["alpha"]) / batch
+        w_t = self.weights_t[0]
+        k, columns, cells = w_t.shape
+        by_pair = w_t.reshape(k, columns // 2, 2, cells)
+        values = np.ascontiguousarray(src[:, 1::2])                                 # (B, pairs)
+        gains = o * (1 - o) * self.cell_signs[0] * (error[:, :, None] * step)        # (K, B, cells)
+        for network in range(k):
+            e = error[network]
+            if self.params["rule"] == "faithful":
+                for column, reached in ((0, e > 0), (1, e < 0)):
+                    if reached.any():
+                        by_pair[network, :, column] += values[reached].T @ gains[network][reached]
+            else:
+                change = values.T @ gains[network]
+                by_pair[network, :, 0] += change
+                by_pair[network, :, 1] += change
 
     def layer_change(self, index: int, src: np.ndarray, o: np.ndarray, error: np.ndarray,
                      connected: np.ndarray | None | str = "layer") -> np.ndarray:
@@ -109,7 +158,9 @@ class EDMatrix(EDMethod):
     def learn(self, sources, outputs, error: np.ndarray) -> None:
         """Apply one update from a minibatch; ``error`` is (K, B) = t - o."""
         for index, (w, src, o) in enumerate(zip(self.weights, sources, outputs)):
-            if self.connected[index] is None:
+            if index == 0 and self.paired_inputs and self.connected[0] is None:
+                self.learn_first_layer(src, o, error)
+            elif self.connected[index] is None:
                 self.accumulate_change(index, w, src, o, error)
             else:
                 w += self.layer_change(index, src, o, error)
