@@ -1,7 +1,10 @@
+import contextlib
+import fcntl
 import functools
 import gzip
 import hashlib
 import http.server
+import json
 import os
 import shutil
 import subprocess
@@ -10,8 +13,10 @@ import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from edbench import datasets
@@ -89,19 +94,31 @@ def http_root(tmp_path):
 
 
 REPO = Path(__file__).resolve().parents[1]
-_MEASURED: list[str] = []
+MEASURED = "measured time"
 
 
-def report_time(line: str) -> None:
-    """A timing the workflow tests measure: shown at the end of every pytest run, never asserted."""
-    _MEASURED.append(line)
+@pytest.fixture
+def report_time(request):
+    """Record a timing the workflow tests measure: shown at the end of every pytest run (from any
+    xdist worker), never asserted."""
+    def record(line: str) -> None:
+        request.node.user_properties.append((MEASURED, line))
+    return record
 
 
 def pytest_terminal_summary(terminalreporter):
-    if _MEASURED:
+    lines = [value for reports in terminalreporter.stats.values() for report in reports
+             for name, value in getattr(report, "user_properties", ()) if name == MEASURED]
+    if lines:
         terminalreporter.section("measured times")
-        for line in _MEASURED:
+        for line in lines:
             terminalreporter.write_line(line)
+
+
+def load_average() -> str:
+    """The 1-minute load average, printed beside every measured time: on 2 cores shared by two
+    test workers, a run's wall time depends on what ran beside it."""
+    return f"load {os.getloadavg()[0]:.1f}"
 
 
 def snakemake(workdir, *args, timeout=600):
@@ -122,19 +139,73 @@ def copy_repository(target: Path, skip=()) -> Path:
     return target
 
 
+# Test files whose tests share one workflow run's directory and change it: each group runs on
+# one xdist worker, in collection order. (xdist's own xdist_group mark has no effect with pytest
+# 9.2, which ignores the node id it rewrites; a scheduler keyed on the file does not rely on that.)
+SHARED_RUNS = {"tests/test_faults.py": "smoke", "tests/test_report_browser.py": "smoke",
+               "tests/test_workflow.py": "smoke", "tests/test_rules_follow_code.py": "tiny"}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedRunScheduling(LoadScopeScheduling):
+        """Every test is a unit of its own, but the tests of one SHARED_RUNS group are one unit."""
+        def _split_scope(self, nodeid):
+            return SHARED_RUNS.get(nodeid.split("::", 1)[0], nodeid)
+
+    return SharedRunScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def workdir(tmp_path_factory):
     return copy_repository(tmp_path_factory.mktemp("edbench"))
 
 
+@contextlib.contextmanager
+def exclusive(path: Path):
+    """Hold an exclusive lock on ``path`` (created if absent), across processes."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class SmokeRun(NamedTuple):
+    workdir: Path          # changed later by the faults tests (one xdist group, one worker)
+    seconds: float
+    load: str
+    summary: pd.DataFrame  # summary.csv as the run left it, for tests on other workers
+    rerun_plan: str        # a dry run straight after: what a second `snakemake` would do
+
+
 @pytest.fixture(scope="session")
-def smoke_run(workdir):
-    """The smoke workflow, run once per session; the workflow, faults and SLURM tests all read it."""
-    start = time.perf_counter()
-    done = snakemake(workdir, "--cores", "2", "--configfile", "config/smoke.yaml")
-    elapsed = time.perf_counter() - start
-    assert done.returncode == 0, done.stderr[-4000:]
-    return workdir, elapsed
+def smoke_run(tmp_path_factory, request):
+    """The smoke workflow, run once per pytest session, shared by every xdist worker: the first
+    worker to ask runs it while the others wait on a lock. Only the tests of the "smoke" group of
+    SHARED_RUNS (one worker) may change its directory; others read the copies this returns."""
+    on_a_worker = hasattr(request.config, "workerinput")   # set by xdist in its workers only
+    shared = tmp_path_factory.getbasetemp().parent if on_a_worker else tmp_path_factory.getbasetemp()
+    record = shared / "smoke_run.json"
+    with exclusive(shared / "smoke_run.lock"):
+        if not record.exists():
+            workdir = copy_repository(shared / "smoke")
+            start = time.perf_counter()
+            done = snakemake(workdir, "--cores", "2", "--configfile", "config/smoke.yaml")
+            seconds = time.perf_counter() - start
+            load = load_average()
+            assert done.returncode == 0, done.stderr[-4000:]
+            plan = snakemake(workdir, "--cores", "2", "--configfile", "config/smoke.yaml", "--dry-run")
+            assert plan.returncode == 0, plan.stderr[-3000:]
+            shutil.copy2(workdir / "results/tables/summary.csv", shared / "smoke_summary.csv")
+            record.write_text(json.dumps({"workdir": str(workdir), "seconds": seconds, "load": load,
+                                          "rerun_plan": plan.stdout + plan.stderr}))
+    saved = json.loads(record.read_text())
+    return SmokeRun(Path(saved["workdir"]), saved["seconds"], saved["load"],
+                    pd.read_csv(shared / "smoke_summary.csv"), saved["rerun_plan"])
 
 
 def timing_columns(table) -> list[str]:

@@ -19,7 +19,7 @@ def browser_page(smoke_run):
     if CHROMIUM is None:
         pytest.skip("no chromium on PATH (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    workdir, _ = smoke_run
+    workdir = smoke_run.workdir
     done = snakemake(workdir, "--configfile", "config/smoke.yaml", "--report", "report.html")
     assert done.returncode == 0, done.stderr[-3000:]
     with sync_api.sync_playwright() as playwright:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import REPO, copy_repository, report_time, snakemake, timing_columns
+from conftest import REPO, copy_repository, load_average, snakemake, timing_columns
 
 pytestmark = pytest.mark.workflow
 # Two batches per task and stage (the test node has 2 cores) instead of the smoke config's 2-4.
@@ -47,8 +47,7 @@ def cluster(tmp_path_factory):
         subprocess.run(["bash", str(script), "stop", str(state)], timeout=60)
 
 
-def test_smoke_config_on_slurm_matches_a_local_run(cluster, smoke_run, tmp_path):
-    local_dir, local_seconds = smoke_run
+def test_smoke_config_on_slurm_matches_a_local_run(cluster, smoke_run, tmp_path, report_time):
     workdir = copy_repository(tmp_path / "edbench", skip=["results/reference/"])
     batching = tmp_path / "slurm_batches.yaml"
     batching.write_text(f"runs_per_job: {SLURM_RUNS_PER_JOB}\n")
@@ -64,13 +63,15 @@ def test_smoke_config_on_slurm_matches_a_local_run(cluster, smoke_run, tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "slurm" in (done.stdout + done.stderr).lower()
     slurm_seconds = time.perf_counter() - start
-    # reported, not asserted: the goal is at most 1.5 times the local run (issue 14)
+    # reported, not asserted: the goal is at most 1.5 times the local run (issue 14). Both runs
+    # may share the 2 cores with the other xdist worker's tests: the load beside each is printed;
+    # `pytest tests/test_slurm.py -p no:xdist` times them alone, one after the other.
     submitted = (done.stdout + done.stderr).count("has been submitted with SLURM jobid")
     report_time(f"smoke config on SLURM (runs_per_job {SLURM_RUNS_PER_JOB}): {slurm_seconds:.0f} s in "
-                f"{submitted} SLURM jobs; locally "
-                f"{local_seconds:.0f} s; SLURM/local {slurm_seconds / local_seconds:.2f}")
+                f"{submitted} SLURM jobs ({load_average()} at its end); locally {smoke_run.seconds:.0f} s "
+                f"({smoke_run.load}); SLURM/local {slurm_seconds / smoke_run.seconds:.2f}")
     on_slurm = pd.read_csv(workdir / "results/tables/summary.csv")
-    local = pd.read_csv(local_dir / "results/tables/summary.csv")
+    local = smoke_run.summary
     assert len(local) == len(on_slurm) > 0
     pd.testing.assert_frame_equal(on_slurm.drop(columns=timing_columns(on_slurm) + ["git_commit"]),
                                   local.drop(columns=timing_columns(local) + ["git_commit"]))

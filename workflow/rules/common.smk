@@ -132,17 +132,20 @@ RUNS_PER_JOB = config.get("runs_per_job", {})
 
 
 def plan_batches():
-    """Race winners batch apart from the rest: they wait for their trials."""
+    """Race winners batch apart from the rest: they wait for their trials. Within a stage, runs of
+    one method go to the same batches, so a process imports torch or loads numba's kernels once
+    for all of them, not once in every batch."""
     by_task = {}
-    for path, spec in sorted(RUNS.items()):
+    for path, spec in sorted(RUNS.items(), key=lambda item: (item[1]["method"], item[0])):
         if RUNS_PER_JOB.get(spec["task"], 1) > 1:
             stage = "tuned" if spec.get("trials") else "runs"
             by_task.setdefault((spec["dataset"], spec["task"], stage), []).append(path)
     batches = {}
     for (dataset, task, stage), paths in by_task.items():
         count = -(-len(paths) // RUNS_PER_JOB[task])
+        size = -(-len(paths) // count)
         for index in range(count):
-            batches[f"{dataset}_{task}_{stage}_{index}"] = paths[index::count]
+            batches[f"{dataset}_{task}_{stage}_{index}"] = paths[index * size : (index + 1) * size]
     return batches
 
 
