@@ -92,42 +92,45 @@ def _learn_parallel(stack, outputs, d_plus, d_minus, error, beta, step, cell_sig
 def _learn_network(k, stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected):
     layers, networks, width, columns = stack.shape
     batch = outputs.shape[3]
+    # Every constant in the stack's type: a Python float would turn float32 arithmetic into float64.
+    real = stack.dtype.type
+    beta, step, one = real(beta), real(step), real(1.0)
     g = np.empty((width, batch), dtype=stack.dtype)
     signal = np.empty((columns, batch), dtype=stack.dtype)
+    # The bias cells' signals are the same in every layer.
+    for b in range(batch):
+        if faithful:
+            signal[0, b] = beta * d_plus[k, b]
+            signal[1, b] = -(beta * d_minus[k, b])
+        else:
+            signal[0, b] = beta
+            signal[1, b] = beta
     for layer in range(layers):
         for i in range(width):
             o = outputs[layer + 1, k, i]
-            for b in range(batch):
-                g[i, b] = o[b] * (1.0 - o[b]) * cell_signs[i]
-        if faithful:
-            # source m contributes x_m * s_m * (d+ if m is excitatory else d-)
-            for b in range(batch):
-                signal[0, b] = beta * d_plus[k, b]
-                signal[1, b] = -(beta * d_minus[k, b])
-            for j in range(width):
-                x = outputs[layer, k, j]
-                if cell_signs[j] > 0.0:  # source j is cell j of the layer below, of the same type
-                    for b in range(batch):
-                        signal[2 + j, b] = x[b] * d_plus[k, b]
-                else:
-                    for b in range(batch):
-                        signal[2 + j, b] = -(x[b] * d_minus[k, b])
-        else:
-            for i in range(width):
+            sign = cell_signs[i]
+            if faithful:
                 for b in range(batch):
-                    g[i, b] *= error[k, b]
-            for b in range(batch):
-                signal[0, b] = beta
-                signal[1, b] = beta
-            for j in range(width):
-                x = outputs[layer, k, j]
+                    g[i, b] = o[b] * (one - o[b]) * sign
+            else:
+                for b in range(batch):
+                    g[i, b] = o[b] * (one - o[b]) * sign * error[k, b]
+        for j in range(width):
+            x = outputs[layer, k, j]
+            if not faithful:
                 for b in range(batch):
                     signal[2 + j, b] = x[b]
+            elif cell_signs[j] > 0:  # source j is cell j of the layer below, of the same type
+                for b in range(batch):
+                    signal[2 + j, b] = x[b] * d_plus[k, b]
+            else:
+                for b in range(batch):
+                    signal[2 + j, b] = -(x[b] * d_minus[k, b])
         for i in range(width):
             for m in range(columns):
                 if connected is not None and not connected[layer, k, i, m]:
                     continue
-                total = 0.0
+                total = real(0.0)
                 for b in range(batch):
                     total += g[i, b] * signal[m, b]
                 stack[layer, k, i, m] += total * step
