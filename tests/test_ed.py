@@ -100,6 +100,25 @@ def test_deep_reproduces_matrix_in_minibatches(rule, classes, depth):
     assert max_difference(deep, matrix) <= 1e-12
 
 
+@pytest.mark.parametrize("rule", ["faithful", "bidirectional"])
+def test_deep_without_folding_still_reproduces_matrix(rule):
+    """An absent first-layer connection turns ed_deep's folded first layer off (the folded update
+    would move it): the unfolded path must agree with ed_matrix and leave the connection at 0."""
+    x, y = data(48, 5, 10)
+    deep = methods.get("ed_deep")(5, 10, {"depth": 3, "width": 4, "rule": rule, "batch_size": 16}, 2)
+    matrix = methods.get("ed_matrix")(5, 10, {"hidden": [4] * 3, "rule": rule, "batch_size": 16, "alpha": 0.2}, 2)
+    for method in (deep, matrix):
+        weights = method.get_weights()
+        weights[0][3, 1, 4] = 0.0
+        method.set_weights(weights)
+    assert not deep.folded
+    for _ in range(2):
+        deep.train_epoch(x, y)
+        matrix.train_epoch(x, y)
+    assert max_difference(deep, matrix) <= 1e-12
+    assert deep.get_weights()[0][3, 1, 4] == 0.0
+
+
 def test_faithful_magnitudes_only_grow_and_zero_weights_stay_zero():
     x, y = data(50, 4)
     method = methods.get("ed_matrix")(4, 2, {"hidden": [6, 6], "batch_size": 5}, seed=0)
