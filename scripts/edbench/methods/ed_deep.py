@@ -19,6 +19,18 @@ import numpy as np
 from ..kernels.ed_deep import forward_stack, learn_stack
 from .ed_matrix import EDMatrix
 
+_blas = None
+
+
+def one_blas_thread():
+    """A context that limits BLAS to one thread (the controller is found once: it costs ms)."""
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
+
 
 class EDDeep(EDMatrix):
     name = "ed_deep"
@@ -45,7 +57,11 @@ class EDDeep(EDMatrix):
     def epoch(self, x, targets, order):
         # Every batch size, 1 included, goes through this class's forward and learn: the hidden
         # weights live in its own stack, not in the flat buffer ed_matrix's online loop reads.
-        return self.minibatch_epoch(x, targets, order)
+        # BLAS stays on one thread: ed_deep spreads its networks, not its products, over threads
+        # (numba), and OpenBLAS's threads, waiting between calls, took the cores numba's needed
+        # (ten digits on two threads: five times the CPU time per batch).
+        with one_blas_thread():
+            return self.minibatch_epoch(x, targets, order)
 
     def expand_inputs(self, x):
         """Folded: (B, 1 + n), [beta, x], one column per pair of the first layer's columns (the
