@@ -252,3 +252,23 @@ def test_folded_first_layer_agrees_with_the_product_over_both_columns(rule, clas
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
         assert not np.array_equal(a, old)
     np.testing.assert_allclose(folded.outputs(x), plain.outputs(x), rtol=1e-12)
+
+
+def test_deep_epoch_keeps_blas_on_one_thread(monkeypatch):
+    """ed_deep spreads networks over numba's threads; BLAS threads waiting between its calls took
+    those cores, so its epochs run BLAS on one thread whatever the job's limit."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    deep = methods.get("ed_deep")(5, 10, {"depth": 2, "batch_size": 8}, 0)
+    seen, original = [], deep.minibatch_epoch
+
+    def spy(*args):
+        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        return original(*args)
+
+    monkeypatch.setattr(deep, "minibatch_epoch", spy)
+    x, y = data(16, 5, 10)
+    with threadpool_limits(2, user_api="blas"):
+        deep.train_epoch(x, y)
+        assert all(i["num_threads"] == 2 for i in threadpool_info() if i["user_api"] == "blas")
+    assert seen and set(seen) == {1}
