@@ -100,6 +100,25 @@ def test_deep_reproduces_matrix_in_minibatches(rule, classes, depth):
     assert max_difference(deep, matrix) <= 1e-12
 
 
+@pytest.mark.parametrize("rule", ["faithful", "bidirectional"])
+def test_deep_without_folding_still_reproduces_matrix(rule):
+    """An absent first-layer connection turns ed_deep's folded first layer off (the folded update
+    would move it): the unfolded path must agree with ed_matrix and leave the connection at 0."""
+    x, y = data(48, 5, 10)
+    deep = methods.get("ed_deep")(5, 10, {"depth": 3, "width": 4, "rule": rule, "batch_size": 16}, 2)
+    matrix = methods.get("ed_matrix")(5, 10, {"hidden": [4] * 3, "rule": rule, "batch_size": 16, "alpha": 0.2}, 2)
+    for method in (deep, matrix):
+        weights = method.get_weights()
+        weights[0][3, 1, 4] = 0.0
+        method.set_weights(weights)
+    assert not deep.folded
+    for _ in range(2):
+        deep.train_epoch(x, y)
+        matrix.train_epoch(x, y)
+    assert max_difference(deep, matrix) <= 1e-12
+    assert deep.get_weights()[0][3, 1, 4] == 0.0
+
+
 def test_faithful_magnitudes_only_grow_and_zero_weights_stay_zero():
     x, y = data(50, 4)
     method = methods.get("ed_matrix")(4, 2, {"hidden": [6, 6], "batch_size": 5}, seed=0)
@@ -233,3 +252,23 @@ def test_folded_first_layer_agrees_with_the_product_over_both_columns(rule, clas
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
         assert not np.array_equal(a, old)
     np.testing.assert_allclose(folded.outputs(x), plain.outputs(x), rtol=1e-12)
+
+
+def test_deep_epoch_keeps_blas_on_one_thread(monkeypatch):
+    """ed_deep spreads networks over numba's threads; BLAS threads waiting between its calls took
+    those cores, so its epochs run BLAS on one thread whatever the job's limit."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    deep = methods.get("ed_deep")(5, 10, {"depth": 2, "batch_size": 8}, 0)
+    seen, original = [], deep.minibatch_epoch
+
+    def spy(*args):
+        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        return original(*args)
+
+    monkeypatch.setattr(deep, "minibatch_epoch", spy)
+    x, y = data(16, 5, 10)
+    with threadpool_limits(2, user_api="blas"):
+        deep.train_epoch(x, y)
+        assert all(i["num_threads"] == 2 for i in threadpool_info() if i["user_api"] == "blas")
+    assert seen and set(seen) == {1}

@@ -37,33 +37,36 @@ def _forward_parallel(stack, outputs, beta, u0):
         _forward_network(k, stack, outputs, beta, u0)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")  # no zero-divisor check, so 1 / (1 + e) runs as SIMD
 def _forward_network(k, stack, outputs, beta, u0):
     layers, networks, width, _ = stack.shape
     batch = outputs.shape[3]
-    scale = outputs.dtype.type(-2.0 / u0)
-    beta = outputs.dtype.type(beta)
-    one = outputs.dtype.type(1.0)
-    u = np.empty(batch, dtype=outputs.dtype)
-    e = np.empty(batch, dtype=outputs.dtype)
-    scratch = np.empty(batch, dtype=outputs.dtype)
+    real = outputs.dtype.type
+    scale, beta, one = real(-2.0 / u0), real(beta), real(1.0)
+    # One layer's sums as one (width * batch) row, so the exp runs over all its cells at once.
+    u = np.empty(width * batch, dtype=outputs.dtype)
+    e = np.empty(width * batch, dtype=outputs.dtype)
+    scratch = np.empty(width * batch, dtype=outputs.dtype)
     for layer in range(layers):
+        sources = outputs[layer, k]
         for i in range(width):
             w = stack[layer, k, i]
             bias = w[0] * beta + w[1] * beta
+            row = u[i * batch:(i + 1) * batch]
+            first, x = w[2], sources[0]
             for b in range(batch):
-                u[b] = bias
-            for j in range(width):
-                wj = w[2 + j]
-                src = outputs[layer, k, j]
+                row[b] = bias + first * x[b]
+            for j in range(1, width):
+                wj, x = w[2 + j], sources[j]
                 for b in range(batch):
-                    u[b] += wj * src[b]
+                    row[b] += wj * x[b]
             for b in range(batch):
-                u[b] *= scale
-            exp_into(u, e, scratch)
-            out = outputs[layer + 1, k, i]
+                row[b] *= scale
+        exp_into(u, e, scratch)
+        out = outputs[layer + 1, k]
+        for i in range(width):
             for b in range(batch):
-                out[b] = one / (one + e[b])
+                out[i, b] = one / (one + e[i * batch + b])
 
 
 def learn_stack(stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected):
@@ -92,42 +95,45 @@ def _learn_parallel(stack, outputs, d_plus, d_minus, error, beta, step, cell_sig
 def _learn_network(k, stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected):
     layers, networks, width, columns = stack.shape
     batch = outputs.shape[3]
+    # Every constant in the stack's type: a Python float would turn float32 arithmetic into float64.
+    real = stack.dtype.type
+    beta, step, one = real(beta), real(step), real(1.0)
     g = np.empty((width, batch), dtype=stack.dtype)
     signal = np.empty((columns, batch), dtype=stack.dtype)
+    # The bias cells' signals are the same in every layer.
+    for b in range(batch):
+        if faithful:
+            signal[0, b] = beta * d_plus[k, b]
+            signal[1, b] = -(beta * d_minus[k, b])
+        else:
+            signal[0, b] = beta
+            signal[1, b] = beta
     for layer in range(layers):
         for i in range(width):
             o = outputs[layer + 1, k, i]
-            for b in range(batch):
-                g[i, b] = o[b] * (1.0 - o[b]) * cell_signs[i]
-        if faithful:
-            # source m contributes x_m * s_m * (d+ if m is excitatory else d-)
-            for b in range(batch):
-                signal[0, b] = beta * d_plus[k, b]
-                signal[1, b] = -(beta * d_minus[k, b])
-            for j in range(width):
-                x = outputs[layer, k, j]
-                if cell_signs[j] > 0.0:  # source j is cell j of the layer below, of the same type
-                    for b in range(batch):
-                        signal[2 + j, b] = x[b] * d_plus[k, b]
-                else:
-                    for b in range(batch):
-                        signal[2 + j, b] = -(x[b] * d_minus[k, b])
-        else:
-            for i in range(width):
+            sign = cell_signs[i]
+            if faithful:
                 for b in range(batch):
-                    g[i, b] *= error[k, b]
-            for b in range(batch):
-                signal[0, b] = beta
-                signal[1, b] = beta
-            for j in range(width):
-                x = outputs[layer, k, j]
+                    g[i, b] = o[b] * (one - o[b]) * sign
+            else:
+                for b in range(batch):
+                    g[i, b] = o[b] * (one - o[b]) * sign * error[k, b]
+        for j in range(width):
+            x = outputs[layer, k, j]
+            if not faithful:
                 for b in range(batch):
                     signal[2 + j, b] = x[b]
+            elif cell_signs[j] > 0:  # source j is cell j of the layer below, of the same type
+                for b in range(batch):
+                    signal[2 + j, b] = x[b] * d_plus[k, b]
+            else:
+                for b in range(batch):
+                    signal[2 + j, b] = -(x[b] * d_minus[k, b])
         for i in range(width):
             for m in range(columns):
                 if connected is not None and not connected[layer, k, i, m]:
                     continue
-                total = 0.0
+                total = real(0.0)
                 for b in range(batch):
                     total += g[i, b] * signal[m, b]
                 stack[layer, k, i, m] += total * step

@@ -6,8 +6,11 @@ the whole stack runs in two compiled loops (numba) instead of a few NumPy calls 
   products and the sigmoid (through a vectorisable exp, ``edbench.kernels.fastmath``) run as SIMD;
 - learning, for the whole stack at once, since under ED a layer's change needs only its own
   inputs and outputs and the broadcast error.
-The first and the output layer use ``ed_matrix``'s code. The rule and the weight layout are
-``ed_matrix``'s; results agree with it to rounding (tests/test_ed.py).
+The first layer is folded as in ``ed_matrix`` (its + and - columns see one value), and goes
+further: the inputs are kept once per value, [beta, x] (``expand_inputs``), never written out
+twice, and one matrix product serves all K networks, forward and learning. The output layer
+uses ``ed_matrix``'s code. The rule and the weight layout are ``ed_matrix``'s; results agree with
+it to rounding (tests/test_ed.py).
 """
 from __future__ import annotations
 
@@ -15,6 +18,18 @@ import numpy as np
 
 from ..kernels.ed_deep import forward_stack, learn_stack
 from .ed_matrix import EDMatrix
+
+_blas = None
+
+
+def one_blas_thread():
+    """A context that limits BLAS to one thread (the controller is found once: it costs ms)."""
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
 
 
 class EDDeep(EDMatrix):
@@ -36,36 +51,86 @@ class EDDeep(EDMatrix):
         masks = self.connected[1:-1]
         self.stack_connected = None if all(m is None for m in masks) else np.stack(
             [np.ones(self.stack.shape[1:], dtype=bool) if m is None else m for m in masks])
+        # Folding the update needs every first-layer connection present (an absent one must stay 0).
+        self.folded = self.paired_inputs and self.connected[0] is None
 
     def epoch(self, x, targets, order):
         # Every batch size, 1 included, goes through this class's forward and learn: the hidden
         # weights live in its own stack, not in the flat buffer ed_matrix's online loop reads.
-        return self.minibatch_epoch(x, targets, order)
+        # BLAS stays on one thread: ed_deep spreads its networks, not its products, over threads
+        # (numba), and OpenBLAS's threads, waiting between calls, took the cores numba's needed
+        # (ten digits on two threads: five times the CPU time per batch).
+        with one_blas_thread():
+            return self.minibatch_epoch(x, targets, order)
+
+    def expand_inputs(self, x):
+        """Folded: (B, 1 + n), [beta, x], one column per pair of the first layer's columns (the
+        two bias cells, then each input's + and - cell). Otherwise ed_matrix's (B, 2 + 2n)."""
+        if not self.folded:
+            return super().expand_inputs(x)
+        out = np.empty((len(x), 1 + x.shape[1]), dtype=self.dtype)
+        out[:, 0] = self.params["beta"]
+        out[:, 1:] = x
+        return out
 
     def forward(self, first_sources):
         beta, u0 = self.params["beta"], self.params["u0"]
         last_w = self.weights[-1]
         batch = len(first_sources)
-        outputs = np.empty((len(self.stack) + 1, self.k, self.hidden[0], batch), dtype=self.dtype)
-        u = np.matmul(first_sources, self.weights_t[0])                             # (K, B, width)
-        outputs[0] = np.tanh(u.transpose(0, 2, 1) / u0) * 0.5 + 0.5
+        k, width = self.k, self.hidden[0]
+        outputs = np.empty((len(self.stack) + 1, k, width, batch), dtype=self.dtype)
+        first = outputs[0].reshape(k * width, batch)
+        if self.folded:
+            # (K * width, pairs) @ (pairs, B): every network's sums in one product, already in
+            # the stack's (cells, samples) layout.
+            w = self.weights[0]
+            folded = (w[:, :, 0::2] + w[:, :, 1::2]).reshape(k * width, -1)
+            np.matmul(folded, first_sources.T, out=first)
+        else:
+            first[...] = np.matmul(first_sources, self.weights_t[0]).transpose(0, 2, 1).reshape(k * width, batch)
+        np.tanh(first / u0, out=first)
+        first *= 0.5
+        first += 0.5
         forward_stack(self.stack, outputs, beta, u0)
-        last_sources = np.empty((self.k, batch, 2 + self.hidden[0]), dtype=self.dtype)
+        last_sources = np.empty((self.k, batch, 2 + width), dtype=self.dtype)
         last_sources[..., :2] = beta
         last_sources[..., 2:] = outputs[-1].transpose(0, 2, 1)
         out = np.tanh(np.matmul(last_sources, last_w.transpose(0, 2, 1)) / u0) * 0.5 + 0.5
         return (first_sources, last_sources), (outputs, out)
+
+    def learn_first_layer(self, values, o, error):
+        """The folded first-layer update (see ``EDMatrix.learn_first_layer``) for all K networks
+        in one product: values (B, pairs), o (K, cells, B). Faithful: each sample's gain goes to
+        the + column of its pair where e > 0 and to the - column where e < 0, 0 elsewhere."""
+        p = self.params
+        batch = error.shape[1]
+        step = p["alpha"] * p["u1"] / batch
+        k, columns, cells = self.weights_t[0].shape
+        by_pair = self.weights_t[0].reshape(k, columns // 2, 2, cells)
+        gains = o * (1 - o) * self.cell_signs[0][:, None] * (error[:, None, :] * step)   # (K, cells, B)
+        if p["rule"] == "faithful":
+            split = np.zeros((k, 2, cells, batch), dtype=self.dtype)
+            np.copyto(split[:, 0], gains, where=(error > 0)[:, None, :])
+            np.copyto(split[:, 1], gains, where=(error < 0)[:, None, :])
+            change = (split.reshape(k * 2 * cells, batch) @ values).reshape(k, 2, cells, -1)
+            by_pair += change.transpose(0, 3, 1, 2)
+        else:
+            change = (gains.reshape(k * cells, batch) @ values).reshape(k, 1, cells, -1)
+            by_pair += change.transpose(0, 3, 1, 2)
 
     def learn(self, sources, outputs, error):
         first_sources, last_sources = sources
         stacked, out = outputs
         p = self.params
         last = len(self.weights) - 1
-        self.weights[0] += self.layer_change(0, first_sources, stacked[0].transpose(0, 2, 1), error)
+        if self.folded:
+            self.learn_first_layer(first_sources, stacked[0], error)
+        else:
+            self.weights[0] += self.layer_change(0, first_sources, stacked[0].transpose(0, 2, 1), error)
         if len(self.stack):
             step = p["alpha"] * p["u1"] / error.shape[1]
             learn_stack(self.stack, stacked, np.maximum(error, 0), np.maximum(-error, 0), error, p["beta"], step,
-                         self.cell_signs[1], p["rule"] == "faithful", self.stack_connected)
+                        self.cell_signs[1], p["rule"] == "faithful", self.stack_connected)
         self.weights[last] += self.layer_change(last, last_sources, out, error)
 
 
