@@ -124,23 +124,23 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
         n_active[0] = count
         for layer in range(n_layers):
             n_cells = cells[layer]
-            base = offsets[layer] + k * columns[layer] * n_cells
+            weights = _layer(flat, offsets, cells, columns, layer, k)
             for i in range(n_cells):
                 u[i] = 0.0
             if layer == 0:
                 for a in range(n_active[0]):
                     m = active[0, a]
                     x = sources[0, m]
-                    start = base + m * n_cells
+                    excitatory, inhibitory = weights[m], weights[m + 1]
                     for i in range(n_cells):
-                        u[i] = (u[i] + flat[start + i] * x) + flat[start + n_cells + i] * x
+                        u[i] = (u[i] + excitatory[i] * x) + inhibitory[i] * x
             else:
                 for a in range(n_active[layer]):
                     m = active[layer, a]
                     x = sources[layer, m]
-                    start = base + m * n_cells
+                    row = weights[m]
                     for i in range(n_cells):
-                        u[i] += flat[start + i] * x
+                        u[i] += row[i] * x
             for i in range(n_cells):
                 outputs[layer, i] = 0.5 + 0.5 * math.tanh(u[i] / u0)
             if layer + 1 < n_layers:
@@ -165,7 +165,7 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
         for layer in range(n_layers):
             step = alpha if layer == n_layers - 1 else alpha * u1
             n_cells = cells[layer]
-            base = offsets[layer] + k * columns[layer] * n_cells
+            weights = _layer(flat, offsets, cells, columns, layer, k)
             for i in range(n_cells):
                 o = outputs[layer, i]
                 slope[i] = o * (1.0 - o) * cell_signs[layer, i]
@@ -175,33 +175,43 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
                 for a in range(n_active[0]):
                     m = active[0, a]
                     x = sources[0, m]
-                    start = base + m * n_cells
+                    excitatory, inhibitory = weights[m], weights[m + 1]
                     for i in range(n_cells):
                         change = (slope[i] * x) * step
-                        w = flat[start + i]
-                        flat[start + i] = w + change if w != 0.0 else w
-                        w = flat[start + n_cells + i]
-                        flat[start + n_cells + i] = w + change if w != 0.0 else w
+                        w = excitatory[i]
+                        excitatory[i] = w + change if w != 0.0 else w
+                        w = inhibitory[i]
+                        inhibitory[i] = w + change if w != 0.0 else w
                 continue
             for a in range(n_active[layer]):
                 m = active[layer, a]
                 x = sources[layer, m]
                 if layer == 0 and column_signs[0, m] != learning_sign:
                     m += 1                                      # the pair's other column
-                start = base + m * n_cells
+                row = weights[m]
                 if faithful:
                     sign = column_signs[layer, m]
                     if sign != learning_sign:
                         continue
                     signal = x * sign * d
                     for i in range(n_cells):
-                        w = flat[start + i]
-                        flat[start + i] = w + (slope[i] * signal) * step if w != 0.0 else w
+                        w = row[i]
+                        row[i] = w + (slope[i] * signal) * step if w != 0.0 else w
                 else:
                     for i in range(n_cells):
-                        w = flat[start + i]
-                        flat[start + i] = w + (slope[i] * x) * step if w != 0.0 else w
+                        w = row[i]
+                        row[i] = w + (slope[i] * x) * step if w != 0.0 else w
     return total
+
+
+@numba.njit(cache=True)
+def _layer(flat, offsets, cells, columns, layer, k):
+    """Network k's weights of ``layer`` as a (columns, cells) view of ``flat``: a row is one source's
+    weights to every cell. Indexing a row by the cell needs no check for negative indices (which
+    ``flat[start + i]`` does), so the loops over cells compile to SIMD."""
+    size = columns[layer] * cells[layer]
+    start = offsets[layer] + k * size
+    return flat[start:start + size].reshape((columns[layer], cells[layer]))
 
 
 def flatten(weights: list[np.ndarray], dtype=np.float64):
