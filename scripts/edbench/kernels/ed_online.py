@@ -24,6 +24,9 @@ import math
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 
 @numba.njit(cache=True)
@@ -125,9 +128,11 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
         for layer in range(n_layers):
             n_cells = cells[layer]
             weights = _layer(flat, offsets, cells, columns, layer, k)
-            for i in range(n_cells):
-                u[i] = 0.0
-            if layer == 0:
+            if _vector_sums(weights, active[layer], sources[layer], n_active[layer], u, layer == 0):
+                pass
+            elif layer == 0:
+                for i in range(n_cells):
+                    u[i] = 0.0
                 for a in range(n_active[0]):
                     m = active[0, a]
                     x = sources[0, m]
@@ -135,6 +140,8 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
                     for i in range(n_cells):
                         u[i] = (u[i] + excitatory[i] * x) + inhibitory[i] * x
             else:
+                for i in range(n_cells):
+                    u[i] = 0.0
                 for a in range(n_active[layer]):
                     m = active[layer, a]
                     x = sources[layer, m]
@@ -176,6 +183,9 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
                     m = active[0, a]
                     x = sources[0, m]
                     excitatory, inhibitory = weights[m], weights[m + 1]
+                    if _vector_update(excitatory, slope, x, step):
+                        _vector_update(inhibitory, slope, x, step)
+                        continue
                     for i in range(n_cells):
                         change = (slope[i] * x) * step
                         w = excitatory[i]
@@ -194,14 +204,143 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
                     if sign != learning_sign:
                         continue
                     signal = x * sign * d
+                    if _vector_update(row, slope, signal, step):
+                        continue
                     for i in range(n_cells):
                         w = row[i]
                         row[i] = w + (slope[i] * signal) * step if w != 0.0 else w
-                else:
+                elif not _vector_update(row, slope, x, step):
                     for i in range(n_cells):
                         w = row[i]
                         row[i] = w + (slope[i] * x) * step if w != 0.0 else w
     return total
+
+
+# --- the cell loops of the common widths, with the cells' sums in vector registers ------------------
+# LLVM keeps an array element in a register across a loop only where it can prove no other array
+# aliases it, which it cannot for numba's arrays, so these loops are written as LLVM vector code:
+# one <width x float> accumulator per layer, an IEEE multiply and add per lane (no fused
+# multiply-add: the instructions carry no fast-math flags), in the scalar loop's order.
+VECTOR_WIDTHS = (16, 32, 64)
+
+
+def _splat(builder, vector, value):
+    lane = builder.insert_element(ir.Constant(vector, ir.Undefined), value, ir.Constant(ir.IntType(32), 0))
+    return builder.shuffle_vector(lane, ir.Constant(vector, ir.Undefined),
+                                  ir.Constant(ir.VectorType(ir.IntType(32), vector.count), [0] * vector.count))
+
+
+def _vector_at(context, builder, element, pointer, index, width):
+    """(pointer to the ``width`` values at ``pointer[index]`` as one vector, its alignment)."""
+    address = builder.gep(pointer, [index]) if index is not None else pointer
+    return builder.bitcast(address, ir.VectorType(element, width).as_pointer()), context.get_abi_sizeof(element)
+
+
+def _make_sums(width: int, paired: bool):
+    """sums[:width] = the sum over a < count, in order, of weights[m] * x (paired: weights[m] * x, then
+    weights[m + 1] * x), m = active[a], x = sources[m], starting from +0.0."""
+    @intrinsic
+    def sums_of(typingctx, weights, active, sources, count, sums):
+        def codegen(context, builder, signature, args):
+            w, act, src, _, out = (context.make_array(t)(context, builder, a) if isinstance(t, types.Array) else a
+                                   for t, a in zip(signature.args, args))
+            element = context.get_data_type(signature.args[0].dtype)
+            vector = ir.VectorType(element, width)
+            total = cgutils.alloca_once_value(builder, ir.Constant(vector, None))
+            with cgutils.for_range(builder, args[3]) as loop:
+                m = builder.load(builder.gep(act.data, [loop.index]))
+                x = _splat(builder, vector, builder.load(builder.gep(src.data, [m])))
+                start = builder.mul(m, ir.Constant(m.type, width))
+                row, align = _vector_at(context, builder, element, w.data, start, width)
+                value = builder.fadd(builder.load(total), builder.fmul(builder.load(row, align=align), x))
+                if paired:
+                    row, align = _vector_at(context, builder, element, w.data,
+                                            builder.add(start, ir.Constant(m.type, width)), width)
+                    value = builder.fadd(value, builder.fmul(builder.load(row, align=align), x))
+                builder.store(value, total)
+            target, align = _vector_at(context, builder, element, out.data, None, width)
+            builder.store(builder.load(total), target, align=align)
+            return context.get_dummy_value()
+        return types.void(weights, active, sources, count, sums), codegen
+    return sums_of
+
+
+def _make_update(width: int):
+    """row[i] += (slope[i] * signal) * step for i < width where row[i] != 0, each value converted as
+    the scalar loop converts it (to signal's type for the arithmetic, back to row's to store)."""
+    @intrinsic
+    def update(typingctx, row, slope, signal, step):
+        def codegen(context, builder, signature, args):
+            row_t, slope_t, signal_t, step_t = signature.args
+            w = context.make_array(row_t)(context, builder, args[0])
+            g = context.make_array(slope_t)(context, builder, args[1])
+            compute = context.get_data_type(signal_t)
+            vector = ir.VectorType(compute, width)
+
+            def load(array, array_t):
+                element = context.get_data_type(array_t.dtype)
+                pointer, align = _vector_at(context, builder, element, array.data, None, width)
+                value = builder.load(pointer, align=align)
+                return value if element == compute else builder.fpext(value, vector)
+
+            weights = load(w, row_t)
+            step_value = context.cast(builder, args[3], step_t, signal_t)
+            change = builder.fmul(builder.fmul(load(g, slope_t), _splat(builder, vector, args[2])),
+                                  _splat(builder, vector, step_value))
+            changed = builder.select(builder.fcmp_unordered("!=", weights, ir.Constant(vector, None)),
+                                     builder.fadd(weights, change), weights)
+            element = context.get_data_type(row_t.dtype)
+            if element != compute:
+                changed = builder.fptrunc(changed, ir.VectorType(element, width))
+            pointer, align = _vector_at(context, builder, element, w.data, None, width)
+            builder.store(changed, pointer, align=align)
+            return context.get_dummy_value()
+        return types.void(row, slope, signal, step), codegen
+    return update
+
+
+_sums_16, _sums_32, _sums_64 = (_make_sums(width, False) for width in VECTOR_WIDTHS)
+_paired_sums_16, _paired_sums_32, _paired_sums_64 = (_make_sums(width, True) for width in VECTOR_WIDTHS)
+_update_16, _update_32, _update_64 = (_make_update(width) for width in VECTOR_WIDTHS)
+
+
+@numba.njit(cache=True)
+def _vector_sums(weights, active, sources, count, sums, paired):
+    """The layer's sums into ``sums`` if its width has a vector loop (returns True), else False."""
+    width = weights.shape[1]
+    if width == 16:
+        if paired:
+            _paired_sums_16(weights, active, sources, count, sums)
+        else:
+            _sums_16(weights, active, sources, count, sums)
+    elif width == 32:
+        if paired:
+            _paired_sums_32(weights, active, sources, count, sums)
+        else:
+            _sums_32(weights, active, sources, count, sums)
+    elif width == 64:
+        if paired:
+            _paired_sums_64(weights, active, sources, count, sums)
+        else:
+            _sums_64(weights, active, sources, count, sums)
+    else:
+        return False
+    return True
+
+
+@numba.njit(cache=True)
+def _vector_update(row, slope, signal, step):
+    """One source's learning step into ``row`` if its width has a vector loop (returns True), else False."""
+    width = len(row)
+    if width == 16:
+        _update_16(row, slope, signal, step)
+    elif width == 32:
+        _update_32(row, slope, signal, step)
+    elif width == 64:
+        _update_64(row, slope, signal, step)
+    else:
+        return False
+    return True
 
 
 @numba.njit(cache=True)
