@@ -11,7 +11,11 @@ Exactness: for every cell the sum still runs over the (non-zero) columns in incr
 every product is grouped as in ``ed_neuron``'s Python, with the C library's ``tanh`` in both, so
 the weights agree with ``ed_neuron`` bit for bit. Skipping a zero source drops a term of +-0.0,
 which cannot change a sum. The loop over cells is the innermost, with no dependence between
-cells, so it runs as SIMD without reordering any sum.
+cells, so it runs as SIMD without reordering any sum: each source's weights are read through a row
+of a (columns, cells) view, whose index needs no check for a negative value, and layers 16, 32 or
+64 cells wide keep their sums in vector registers across the sources (LLVM vector code, IEEE
+multiply then add per lane, no fused multiply-add), since LLVM cannot keep numba array elements in
+registers itself.
 
 The K networks of a ten-class run are independent: ``prange`` spreads them over numba's threads,
 each network seeing the samples in the same order, so the weights do not depend on the thread
