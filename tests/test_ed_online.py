@@ -145,15 +145,16 @@ def test_vector_cell_loops_round_as_the_scalar_loops(width, dtype):
             for column in ((m, m + 1) if paired else (m,)):
                 expected = expected + weights[column] * sources[m]
         assert np.array_equal(sums[:width], expected) and np.all(sums[width:] == 7.0)
-    row, slope = weights[2].copy(), rng.normal(size=width).astype(dtype)
+    before, slope = weights.copy(), rng.normal(size=width).astype(dtype)
     signal, step = 0.3 * rng.random(), dtype(0.1) * dtype(0.8)
-    assert ed_online._vector_update(row, slope, signal, step)
+    assert ed_online._vector_update(weights, 2, slope, signal, step)
     change = (slope.astype(float) * signal) * float(step)
-    expected = np.where(weights[2] != 0.0, weights[2].astype(float) + change, weights[2]).astype(dtype)
-    assert np.array_equal(row, expected) and np.array_equal(row == 0.0, weights[2] == 0.0)
+    expected = np.where(before[2] != 0.0, before[2].astype(float) + change, before[2]).astype(dtype)
+    assert np.array_equal(weights[2], expected) and np.array_equal(weights[2] == 0.0, before[2] == 0.0)
+    assert np.array_equal(np.delete(weights, 2, axis=0), np.delete(before, 2, axis=0))
 
 
 def test_other_widths_fall_back_to_the_scalar_loops():
     weights, sums = np.ones((3, 12)), np.zeros(12)
     assert not ed_online._vector_sums(weights, np.array([0]), np.ones(3), 1, sums, False)
-    assert not ed_online._vector_update(weights[0], sums, 1.0, 1.0)
+    assert not ed_online._vector_update(weights, 0, sums, 1.0, 1.0)

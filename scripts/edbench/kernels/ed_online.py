@@ -186,10 +186,10 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
                 for a in range(n_active[0]):
                     m = active[0, a]
                     x = sources[0, m]
-                    excitatory, inhibitory = weights[m], weights[m + 1]
-                    if _vector_update(excitatory, slope, x, step):
-                        _vector_update(inhibitory, slope, x, step)
+                    if _vector_update(weights, m, slope, x, step):
+                        _vector_update(weights, m + 1, slope, x, step)
                         continue
+                    excitatory, inhibitory = weights[m], weights[m + 1]
                     for i in range(n_cells):
                         change = (slope[i] * x) * step
                         w = excitatory[i]
@@ -202,18 +202,19 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
                 x = sources[layer, m]
                 if layer == 0 and column_signs[0, m] != learning_sign:
                     m += 1                                      # the pair's other column
-                row = weights[m]
                 if faithful:
                     sign = column_signs[layer, m]
                     if sign != learning_sign:
                         continue
                     signal = x * sign * d
-                    if _vector_update(row, slope, signal, step):
+                    if _vector_update(weights, m, slope, signal, step):
                         continue
+                    row = weights[m]
                     for i in range(n_cells):
                         w = row[i]
                         row[i] = w + (slope[i] * signal) * step if w != 0.0 else w
-                elif not _vector_update(row, slope, x, step):
+                elif not _vector_update(weights, m, slope, x, step):
+                    row = weights[m]
                     for i in range(n_cells):
                         w = row[i]
                         row[i] = w + (slope[i] * x) * step if w != 0.0 else w
@@ -270,36 +271,39 @@ def _make_sums(width: int, paired: bool):
 
 
 def _make_update(width: int):
-    """row[i] += (slope[i] * signal) * step for i < width where row[i] != 0, each value converted as
-    the scalar loop converts it (to signal's type for the arithmetic, back to row's to store)."""
+    """With row = weights[m]: row[i] += (slope[i] * signal) * step for i < width where row[i] != 0,
+    each value converted as the scalar loop converts it (to signal's type for the arithmetic, back
+    to row's to store). Takes the layer and m, not a view of the row, which would cost a reference
+    count per source."""
     @intrinsic
-    def update(typingctx, row, slope, signal, step):
+    def update(typingctx, layer, m, slope, signal, step):
         def codegen(context, builder, signature, args):
-            row_t, slope_t, signal_t, step_t = signature.args
+            row_t, _, slope_t, signal_t, step_t = signature.args
             w = context.make_array(row_t)(context, builder, args[0])
-            g = context.make_array(slope_t)(context, builder, args[1])
+            g = context.make_array(slope_t)(context, builder, args[2])
             compute = context.get_data_type(signal_t)
             vector = ir.VectorType(compute, width)
+            start = builder.mul(args[1], ir.Constant(args[1].type, width))
 
-            def load(array, array_t):
+            def load(array, array_t, index):
                 element = context.get_data_type(array_t.dtype)
-                pointer, align = _vector_at(context, builder, element, array.data, None, width)
+                pointer, align = _vector_at(context, builder, element, array.data, index, width)
                 value = builder.load(pointer, align=align)
                 return value if element == compute else builder.fpext(value, vector)
 
-            weights = load(w, row_t)
-            step_value = context.cast(builder, args[3], step_t, signal_t)
-            change = builder.fmul(builder.fmul(load(g, slope_t), _splat(builder, vector, args[2])),
+            weights = load(w, row_t, start)
+            step_value = context.cast(builder, args[4], step_t, signal_t)
+            change = builder.fmul(builder.fmul(load(g, slope_t, None), _splat(builder, vector, args[3])),
                                   _splat(builder, vector, step_value))
             changed = builder.select(builder.fcmp_unordered("!=", weights, ir.Constant(vector, None)),
                                      builder.fadd(weights, change), weights)
             element = context.get_data_type(row_t.dtype)
             if element != compute:
                 changed = builder.fptrunc(changed, ir.VectorType(element, width))
-            pointer, align = _vector_at(context, builder, element, w.data, None, width)
+            pointer, align = _vector_at(context, builder, element, w.data, start, width)
             builder.store(changed, pointer, align=align)
             return context.get_dummy_value()
-        return types.void(row, slope, signal, step), codegen
+        return types.void(layer, m, slope, signal, step), codegen
     return update
 
 
@@ -333,15 +337,16 @@ def _vector_sums(weights, active, sources, count, sums, paired):
 
 
 @numba.njit(cache=True)
-def _vector_update(row, slope, signal, step):
-    """One source's learning step into ``row`` if its width has a vector loop (returns True), else False."""
-    width = len(row)
+def _vector_update(weights, m, slope, signal, step):
+    """Source m's learning step into ``weights[m]`` if the layer's width has a vector loop (returns
+    True), else False."""
+    width = weights.shape[1]
     if width == 16:
-        _update_16(row, slope, signal, step)
+        _update_16(weights, m, slope, signal, step)
     elif width == 32:
-        _update_32(row, slope, signal, step)
+        _update_32(weights, m, slope, signal, step)
     elif width == 64:
-        _update_64(row, slope, signal, step)
+        _update_64(weights, m, slope, signal, step)
     else:
         return False
     return True
