@@ -314,7 +314,8 @@ _update_16, _update_32, _update_64 = (_make_update(width) for width in VECTOR_WI
 
 @numba.njit(cache=True)
 def _vector_sums(weights, active, sources, count, sums, paired):
-    """The layer's sums into ``sums`` if its width has a vector loop (returns True), else False."""
+    """The layer's sums into ``sums`` if its width has a vector loop (returns True), else False.
+    Unchecked: ``sums`` holds at least the width's values and every active source is a row."""
     width = weights.shape[1]
     if width == 16:
         if paired:
@@ -339,7 +340,7 @@ def _vector_sums(weights, active, sources, count, sums, paired):
 @numba.njit(cache=True)
 def _vector_update(weights, m, slope, signal, step):
     """Source m's learning step into ``weights[m]`` if the layer's width has a vector loop (returns
-    True), else False."""
+    True), else False. Unchecked: m is a row and ``slope`` holds at least the width's values."""
     width = weights.shape[1]
     if width == 16:
         _update_16(weights, m, slope, signal, step)
