@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from edbench import methods
+from edbench.kernels import ed_online
 
 
 def sparse_digits(n=30, inputs=50, classes=2, seed=0):
@@ -15,7 +16,7 @@ def sparse_digits(n=30, inputs=50, classes=2, seed=0):
 
 
 @pytest.mark.parametrize("rule", ["faithful", "bidirectional"])
-@pytest.mark.parametrize("classes,hidden", [(2, [16, 16, 16]), (10, [5]), (2, [3])])
+@pytest.mark.parametrize("classes,hidden", [(2, [16, 16, 16]), (10, [5]), (2, [3]), (2, [64, 32])])
 def test_sparse_online_kernel_is_bit_identical_to_ed_neuron(rule, classes, hidden):
     x, y = sparse_digits(classes=classes)
     params = {"hidden": hidden, "rule": rule, "alpha": 0.8}
@@ -124,3 +125,36 @@ def test_an_error_of_exactly_zero_changes_nothing():
     neuron.train_epoch(x, y)
     for a, b, old in zip(neuron.get_weights(), matrix.get_weights(), before):
         assert np.array_equal(a, b) and np.array_equal(b, old)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("width", ed_online.VECTOR_WIDTHS)
+def test_vector_cell_loops_round_as_the_scalar_loops(width, dtype):
+    """The vector sums add each source's product(s) in order from +0.0, and the vector update
+    computes (slope * signal) * step in signal's type, adds it where the weight is not 0 and rounds
+    back to the row's type: as the scalar loops and ed_neuron's Python do, with no fused multiply-add."""
+    rng = np.random.default_rng(width)
+    weights = (rng.normal(size=(9, width)) * (rng.random((9, width)) < 0.8)).astype(dtype)
+    sources = rng.random(9).astype(dtype)
+    active = np.array([0, 3, 4, 7], dtype=np.int64)
+    for paired in (False, True):
+        sums = np.full(width + 3, 7.0, dtype=dtype)
+        assert ed_online._vector_sums(weights, active, sources, len(active), sums, paired)
+        expected = np.zeros(width, dtype=dtype)
+        for m in active:
+            for column in ((m, m + 1) if paired else (m,)):
+                expected = expected + weights[column] * sources[m]
+        assert np.array_equal(sums[:width], expected) and np.all(sums[width:] == 7.0)
+    before, slope = weights.copy(), rng.normal(size=width).astype(dtype)
+    signal, step = 0.3 * rng.random(), dtype(0.1) * dtype(0.8)
+    assert ed_online._vector_update(weights, 2, slope, signal, step)
+    change = (slope.astype(float) * signal) * float(step)
+    expected = np.where(before[2] != 0.0, before[2].astype(float) + change, before[2]).astype(dtype)
+    assert np.array_equal(weights[2], expected) and np.array_equal(weights[2] == 0.0, before[2] == 0.0)
+    assert np.array_equal(np.delete(weights, 2, axis=0), np.delete(before, 2, axis=0))
+
+
+def test_other_widths_fall_back_to_the_scalar_loops():
+    weights, sums = np.ones((3, 12)), np.zeros(12)
+    assert not ed_online._vector_sums(weights, np.array([0]), np.ones(3), 1, sums, False)
+    assert not ed_online._vector_update(weights, 0, sums, 1.0, 1.0)

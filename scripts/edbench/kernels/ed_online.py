@@ -11,7 +11,11 @@ Exactness: for every cell the sum still runs over the (non-zero) columns in incr
 every product is grouped as in ``ed_neuron``'s Python, with the C library's ``tanh`` in both, so
 the weights agree with ``ed_neuron`` bit for bit. Skipping a zero source drops a term of +-0.0,
 which cannot change a sum. The loop over cells is the innermost, with no dependence between
-cells, so it runs as SIMD without reordering any sum.
+cells, so it runs as SIMD without reordering any sum: each source's weights are read through a row
+of a (columns, cells) view, whose index needs no check for a negative value, and layers 16, 32 or
+64 cells wide keep their sums in vector registers across the sources (LLVM vector code, IEEE
+multiply then add per lane, no fused multiply-add), since LLVM cannot keep numba array elements in
+registers itself.
 
 The K networks of a ten-class run are independent: ``prange`` spreads them over numba's threads,
 each network seeing the samples in the same order, so the weights do not depend on the thread
@@ -24,6 +28,9 @@ import math
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 
 @numba.njit(cache=True)
@@ -124,23 +131,27 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
         n_active[0] = count
         for layer in range(n_layers):
             n_cells = cells[layer]
-            base = offsets[layer] + k * columns[layer] * n_cells
-            for i in range(n_cells):
-                u[i] = 0.0
-            if layer == 0:
+            weights = _layer(flat, offsets, cells, columns, layer, k)
+            if _vector_sums(weights, active[layer], sources[layer], n_active[layer], u, layer == 0):
+                pass
+            elif layer == 0:
+                for i in range(n_cells):
+                    u[i] = 0.0
                 for a in range(n_active[0]):
                     m = active[0, a]
                     x = sources[0, m]
-                    start = base + m * n_cells
+                    excitatory, inhibitory = weights[m], weights[m + 1]
                     for i in range(n_cells):
-                        u[i] = (u[i] + flat[start + i] * x) + flat[start + n_cells + i] * x
+                        u[i] = (u[i] + excitatory[i] * x) + inhibitory[i] * x
             else:
+                for i in range(n_cells):
+                    u[i] = 0.0
                 for a in range(n_active[layer]):
                     m = active[layer, a]
                     x = sources[layer, m]
-                    start = base + m * n_cells
+                    row = weights[m]
                     for i in range(n_cells):
-                        u[i] += flat[start + i] * x
+                        u[i] += row[i] * x
             for i in range(n_cells):
                 outputs[layer, i] = 0.5 + 0.5 * math.tanh(u[i] / u0)
             if layer + 1 < n_layers:
@@ -165,7 +176,7 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
         for layer in range(n_layers):
             step = alpha if layer == n_layers - 1 else alpha * u1
             n_cells = cells[layer]
-            base = offsets[layer] + k * columns[layer] * n_cells
+            weights = _layer(flat, offsets, cells, columns, layer, k)
             for i in range(n_cells):
                 o = outputs[layer, i]
                 slope[i] = o * (1.0 - o) * cell_signs[layer, i]
@@ -175,33 +186,181 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
                 for a in range(n_active[0]):
                     m = active[0, a]
                     x = sources[0, m]
-                    start = base + m * n_cells
+                    if _vector_update(weights, m, slope, x, step):
+                        _vector_update(weights, m + 1, slope, x, step)
+                        continue
+                    excitatory, inhibitory = weights[m], weights[m + 1]
                     for i in range(n_cells):
                         change = (slope[i] * x) * step
-                        w = flat[start + i]
-                        flat[start + i] = w + change if w != 0.0 else w
-                        w = flat[start + n_cells + i]
-                        flat[start + n_cells + i] = w + change if w != 0.0 else w
+                        w = excitatory[i]
+                        excitatory[i] = w + change if w != 0.0 else w
+                        w = inhibitory[i]
+                        inhibitory[i] = w + change if w != 0.0 else w
                 continue
             for a in range(n_active[layer]):
                 m = active[layer, a]
                 x = sources[layer, m]
                 if layer == 0 and column_signs[0, m] != learning_sign:
                     m += 1                                      # the pair's other column
-                start = base + m * n_cells
                 if faithful:
                     sign = column_signs[layer, m]
                     if sign != learning_sign:
                         continue
                     signal = x * sign * d
+                    if _vector_update(weights, m, slope, signal, step):
+                        continue
+                    row = weights[m]
                     for i in range(n_cells):
-                        w = flat[start + i]
-                        flat[start + i] = w + (slope[i] * signal) * step if w != 0.0 else w
-                else:
+                        w = row[i]
+                        row[i] = w + (slope[i] * signal) * step if w != 0.0 else w
+                elif not _vector_update(weights, m, slope, x, step):
+                    row = weights[m]
                     for i in range(n_cells):
-                        w = flat[start + i]
-                        flat[start + i] = w + (slope[i] * x) * step if w != 0.0 else w
+                        w = row[i]
+                        row[i] = w + (slope[i] * x) * step if w != 0.0 else w
     return total
+
+
+# --- the cell loops of the common widths, with the cells' sums in vector registers ------------------
+# LLVM keeps an array element in a register across a loop only where it can prove no other array
+# aliases it, which it cannot for numba's arrays, so these loops are written as LLVM vector code:
+# one <width x float> accumulator per layer, an IEEE multiply and add per lane (no fused
+# multiply-add: the instructions carry no fast-math flags), in the scalar loop's order.
+VECTOR_WIDTHS = (16, 32, 64)
+
+
+def _splat(builder, vector, value):
+    lane = builder.insert_element(ir.Constant(vector, ir.Undefined), value, ir.Constant(ir.IntType(32), 0))
+    return builder.shuffle_vector(lane, ir.Constant(vector, ir.Undefined),
+                                  ir.Constant(ir.VectorType(ir.IntType(32), vector.count), [0] * vector.count))
+
+
+def _vector_at(context, builder, element, pointer, index, width):
+    """(pointer to the ``width`` values at ``pointer[index]`` as one vector, its alignment)."""
+    address = builder.gep(pointer, [index]) if index is not None else pointer
+    return builder.bitcast(address, ir.VectorType(element, width).as_pointer()), context.get_abi_sizeof(element)
+
+
+def _make_sums(width: int, paired: bool):
+    """sums[:width] = the sum over a < count, in order, of weights[m] * x (paired: weights[m] * x, then
+    weights[m + 1] * x), m = active[a], x = sources[m], starting from +0.0."""
+    @intrinsic
+    def sums_of(typingctx, weights, active, sources, count, sums):
+        def codegen(context, builder, signature, args):
+            w, act, src, _, out = (context.make_array(t)(context, builder, a) if isinstance(t, types.Array) else a
+                                   for t, a in zip(signature.args, args))
+            element = context.get_data_type(signature.args[0].dtype)
+            vector = ir.VectorType(element, width)
+            total = cgutils.alloca_once_value(builder, ir.Constant(vector, None))
+            with cgutils.for_range(builder, args[3]) as loop:
+                m = builder.load(builder.gep(act.data, [loop.index]))
+                x = _splat(builder, vector, builder.load(builder.gep(src.data, [m])))
+                start = builder.mul(m, ir.Constant(m.type, width))
+                row, align = _vector_at(context, builder, element, w.data, start, width)
+                value = builder.fadd(builder.load(total), builder.fmul(builder.load(row, align=align), x))
+                if paired:
+                    row, align = _vector_at(context, builder, element, w.data,
+                                            builder.add(start, ir.Constant(m.type, width)), width)
+                    value = builder.fadd(value, builder.fmul(builder.load(row, align=align), x))
+                builder.store(value, total)
+            target, align = _vector_at(context, builder, element, out.data, None, width)
+            builder.store(builder.load(total), target, align=align)
+            return context.get_dummy_value()
+        return types.void(weights, active, sources, count, sums), codegen
+    return sums_of
+
+
+def _make_update(width: int):
+    """With row = weights[m]: row[i] += (slope[i] * signal) * step for i < width where row[i] != 0,
+    each value converted as the scalar loop converts it (to signal's type for the arithmetic, back
+    to row's to store). Takes the layer and m, not a view of the row, which would cost a reference
+    count per source."""
+    @intrinsic
+    def update(typingctx, layer, m, slope, signal, step):
+        def codegen(context, builder, signature, args):
+            row_t, _, slope_t, signal_t, step_t = signature.args
+            w = context.make_array(row_t)(context, builder, args[0])
+            g = context.make_array(slope_t)(context, builder, args[2])
+            compute = context.get_data_type(signal_t)
+            vector = ir.VectorType(compute, width)
+            start = builder.mul(args[1], ir.Constant(args[1].type, width))
+
+            def load(array, array_t, index):
+                element = context.get_data_type(array_t.dtype)
+                pointer, align = _vector_at(context, builder, element, array.data, index, width)
+                value = builder.load(pointer, align=align)
+                return value if element == compute else builder.fpext(value, vector)
+
+            weights = load(w, row_t, start)
+            step_value = context.cast(builder, args[4], step_t, signal_t)
+            change = builder.fmul(builder.fmul(load(g, slope_t, None), _splat(builder, vector, args[3])),
+                                  _splat(builder, vector, step_value))
+            changed = builder.select(builder.fcmp_unordered("!=", weights, ir.Constant(vector, None)),
+                                     builder.fadd(weights, change), weights)
+            element = context.get_data_type(row_t.dtype)
+            if element != compute:
+                changed = builder.fptrunc(changed, ir.VectorType(element, width))
+            pointer, align = _vector_at(context, builder, element, w.data, start, width)
+            builder.store(changed, pointer, align=align)
+            return context.get_dummy_value()
+        return types.void(layer, m, slope, signal, step), codegen
+    return update
+
+
+_sums_16, _sums_32, _sums_64 = (_make_sums(width, False) for width in VECTOR_WIDTHS)
+_paired_sums_16, _paired_sums_32, _paired_sums_64 = (_make_sums(width, True) for width in VECTOR_WIDTHS)
+_update_16, _update_32, _update_64 = (_make_update(width) for width in VECTOR_WIDTHS)
+
+
+@numba.njit(cache=True)
+def _vector_sums(weights, active, sources, count, sums, paired):
+    """The layer's sums into ``sums`` if its width has a vector loop (returns True), else False.
+    Unchecked: ``sums`` holds at least the width's values and every active source is a row."""
+    width = weights.shape[1]
+    if width == 16:
+        if paired:
+            _paired_sums_16(weights, active, sources, count, sums)
+        else:
+            _sums_16(weights, active, sources, count, sums)
+    elif width == 32:
+        if paired:
+            _paired_sums_32(weights, active, sources, count, sums)
+        else:
+            _sums_32(weights, active, sources, count, sums)
+    elif width == 64:
+        if paired:
+            _paired_sums_64(weights, active, sources, count, sums)
+        else:
+            _sums_64(weights, active, sources, count, sums)
+    else:
+        return False
+    return True
+
+
+@numba.njit(cache=True)
+def _vector_update(weights, m, slope, signal, step):
+    """Source m's learning step into ``weights[m]`` if the layer's width has a vector loop (returns
+    True), else False. Unchecked: m is a row and ``slope`` holds at least the width's values."""
+    width = weights.shape[1]
+    if width == 16:
+        _update_16(weights, m, slope, signal, step)
+    elif width == 32:
+        _update_32(weights, m, slope, signal, step)
+    elif width == 64:
+        _update_64(weights, m, slope, signal, step)
+    else:
+        return False
+    return True
+
+
+@numba.njit(cache=True)
+def _layer(flat, offsets, cells, columns, layer, k):
+    """Network k's weights of ``layer`` as a (columns, cells) view of ``flat``: a row is one source's
+    weights to every cell. Indexing a row by the cell needs no check for negative indices (which
+    ``flat[start + i]`` does), so the loops over cells compile to SIMD."""
+    size = columns[layer] * cells[layer]
+    start = offsets[layer] + k * size
+    return flat[start:start + size].reshape((columns[layer], cells[layer]))
 
 
 def flatten(weights: list[np.ndarray], dtype=np.float64):
