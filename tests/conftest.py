@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from edbench import datasets
 from edbench.idx import write_idx_gz
@@ -108,7 +109,8 @@ def report_time(request):
 
 def pytest_terminal_summary(terminalreporter):
     lines = [value for reports in terminalreporter.stats.values() for report in reports
-             for name, value in getattr(report, "user_properties", ()) if name == MEASURED]
+             if getattr(report, "when", None) == "call"
+             for name, value in report.user_properties if name == MEASURED]
     if lines:
         terminalreporter.section("measured times")
         for line in lines:
@@ -143,7 +145,8 @@ def copy_repository(target: Path, skip=()) -> Path:
 # one xdist worker, in collection order. (xdist's own xdist_group mark has no effect with pytest
 # 9.2, which ignores the node id it rewrites; a scheduler keyed on the file does not rely on that.)
 SHARED_RUNS = {"tests/test_faults.py": "smoke", "tests/test_report_browser.py": "smoke",
-               "tests/test_workflow.py": "smoke", "tests/test_rules_follow_code.py": "tiny"}
+               "tests/test_workflow.py": "smoke", "tests/test_rules_follow_code.py": "tiny",
+               "tests/test_speed_rule.py": "tiny"}
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -151,9 +154,10 @@ def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
     class SharedRunScheduling(LoadScopeScheduling):
-        """Every test is a unit of its own, but the tests of one SHARED_RUNS group are one unit."""
+        """A test file is one unit (its module fixtures are built once), and so is a SHARED_RUNS group."""
         def _split_scope(self, nodeid):
-            return SHARED_RUNS.get(nodeid.split("::", 1)[0], nodeid)
+            path = nodeid.split("::", 1)[0]
+            return SHARED_RUNS.get(path, path)
 
     return SharedRunScheduling(config, log)
 
@@ -206,6 +210,31 @@ def smoke_run(tmp_path_factory, request):
     saved = json.loads(record.read_text())
     return SmokeRun(Path(saved["workdir"]), saved["seconds"], saved["load"],
                     pd.read_csv(shared / "smoke_summary.csv"), saved["rerun_plan"])
+
+
+TINY = {
+    "datasets": ["mnist"], "data": {"mirrors": [], "offline_fallback": True}, "seeds": [0, 1], "threads": 1,
+    "claims": "config/claims.yaml", "tasks": {"gates": {"epochs": 5}},
+    "methods": {"bp_sgd": {"params": {"hidden": [4], "activation": "sigmoid", "batch_size": 4, "lr": 2.0}},
+                "ed_matrix": {"params": {"hidden": [4]}},
+                "torch": {"params": {"hidden": [4], "activation": "sigmoid", "batch_size": 4, "lr": 0.05}}},
+    "xor_convergence": {"method": "ed_matrix", "hidden": [8], "seeds": 1, "threshold": 0.1, "max_epochs": 50},
+    "speed": yaml.safe_load((REPO / "config/smoke.yaml").read_text())["speed"],
+}
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """A copy of the repository with a 6-job gates config, trained with --cores 4: for the tests of
+    the "tiny" group of SHARED_RUNS, which change it."""
+    from edbench import config as edconfig
+
+    target = copy_repository(tmp_path_factory.mktemp("tiny"))
+    (target / "config/tiny.yaml").write_text(yaml.safe_dump(TINY))
+    runs = [edconfig.result_path(spec) for spec in edconfig.expand(edconfig.validate(dict(TINY)))]
+    done = snakemake(target, *runs, "--cores", "4", "--configfile", "config/tiny.yaml")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return target, runs
 
 
 def timing_columns(table) -> list[str]:

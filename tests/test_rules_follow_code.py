@@ -4,33 +4,10 @@ import os
 import stat
 
 import pytest
-import yaml
 
-from conftest import copy_repository, snakemake
-from edbench import config as edconfig
+from conftest import TINY, snakemake
 
 pytestmark = pytest.mark.workflow
-
-TINY = {
-    "datasets": ["mnist"], "data": {"mirrors": [], "offline_fallback": True}, "seeds": [0, 1], "threads": 1,
-    "claims": "config/claims.yaml", "tasks": {"gates": {"epochs": 5}},
-    "methods": {"bp_sgd": {"params": {"hidden": [4], "activation": "sigmoid", "batch_size": 4, "lr": 2.0}},
-                "ed_matrix": {"params": {"hidden": [4]}},
-                "torch": {"params": {"hidden": [4], "activation": "sigmoid", "batch_size": 4, "lr": 0.05}}},
-    "xor_convergence": {"method": "ed_matrix", "hidden": [8], "seeds": 1, "threshold": 0.1, "max_epochs": 50},
-}
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    """A copy of the repository with a 6-job gates config, trained with --cores 4."""
-    target = copy_repository(tmp_path_factory.mktemp("tiny"))
-    (target / "config/tiny.yaml").write_text(yaml.safe_dump(TINY))
-    runs = [edconfig.result_path(spec) for spec in edconfig.expand(edconfig.validate(dict(TINY)))]
-    done = snakemake(target, *runs, "--cores", "4", "--configfile", "config/tiny.yaml")
-    assert done.returncode == 0, done.stderr[-3000:]
-    return target, runs
-
 
 def planned(workdir, *targets):
     done = snakemake(workdir, *targets, "-n", "--cores", "4", "--configfile", "config/tiny.yaml")

@@ -65,7 +65,7 @@ def test_smoke_config_on_slurm_matches_a_local_run(cluster, smoke_run, tmp_path,
     slurm_seconds = time.perf_counter() - start
     # reported, not asserted: the goal is at most 1.5 times the local run (issue 14). Both runs
     # may share the 2 cores with the other xdist worker's tests: the load beside each is printed;
-    # `pytest tests/test_slurm.py -p no:xdist` times them alone, one after the other.
+    # `pytest tests/test_slurm.py -n 0` times them alone, one after the other.
     submitted = (done.stdout + done.stderr).count("has been submitted with SLURM jobid")
     report_time(f"smoke config on SLURM (runs_per_job {SLURM_RUNS_PER_JOB}): {slurm_seconds:.0f} s in "
                 f"{submitted} SLURM jobs ({load_average()} at its end); locally {smoke_run.seconds:.0f} s "

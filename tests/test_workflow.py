@@ -105,21 +105,6 @@ def test_figures_target_redraws_without_training(smoke_run):
     assert {p: p.stat().st_mtime_ns for p in runs} == stamps
 
 
-def test_speed_target_feeds_the_tables_and_report(smoke_run):
-    workdir = smoke_run.workdir
-    done = snakemake(workdir, "speed", "--cores", "1", "--configfile", "config/smoke.yaml")
-    assert done.returncode == 0, done.stderr[-3000:]
-    table = pd.read_csv(workdir / "results/tables/speed.csv")
-    assert table["same_result"].all()
-    assert (workdir / "results/figures/speed.png").stat().st_size > 10_000
-    assert "rule train" not in done.stdout + done.stderr
-    done = snakemake(workdir, "results/tables/reproduction.csv", "--cores", "2", "--configfile", "config/smoke.yaml")
-    assert done.returncode == 0, done.stderr[-3000:]
-    reproduction = pd.read_csv(workdir / "results/tables/reproduction.csv")
-    timed = reproduction[reproduction["claim"].str.contains("timed in one process")]
-    assert len(timed) == 2 and timed["our_value"].notna().all()
-
-
 def test_rerun_is_a_no_op(smoke_run):
     # planned by a dry run straight after the smoke run, before any test changed its directory
     assert "Nothing to be done" in smoke_run.rerun_plan, smoke_run.rerun_plan[-3000:]

@@ -192,7 +192,10 @@ def _store(cache_dir: Path, filename: str, write, spec: FileSpec, source: str) -
     """Write a candidate into a temporary file in ``cache_dir``, keep it only if its content checks."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{filename}.", suffix=".tmp", dir=cache_dir)
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o666 & ~atomic.current_umask())   # mkstemp's 0600 would hide it from a group
+    finally:
+        os.close(fd)
     tmp_path = Path(tmp)
     try:
         write(tmp_path)

@@ -1,0 +1,23 @@
+"""The speed target in the workflow, on the tiny gates config (the "tiny" group of SHARED_RUNS)."""
+import pandas as pd
+import pytest
+
+from conftest import snakemake
+
+pytestmark = pytest.mark.workflow
+
+
+def test_speed_target_feeds_the_tables_and_report(tiny):
+    workdir, _ = tiny
+    done = snakemake(workdir, "speed", "--cores", "1", "--configfile", "config/tiny.yaml")
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = pd.read_csv(workdir / "results/tables/speed.csv")
+    assert table["same_result"].all()
+    assert (workdir / "results/figures/speed.png").stat().st_size > 10_000
+    assert "rule train" not in done.stdout + done.stderr
+    done = snakemake(workdir, "results/tables/reproduction.csv", "--cores", "2", "--configfile", "config/tiny.yaml")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "rule train" not in done.stdout + done.stderr
+    reproduction = pd.read_csv(workdir / "results/tables/reproduction.csv")
+    timed = reproduction[reproduction["claim"].str.contains("timed in one process")]
+    assert len(timed) == 2 and timed["our_value"].notna().all()
