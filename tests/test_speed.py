@@ -88,8 +88,7 @@ def test_rates_and_ratios_are_consistent(table):
     assert {"float32_1t", "float32_2t", "float64_1t", "float64_2t", f"memory_bandwidth_gbs_{speed.DRAM_BYTES}B_1t",
             "exp_float32_per_s", "exp_float64_per_s"} <= set(peaks)
     streamed = frame[frame["bytes_per_unit"] > 0]
-    assert {f"memory_bandwidth_gbs_{int(r.working_set_bytes)}B_{r.threads}t" for r in streamed.itertuples()} \
-        <= set(peaks)
+    assert {speed.bandwidth_key(r.working_set_bytes, r.threads) for r in streamed.itertuples()} <= set(peaks)
     assert all(value > 0 for value in peaks.values())
     assert (frame["peak_gflops"] > 0).all()
     floors = frame.dropna(subset=["floor"])
