@@ -6,14 +6,18 @@ One driver (``measure``) times both sides alternately after a warm-up under the 
 settings, takes medians, and then checks the result: both sides are built afresh from one seed,
 run the same work, and their weights or gradients are compared, so a speed-up never hides a
 change of algorithm. A comparison without a tolerance reports ``same_result`` as "not checked".
-The machine's limits are measured in the same run (the matrix-multiply peak, memory bandwidth and
-the vectorised exp's throughput), and every row gets the ``bound`` its arithmetic, bytes and
-exponentials per unit of work meet first (a roofline) and the ``fraction_of_bound`` the candidate
-reaches.
+The machine's limits are measured in the same run (the matrix-multiply peak, the vectorised exp's
+throughput, and memory bandwidth over each row's own working set, so that weights which stay in
+cache get cache bandwidth and large ones DRAM's), and every row gets the ``bound`` its arithmetic,
+bytes and exponentials per unit of work meet first (a roofline) and the ``fraction_of_bound`` the
+candidate reaches. A bound is an upper limit: each count is the least the candidate's algorithm must
+do (never the baseline's work), so a fraction above 1 means the model is wrong.
 """
 from __future__ import annotations
 
 import itertools
+import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -25,7 +29,7 @@ from . import baselines, ed, methods, tasks
 NOT_CHECKED = "not checked"
 TORCH_PATHS = ("default", "foreach", "fused")
 MLP_SHAPE = [784, 128, 10]
-MLP_PARAMETERS = 784 * 128 + 128 + 128 * 10 + 10
+DRAM_BYTES = 256 * 2 ** 20   # a working set far beyond the caches, recorded for reference
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ class Comparison:
     workload: Workload
     baseline: Implementation
     candidate: Implementation
-    arithmetic_per_unit: float          # floating-point operations per unit of work (estimate)
+    arithmetic_per_unit: float          # floating-point operations per unit the candidate must do (estimate)
     tolerance: float | None             # None: same_result is not checked
     check: str = ""                     # what is compared, and how
     check_amount: int = 1               # work each side runs, from one seed, for the check
@@ -73,6 +77,9 @@ class Comparison:
     exps_per_unit: float = 0.0          # exponentials (sigmoids) per unit
     warmup: int = 1
     extra: dict = field(default_factory=dict)
+    working_set_bytes: float = 0.0      # what the candidate's traffic streams over (its weights): sizes the bandwidth
+    baseline_arithmetic_per_unit: float | None = None   # the baseline's own count, if it does other work
+    arithmetic_model: str = ""          # which count each of the gflops columns uses
 
 
 @dataclass
@@ -113,16 +120,32 @@ def matmul_peak(dtype, threads: int, size: int = 1024, repeats: int = 5) -> floa
     return 2 * size ** 3 / min(times) / 1e9
 
 
-def memory_bandwidth(megabytes: int = 256, repeats: int = 5) -> float:
-    """GB/s of a large array copy (bytes read plus bytes written), one thread."""
-    source = np.ones(megabytes * 2 ** 20 // 8)
-    target = np.empty_like(source)
-    times = []
-    for _ in range(repeats + 1):
-        start = time.perf_counter()
-        np.copyto(target, source)
-        times.append(time.perf_counter() - start)
-    return 2 * source.nbytes / min(times[1:]) / 1e9
+def memory_bandwidth(working_set_bytes: float, threads: int = 1, repeats: int = 5,
+                     least_bytes: int = 64 * 2 ** 20) -> float:
+    """GB/s streaming over ``working_set_bytes`` split over ``threads`` threads: the better of a read
+    and a read-modify-write pass (bytes read plus bytes written), each repeated in one compiled call
+    until ``least_bytes`` per thread have moved. A working set that fits a cache gets that cache's
+    bandwidth, a large one DRAM's."""
+    from .kernels.streams import read_stream, update_stream
+
+    n = max(int(working_set_bytes) // threads // 8, 64)
+    arrays = [np.ones(n) for _ in range(threads)]
+    passes = max(1, math.ceil(least_bytes / (8 * n)))
+    best = 0.0
+    for kernel, touches in ((read_stream, 1), (update_stream, 2)):
+        kernel(arrays[0][:64], 1)
+        times = []
+        for _ in range(repeats + 1):
+            workers = [threading.Thread(target=kernel, args=(a, passes)) for a in arrays[1:]]
+            start = time.perf_counter()
+            for worker in workers:
+                worker.start()
+            kernel(arrays[0], passes)
+            for worker in workers:
+                worker.join()
+            times.append(time.perf_counter() - start)
+        best = max(best, touches * 8 * n * threads * passes / min(times[1:]) / 1e9)
+    return best
 
 
 def exp_throughput(dtype, size: int = 1 << 20, repeats: int = 5) -> float:
@@ -141,7 +164,8 @@ def exp_throughput(dtype, size: int = 1 << 20, repeats: int = 5) -> float:
 
 def roofline(arithmetic: float, traffic: float, exps: float, limits: dict) -> tuple[str, float]:
     """The limit met first and the rate (units per second) it allows."""
-    seconds = {"compute": arithmetic / (limits["gflops"] * 1e9), "memory": traffic / (limits["bandwidth_gbs"] * 1e9),
+    seconds = {"compute": arithmetic / (limits["gflops"] * 1e9),
+               "memory": traffic / (limits["bandwidth_gbs"] * 1e9) if traffic else 0.0,
                "exp": exps / limits["exps_per_s"]}
     bound = max(seconds, key=seconds.get)
     return bound, 1.0 / seconds[bound] if seconds[bound] > 0 else float("inf")
@@ -220,15 +244,19 @@ def measure(comparison: Comparison, settings: dict) -> dict:
             same = bool(diff <= c.tolerance)
     base_rate, cand_rate = base_work / base_s, cand_work / cand_s
     ratio = cand_rate / base_rate
+    baseline_arithmetic = c.arithmetic_per_unit if c.baseline_arithmetic_per_unit is None \
+        else c.baseline_arithmetic_per_unit
     row = {
         "comparison": c.name, "baseline": c.baseline.name, "candidate": c.candidate.name,
         "workload": describe(c.workload), "baseline_per_s": base_rate, "candidate_per_s": cand_rate, "ratio": ratio,
         "same_result": same, "difference": diff, "tolerance": c.tolerance, "check": c.check, "floor": c.floor,
         "floor_met": None if c.floor is None else bool(ratio >= c.floor and same is True),
         **asdict(c.workload), "baseline_work": base_work, "candidate_work": cand_work,
-        "baseline_gflops": c.arithmetic_per_unit * base_rate / 1e9,
+        "baseline_gflops": baseline_arithmetic * base_rate / 1e9,
         "candidate_gflops": c.arithmetic_per_unit * cand_rate / 1e9,
-        "arithmetic_per_unit": c.arithmetic_per_unit, "bytes_per_unit": c.bytes_per_unit,
+        "arithmetic_per_unit": c.arithmetic_per_unit, "baseline_arithmetic_per_unit": baseline_arithmetic,
+        "arithmetic_model": c.arithmetic_model or "both sides: the candidate's count",
+        "bytes_per_unit": c.bytes_per_unit, "working_set_bytes": c.working_set_bytes,
         "exps_per_unit": c.exps_per_unit,
         **c.extra,
     }
@@ -348,6 +376,43 @@ def torch_ed_trainer(params: dict, x: np.ndarray, y: np.ndarray, n_classes: int,
     return build
 
 
+def fd_arithmetic(sizes: list[int], x: np.ndarray, scheme: str, step_aware: bool) -> float:
+    """Floating-point operations of one finite-difference gradient of a ``sizes`` network on batch ``x``.
+
+    Naive: a whole forward pass (2 flops per parameter and sample) per evaluation, one per parameter
+    (forward differences) or two (central). Step-aware (one hidden layer, D-H-C): one forward pass,
+    in which a zero input adds nothing, and then, per step (two for central), only what lies after
+    each parameter: a weight into the output moves one logit, at least a multiply-add per sample for
+    the loss's change; a weight into hidden unit j moves that unit and, through it, the loss, at
+    least two multiply-adds per sample, and none where its input is zero (the step moves nothing).
+    The step-aware count is the least the step-aware kernel must do, so it can bound its speed."""
+    batch = len(x)
+    evaluations = 2 if scheme == "central" else 1
+    if not step_aware:
+        count = sum(a * b + b for a, b in itertools.pairwise(sizes))
+        return count * evaluations * 2 * batch * count
+    if len(sizes) != 3:
+        raise ValueError("the step-aware count is for one hidden layer")
+    _, hidden, classes = sizes
+    non_zero = float(np.count_nonzero(x))
+    forward = 2 * (non_zero * hidden + batch * hidden * classes)
+    reached_hidden = (non_zero + batch) * hidden           # inputs plus the bias, per sample
+    reached_output = batch * (hidden + 1) * classes
+    return forward + evaluations * (4 * reached_hidden + 2 * reached_output)
+
+
+def mlp_arithmetic(sizes: list[int]) -> float:
+    """Flops per sample of one backprop step: 2 per weight forward, 2 per weight for its gradient,
+    and 2 per weight after the first layer to carry the error back (no layer needs the input's
+    gradient). Biases and the optimizer's per-batch update are left out: a least count."""
+    weights = [a * b for a, b in itertools.pairwise(sizes)]
+    return 4 * sum(weights) + 2 * sum(weights[1:])
+
+
+MLP_ARITHMETIC = mlp_arithmetic(MLP_SHAPE)
+MLP_MODEL = "both sides: backprop's least count (mlp_arithmetic)"
+
+
 def ed_work(method: str, params: dict, x: np.ndarray, n_classes: int) -> dict:
     """Arithmetic, memory traffic and exponentials per sample that an ED method must do.
 
@@ -364,11 +429,13 @@ def ed_work(method: str, params: dict, x: np.ndarray, n_classes: int) -> dict:
     one column of a pair (faithful) or one change serves both (bidirectional), 2 flops per pair:
     2 flops per first-layer weight and sample in all, where it was 6 (faithful). ed_deep folds its
     first layer too (its faithful product also multiplies the zeros of the column each sample does
-    not reach, arithmetic it need not do, so it is not counted)."""
+    not reach, arithmetic it need not do, so it is not counted). ``weights`` is the bytes of all the
+    weights: the working set the traffic streams over."""
     learner = methods.get(method)(x.shape[1], n_classes, params, seed=0)
     weights = learner.get_weights()
     itemsize = np.dtype(learner.params["dtype"]).itemsize
     cells = sum(w.shape[0] * w.shape[1] for w in weights)
+    weight_bytes = itemsize * sum(w.size for w in weights)
     faithful = learner.params["rule"] == "faithful"
     if learner.params["batch_size"] == 1:
         active_inputs = 2 + 2 * float(np.count_nonzero(x)) / len(x)
@@ -376,16 +443,18 @@ def ed_work(method: str, params: dict, x: np.ndarray, n_classes: int) -> dict:
         touched = first.shape[0] * first.shape[1] * active_inputs + sum(w.size for w in weights[1:])
         learned = touched / 2 if (method == "ed_matrix" and faithful) else touched
         return {"arithmetic": 2 * touched + 4 * learned, "traffic": itemsize * (touched + 2 * learned),
-                "exps": cells}
+                "exps": cells, "weights": weight_bytes}
     batch = learner.params["batch_size"]
     per_weight = 6 if faithful else 4
     folded = method in ("ed_matrix", "ed_deep") and learner.paired_inputs and learner.connected[0] is None
     first, rest = weights[0].size, sum(w.size for w in weights[1:])
     if folded:
         return {"arithmetic": 2 * first + per_weight * rest,
-                "traffic": itemsize * (4 * first + 3 * rest) / batch, "exps": cells}
+                "traffic": itemsize * (4 * first + 3 * rest) / batch, "exps": cells,
+                "weights": weight_bytes}
     total = first + rest
-    return {"arithmetic": per_weight * total, "traffic": 3 * itemsize * total / batch, "exps": cells}
+    return {"arithmetic": per_weight * total, "traffic": 3 * itemsize * total / batch, "exps": cells,
+            "weights": weight_bytes}
 
 
 def ed_comparisons(data: dict, settings: dict) -> list[Comparison]:
@@ -408,7 +477,7 @@ def ed_comparisons(data: dict, settings: dict) -> list[Comparison]:
             Implementation(f"{method} (1 thread)", on_numba_threads(1, trainer), amount),
             Implementation(f"{method} (2 threads)", on_numba_threads(2, trainer), amount),
             work["arithmetic"], 0.0, "max |dw| = 0: the same weights on 1 and 2 threads", amount, "max_abs", 1.7,
-            bytes_per_unit=work["traffic"], exps_per_unit=work["exps"]))
+            bytes_per_unit=work["traffic"], exps_per_unit=work["exps"], working_set_bytes=work["weights"]))
 
     deep = {"depth": 512, "width": 4, "batch_size": 128, "alpha": 0.2, "shuffle": False, "rule": "bidirectional"}
     amount = 128 * settings["ed_deep_batches"]
@@ -422,7 +491,8 @@ def ed_comparisons(data: dict, settings: dict) -> list[Comparison]:
         Implementation("ed_deep (float64)", method_trainer("ed_deep", deep, x01, y01, 2), amount),
         Implementation("ed_deep (float32)", method_trainer("ed_deep", single, x01, y01, 2), amount),
         work["arithmetic"], 1e-4, "relative weight difference <= 1e-4 after one batch (float32 rounding)", 128,
-        "relative", 1.6, bytes_per_unit=work["traffic"], exps_per_unit=work["exps"]))
+        "relative", 1.6, bytes_per_unit=work["traffic"], exps_per_unit=work["exps"],
+        working_set_bytes=work["weights"]))
 
     compile_torch = bool(settings["torch_ed_compile"])
     for task, (problem, n_classes) in problems.items():
@@ -444,7 +514,8 @@ def ed_comparisons(data: dict, settings: dict) -> list[Comparison]:
                     work["arithmetic"], tolerance,
                     f"relative weight difference <= {tolerance:g} after the same {checked} samples "
                     "(float32: two roundings of the same rule, which drift apart online)", checked, "relative", 1.5,
-                    bytes_per_unit=work["traffic"], exps_per_unit=work["exps"]))
+                    bytes_per_unit=work["traffic"], exps_per_unit=work["exps"],
+                    working_set_bytes=work["weights"]))
     return out
 
 
@@ -465,7 +536,8 @@ def comparisons(data: dict, settings: dict) -> list[Comparison]:
         Implementation("ed_matrix (online)", method_trainer("ed_matrix", params, mnist01.x_train, mnist01.y_train, 2),
                        n_cand),
         online["arithmetic"], 0.0, f"max |dw| = 0 (bit for bit) after the same {n_base} samples", n_base, "max_abs",
-        500.0, bytes_per_unit=online["traffic"], exps_per_unit=online["exps"]))
+        500.0, bytes_per_unit=online["traffic"], exps_per_unit=online["exps"],
+        working_set_bytes=online["weights"]))
 
     # deep ED: ed_deep against one product and one update call per layer
     deep = {"depth": 512, "width": 4, "batch_size": 128, "alpha": 0.2, "shuffle": False}
@@ -478,15 +550,16 @@ def comparisons(data: dict, settings: dict) -> list[Comparison]:
         Implementation("layer-by-layer ED", layer_by_layer_ed(deep, x01, y01, 128), n),
         Implementation("ed_deep", method_trainer("ed_deep", deep, x01, y01, 2), n),
         work["arithmetic"], 1e-9, "max |dw| <= 1e-9 after one batch of 128", 128, "max_abs", 5.0,
-        bytes_per_unit=work["traffic"], exps_per_unit=work["exps"]))
+        bytes_per_unit=work["traffic"], exps_per_unit=work["exps"],
+        working_set_bytes=work["weights"]))
 
     # finite differences: naive against step-aware, forward against central
     def fd_rows(name, sizes, x, y, calls, scheme, baseline_scheme, step_aware_baseline, floor, tolerance, check,
                 repeats):
         batch = len(y)
         params = {"activation": "sigmoid", "eps": 1e-4}
-        count = sum(a * b + b for a, b in itertools.pairwise(sizes))
-        base_name = ("step-aware" if step_aware_baseline else "naive") + f" fd ({baseline_scheme})"
+        base_kind = "step-aware" if step_aware_baseline else "naive"
+        base_name = f"{base_kind} fd ({baseline_scheme})"
         return Comparison(
             name, Workload(data["dataset"] if sizes[0] == 784 else "truth_tables", "mnist10" if sizes[0] == 784
                            else "gates", "-".join(map(str, sizes)),
@@ -496,9 +569,10 @@ def comparisons(data: dict, settings: dict) -> list[Comparison]:
                                                    "step_aware": step_aware_baseline}, sizes, x, y), calls[0]),
             Implementation(f"step-aware fd ({scheme})", fd_gradient({**params, "scheme": scheme}, sizes, x, y),
                            calls[1]),
-            # arithmetic of the naive method: a forward pass per evaluation, one or two per parameter
-            count * (2 if baseline_scheme == "central" else 1) * 2 * batch * count,
-            tolerance, check, 1, "relative", floor, repeats)
+            fd_arithmetic(sizes, x, scheme, True), tolerance, check, 1, "relative", floor, repeats,
+            baseline_arithmetic_per_unit=fd_arithmetic(sizes, x, baseline_scheme, step_aware_baseline),
+            arithmetic_model=f"candidate: step-aware {scheme}; baseline: {base_kind} {baseline_scheme} "
+                             "(fd_arithmetic)")
 
     hidden = settings["fd_gates_hidden"]
     out.append(fd_rows("fd_step_aware_vs_naive_gates", [2, hidden, 2], gates.x_train, gates.y_train, (5, 500),
@@ -514,8 +588,9 @@ def comparisons(data: dict, settings: dict) -> list[Comparison]:
     problems = data["gate_problems"]
     common = {"hidden": [hidden], "activation": "sigmoid", "batch_size": 4, "lr": 2.0, "eps": 1e-4}
     naive_it, step_it = settings["seed001_naive_iterations"], settings["seed001_step_iterations"]
-    per_iteration = 4 * 4 * 2 * (2 * hidden + hidden + hidden * 2 + 2)   # four gates, batch 4, one forward pass
-    count = 2 * hidden + hidden + hidden * 2 + 2
+    def per_iteration(scheme, step_aware):   # the four gates, one gradient each
+        return sum(fd_arithmetic([2, hidden, 2], p.x_train, scheme, step_aware) for p in problems)
+
     seed001 = {"dataset": "truth_tables", "task": "gates", "network": f"2-{hidden}-2", "activation": "sigmoid",
                "samples": 4, "epochs": 20000, "batch_size": 4, "threads": 1, "dtype": "float64", "unit": "iterations"}
     out.append(Comparison(
@@ -524,16 +599,20 @@ def comparisons(data: dict, settings: dict) -> list[Comparison]:
         Implementation("naive fd (central)", fd_gates({**common, "step_aware": False, "scheme": "central"}, problems),
                        naive_it),
         Implementation("step-aware fd (central)", fd_gates({**common, "scheme": "central"}, problems), step_it),
-        2 * count * per_iteration, 1e-9, "relative weight difference <= 1e-9 after the same iterations", naive_it,
-        repeats="seed001_repeats", extra={"protocol_epochs_scaled_from": step_it}))
+        per_iteration("central", True), 1e-9, "relative weight difference <= 1e-9 after the same iterations",
+        naive_it, repeats="seed001_repeats", extra={"protocol_epochs_scaled_from": step_it},
+        baseline_arithmetic_per_unit=per_iteration("central", False),
+        arithmetic_model="candidate: step-aware central; baseline: naive central (fd_arithmetic)"))
     out.append(Comparison(
         "seed001_protocol",
         Workload(**seed001, scheme="forward", baseline_scheme="central"),
         Implementation("step-aware fd (central)", fd_gates({**common, "scheme": "central"}, problems), step_it),
         Implementation("step-aware fd (forward)", fd_gates({**common, "scheme": "forward"}, problems), step_it),
-        count * per_iteration, 1e-3, "relative weight difference <= 1e-3 after the same iterations "
+        per_iteration("forward", True), 1e-3, "relative weight difference <= 1e-3 after the same iterations "
         "(forward differences are first order)", naive_it, repeats="seed001_repeats",
-        extra={"protocol_epochs_scaled_from": step_it}))
+        extra={"protocol_epochs_scaled_from": step_it},
+        baseline_arithmetic_per_unit=per_iteration("central", True),
+        arithmetic_model="candidate: step-aware forward; baseline: step-aware central (fd_arithmetic)"))
 
     # seed 002's two protocols, each timed both ways: its NumPy run (1,000 digits, one full-batch Adam
     # step per epoch) and its PyTorch run (900 digits, the rest held out, batch 32)
@@ -551,8 +630,8 @@ def comparisons(data: dict, settings: dict) -> list[Comparison]:
                                                                             "optimizer_path": "default"}, xs, ys, 10),
                            epochs, n),
             Implementation("bp_adam", fresh_trainer("bp_adam", adam, xs, ys, 10), epochs, n),
-            6 * MLP_PARAMETERS, 1e-4, "relative weight difference <= 1e-4 after one epoch (float32)", 1,
-            repeats="seed002_repeats", warmup=0))
+            MLP_ARITHMETIC, 1e-4, "relative weight difference <= 1e-4 after one epoch (float32)", 1,
+            repeats="seed002_repeats", warmup=0, arithmetic_model=MLP_MODEL))
     return out
 
 
@@ -578,9 +657,9 @@ def torch_comparisons(data: dict, settings: dict, batch_sizes, thread_counts) ->
                 for label, path in (("default", "default"), ("best", best)):
                     out.append(Comparison(
                         f"{ours}_vs_torch_{label}_b{batch}_{threads}t", workload, torch_side(path), candidate,
-                        6 * MLP_PARAMETERS, 1e-4, "relative weight difference <= 1e-4 after one epoch (float32)", n,
+                        MLP_ARITHMETIC, 1e-4, "relative weight difference <= 1e-4 after one epoch (float32)", n,
                         floor=1.0 if (label == "best" and batch == 32 and threads == 1) else None,
-                        extra={"torch_path": path}))
+                        extra={"torch_path": path}, arithmetic_model=MLP_MODEL))
     return out
 
 
@@ -606,16 +685,34 @@ def prepare(arrays: dict, dataset: str) -> dict:
             "dataset": dataset, "gates": gates.problems[3], "gate_problems": gates.problems}
 
 
+def bandwidth_key(working_set: float, threads: int) -> str:
+    return f"memory_bandwidth_gbs_{int(working_set)}B_{threads}t"
+
+
+def machine_limits(plan: list[Comparison], thread_counts) -> dict:
+    """The matrix-multiply peak per dtype and thread count, the bandwidth over every working set the
+    plan streams (and DRAM's, for reference) at its rows' threads, and the exp's throughput."""
+    limits = {f"{dtype}_{t}t": matmul_peak(dtype, t) for dtype in ("float32", "float64") for t in thread_counts}
+    streams = {(DRAM_BYTES, 1)} | {(c.working_set_bytes, c.workload.threads) for c in plan if c.bytes_per_unit}
+    for working_set, threads in sorted(streams):
+        limits[bandwidth_key(working_set, threads)] = memory_bandwidth(working_set, threads)
+    for dtype in ("float32", "float64"):
+        limits[f"exp_{dtype}_per_s"] = exp_throughput(dtype)
+    return limits
+
+
 def run_all(arrays: dict, settings: dict, dataset: str) -> tuple[list[dict], dict]:
+    """Every row, and the machine's limits, measured before and after the rows: each limit is the
+    better of the two, so that a moment of load on a shared machine does not lower a bound."""
     data = prepare(arrays, dataset)
     batches, threads = list(settings["torch_batch_sizes"]), list(settings["torch_threads"])
     plan = comparisons(data, settings) + ed_comparisons(data, settings) + \
         torch_comparisons(data, settings, batches, threads)
+    thread_counts = sorted({1, 2, *threads})
+    before = machine_limits(plan, thread_counts)
     rows = [measure(c, settings) for c in plan]
-    peaks = {f"{dtype}_{t}t": matmul_peak(dtype, t)
-             for dtype in ("float32", "float64") for t in sorted({1, 2, *threads})}
-    bandwidth = memory_bandwidth()
-    exps = {dtype: exp_throughput(dtype) for dtype in ("float32", "float64")}
+    after = machine_limits(plan, thread_counts)
+    peaks = {key: max(before[key], after[key]) for key in before}
     for r in rows:
         r["time_saved"] = 1 - 1 / r["ratio"]
         if r["comparison"].startswith("seed00"):
@@ -626,11 +723,13 @@ def run_all(arrays: dict, settings: dict, dataset: str) -> tuple[list[dict], dic
         r["peak_gflops"] = peak
         r["candidate_fraction_of_peak"] = r["candidate_gflops"] / peak
         r["baseline_fraction_of_peak"] = r["baseline_gflops"] / peak
-        limits = {"gflops": peak, "bandwidth_gbs": bandwidth, "exps_per_s": exps[r["dtype"]] * r["threads"]}
+        r["bandwidth_gbs"] = peaks[bandwidth_key(r["working_set_bytes"], r["threads"])] if r["bytes_per_unit"] \
+            else None
+        limits = {"gflops": peak, "bandwidth_gbs": r["bandwidth_gbs"],
+                  "exps_per_s": peaks[f"exp_{r['dtype']}_per_s"] * r["threads"]}
         r["bound"], r["bound_per_s"] = roofline(r["arithmetic_per_unit"], r["bytes_per_unit"], r["exps_per_unit"],
                                                 limits)
         r["fraction_of_bound"] = r["candidate_per_s"] / r["bound_per_s"]
-    peaks = {**peaks, "memory_bandwidth_gbs": bandwidth, **{f"exp_{d}_per_s": v for d, v in exps.items()}}
     return rows, peaks
 
 
