@@ -129,15 +129,26 @@ def snakemake(workdir, *args, timeout=600):
                           text=True, timeout=timeout)
 
 
+KERNEL_CACHE = "scripts/edbench/kernels/__pycache__"
+
+
 def copy_repository(target: Path, skip=()) -> Path:
     """The working tree as git sees it (tracked and untracked, not ignored) copied into ``target``,
-    less the paths starting with any of ``skip``."""
+    less the paths starting with any of ``skip``.
+
+    The copy's compiled-kernel cache is a link to the repository's: numba finds a kernel's cache
+    beside its source file and checks it against the source's modification time and size, which
+    the copy keeps, so each kernel compiles once per test session instead of once per copy (tens
+    of seconds each). A copy whose kernel source is edited gets a fresh compile, as numba sees
+    the change."""
     listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
                             capture_output=True, text=True, check=True).stdout.split()
     for name in listed:
         if (REPO / name).is_file() and not name.startswith(tuple(skip)):
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, target / name)
+    (REPO / KERNEL_CACHE).mkdir(exist_ok=True)
+    (target / KERNEL_CACHE).symlink_to(REPO / KERNEL_CACHE, target_is_directory=True)
     return target
 
 

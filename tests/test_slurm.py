@@ -54,12 +54,14 @@ def test_smoke_config_on_slurm_matches_a_local_run(cluster, smoke_run, tmp_path,
     start = time.perf_counter()
     # Each SLURM job pays a submission, a Snakemake start-up inside it and the executor's status
     # polling, which backs off by 10 s each time no job has finished: fewer, larger batches than the
-    # local run's. Results do not depend on the batching, so the tables must still match.
+    # local run's. Every ready batch is submitted at once (--jobs 16) and the cluster queues them on
+    # its 2 cores, so no batch waits for a status poll to be submitted. Results do not depend on
+    # the batching, so the tables must still match.
     done = snakemake(workdir, "--profile", "workflow/profiles/slurm", "--configfile", "config/smoke.yaml",
                      str(batching),
                      "--default-resources", "slurm_partition=debug", "mem_mb=1000", "runtime=30",
                      "--slurm-no-account", "--slurm-status-command", "squeue",
-                     "--slurm-init-seconds-before-status-checks", "1", "--jobs", "4", timeout=1800)
+                     "--slurm-init-seconds-before-status-checks", "1", "--jobs", "16", timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "slurm" in (done.stdout + done.stderr).lower()
     slurm_seconds = time.perf_counter() - start
