@@ -260,15 +260,19 @@ def test_deep_epoch_keeps_blas_on_one_thread(monkeypatch):
     from threadpoolctl import threadpool_info, threadpool_limits
 
     deep = methods.get("ed_deep")(5, 10, {"depth": 2, "batch_size": 8}, 0)
-    seen, original = [], deep.minibatch_epoch
+    seen, calls = [], []
 
-    def spy(*args):
-        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
-        return original(*args)
+    def spy(original):
+        def run(*args):
+            calls.append(original.__name__)
+            seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+            return original(*args)
+        return run
 
-    monkeypatch.setattr(deep, "minibatch_epoch", spy)
-    x, y = data(16, 5, 10)
+    for path in ("minibatch_epoch", "compiled_epoch"):
+        monkeypatch.setattr(deep, path, spy(getattr(deep, path)))
+    x, y = data(20, 5, 10)   # two whole batches of 8 (compiled) and a last batch of 4 (NumPy)
     with threadpool_limits(2, user_api="blas"):
         deep.train_epoch(x, y)
         assert all(i["num_threads"] == 2 for i in threadpool_info() if i["user_api"] == "blas")
-    assert seen and set(seen) == {1}
+    assert sorted(calls) == ["compiled_epoch", "minibatch_epoch"] and set(seen) == {1}

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.ed_deep import forward_stack, learn_stack
+from ..kernels import ed_online
+from ..kernels.ed_deep import forward_stack, learn_stack, train_epoch
 from .ed_matrix import EDMatrix
 
 _blas = None
@@ -26,6 +27,9 @@ def one_blas_thread():
     """A context that limits BLAS to one thread (the controller is found once: it costs ms)."""
     global _blas
     if _blas is None:
+        # SciPy's own OpenBLAS (ed_matrix's gemm) loads on first use: load it now, or the
+        # controller found here would not know it and leave it on every thread.
+        import scipy.linalg.blas  # noqa: F401
         from threadpoolctl import ThreadpoolController
 
         _blas = ThreadpoolController()
@@ -53,6 +57,8 @@ class EDDeep(EDMatrix):
             [np.ones(self.stack.shape[1:], dtype=bool) if m is None else m for m in masks])
         # Folding the update needs every first-layer connection present (an absent one must stay 0).
         self.folded = self.paired_inputs and self.connected[0] is None
+        # One compiled epoch per network, first layer to output, where no mask needs keeping.
+        self.whole_network = self.folded and self.connected[-1] is None
 
     def epoch(self, x, targets, order):
         # Every batch size, 1 included, goes through this class's forward and learn: the hidden
@@ -61,7 +67,27 @@ class EDDeep(EDMatrix):
         # (numba), and OpenBLAS's threads, waiting between calls, took the cores numba's needed
         # (ten digits on two threads: five times the CPU time per batch).
         with one_blas_thread():
-            return self.minibatch_epoch(x, targets, order)
+            if not self.whole_network:
+                return self.minibatch_epoch(x, targets, order)
+            batch = self.params["batch_size"]
+            whole = len(order) // batch * batch
+            total = 0.0
+            if whole:
+                total += float(self.compiled_epoch(x, targets, order[:whole]).sum())
+            if whole < len(order):   # a last, smaller batch takes the NumPy path
+                total += self.minibatch_epoch(x, targets, order[whole:])
+            return total
+
+    def compiled_epoch(self, x, targets, order):
+        """Whole batches in ``order`` through ``kernels.ed_deep.train_epoch``: each network's epoch in
+        one compiled call, the networks spread over numba's threads; the inputs as compressed rows,
+        so the first layer visits only non-zero pixels."""
+        p = self.params
+        rows = ed_online.nonzero_rows(np.ascontiguousarray(x, dtype=self.dtype), order)
+        ordered = np.ascontiguousarray(targets[:, order], dtype=self.dtype)
+        return train_epoch(self.weights_t[0], self.stack, self.weights[-1], self.stack_connected, *rows, ordered,
+                           self.cell_signs[0], p["beta"], p["u0"], p["alpha"], p["u1"], p["batch_size"],
+                           p["rule"] == "faithful")
 
     def expand_inputs(self, x):
         """Folded: (B, 1 + n), [beta, x], one column per pair of the first layer's columns (the
