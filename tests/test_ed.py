@@ -88,7 +88,7 @@ def test_matrix_reproduces_neuron_online_bidirectional():
 
 
 @pytest.mark.parametrize("rule", ["faithful", "bidirectional"])
-@pytest.mark.parametrize("classes, depth", [(2, 1), (2, 6), (10, 3)])
+@pytest.mark.parametrize("classes, depth", [(2, 1), (2, 6), (10, 1), (10, 3)])
 def test_deep_reproduces_matrix_in_minibatches(rule, classes, depth):
     x, y = data(100, 7, classes)
     deep = methods.get("ed_deep")(7, classes, {"depth": depth, "width": 4, "rule": rule, "batch_size": 16}, 3)
