@@ -151,7 +151,10 @@ def train_epoch(first_t, stack, last, stack_connected, starts, pixels, values, t
     args = (first_t, stack, last, stack_connected, starts, pixels, values, targets, cell_signs,
             beta, u0, alpha, u1, batch, faithful)
     if stack.shape[1] > 1 and numba.get_num_threads() > 1:
-        return _epoch_parallel(*args)
+        # One network at a time to whichever thread is free, so a thread slowed by another process
+        # on its core leaves more networks to the other (the same weights whatever the split).
+        with numba.parallel_chunksize(1):
+            return _epoch_parallel(*args)
     return _epoch_serial(*args)
 
 
