@@ -3,7 +3,9 @@
 - ``forward_stack``: layer after layer, with the minibatch as the innermost, contiguous axis so the
   products and the sigmoid (through ``fastmath.exp_into``) run as SIMD;
 - ``learn_stack``: the whole stack at once, since under ED a layer's change needs only its own
-  inputs and outputs and the broadcast error.
+  inputs and outputs and the broadcast error;
+- ``train_epoch``: for several networks, each one's whole minibatch epoch (first layer, stack,
+  output cell, error, learning) in one call, the networks over numba's threads.
 """
 from __future__ import annotations
 

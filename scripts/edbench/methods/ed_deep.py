@@ -9,8 +9,12 @@ the whole stack runs in two compiled loops (numba) instead of a few NumPy calls 
 The first layer is folded as in ``ed_matrix`` (its + and - columns see one value), and goes
 further: the inputs are kept once per value, [beta, x] (``expand_inputs``), never written out
 twice, and one matrix product serves all K networks, forward and learning. The output layer
-uses ``ed_matrix``'s code. The rule and the weight layout are ``ed_matrix``'s; results agree with
-it to rounding (tests/test_ed.py).
+uses ``ed_matrix``'s code. That is the path of one network (0-vs-1). Several networks (ten
+digits) are independent for a whole epoch: each runs first layer to output and back in one
+compiled call (``kernels.ed_deep.train_epoch``, the first layer over the non-zero pixels only),
+the networks spread over numba's threads in one parallel region per epoch, so nothing serial
+stands between them. The rule and the weight layout are ``ed_matrix``'s; results agree with it
+to rounding (tests/test_ed.py).
 """
 from __future__ import annotations
 
