@@ -254,6 +254,19 @@ def test_folded_first_layer_agrees_with_the_product_over_both_columns(rule, clas
     np.testing.assert_allclose(folded.outputs(x), plain.outputs(x), rtol=1e-12)
 
 
+def test_deep_epoch_in_spans_gives_the_same_weights():
+    """Several networks' epoch runs in compiled spans of whole batches: spans of two batches must
+    leave exactly the weights of one span (no batch skipped, none run twice)."""
+    x, y = data(72, 5, 10)   # four whole batches of 16 and a last one of 8
+    runs = []
+    for span in (10_000, 32):
+        deep = methods.get("ed_deep")(5, 10, {"depth": 3, "batch_size": 16}, 1)
+        deep.span = span
+        deep.train_epoch(x, y)
+        runs.append(deep.get_weights())
+    assert all(np.array_equal(a, b) for a, b in zip(*runs))
+
+
 def test_deep_epoch_keeps_blas_on_one_thread(monkeypatch):
     """ed_deep spreads networks over numba's threads; BLAS threads waiting between its calls took
     those cores, so its epochs run BLAS on one thread whatever the job's limit."""
