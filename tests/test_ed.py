@@ -88,7 +88,7 @@ def test_matrix_reproduces_neuron_online_bidirectional():
 
 
 @pytest.mark.parametrize("rule", ["faithful", "bidirectional"])
-@pytest.mark.parametrize("classes, depth", [(2, 1), (2, 6), (10, 3)])
+@pytest.mark.parametrize("classes, depth", [(2, 1), (2, 6), (10, 1), (10, 3)])
 def test_deep_reproduces_matrix_in_minibatches(rule, classes, depth):
     x, y = data(100, 7, classes)
     deep = methods.get("ed_deep")(7, classes, {"depth": depth, "width": 4, "rule": rule, "batch_size": 16}, 3)
@@ -254,21 +254,38 @@ def test_folded_first_layer_agrees_with_the_product_over_both_columns(rule, clas
     np.testing.assert_allclose(folded.outputs(x), plain.outputs(x), rtol=1e-12)
 
 
+def test_deep_epoch_in_spans_gives_the_same_weights():
+    """Several networks' epoch runs in compiled spans of whole batches: spans of two batches must
+    leave exactly the weights of one span (no batch skipped, none run twice)."""
+    x, y = data(72, 5, 10)   # four whole batches of 16 and a last one of 8
+    runs = []
+    for span in (10_000, 32):
+        deep = methods.get("ed_deep")(5, 10, {"depth": 3, "batch_size": 16}, 1)
+        deep.span = span
+        deep.train_epoch(x, y)
+        runs.append(deep.get_weights())
+    assert all(np.array_equal(a, b) for a, b in zip(*runs))
+
+
 def test_deep_epoch_keeps_blas_on_one_thread(monkeypatch):
     """ed_deep spreads networks over numba's threads; BLAS threads waiting between its calls took
     those cores, so its epochs run BLAS on one thread whatever the job's limit."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
     deep = methods.get("ed_deep")(5, 10, {"depth": 2, "batch_size": 8}, 0)
-    seen, original = [], deep.minibatch_epoch
+    seen, calls = [], []
 
-    def spy(*args):
-        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
-        return original(*args)
+    def spy(original):
+        def run(*args):
+            calls.append(original.__name__)
+            seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+            return original(*args)
+        return run
 
-    monkeypatch.setattr(deep, "minibatch_epoch", spy)
-    x, y = data(16, 5, 10)
+    for path in ("minibatch_epoch", "compiled_epoch"):
+        monkeypatch.setattr(deep, path, spy(getattr(deep, path)))
+    x, y = data(20, 5, 10)   # two whole batches of 8 (compiled) and a last batch of 4 (NumPy)
     with threadpool_limits(2, user_api="blas"):
         deep.train_epoch(x, y)
         assert all(i["num_threads"] == 2 for i in threadpool_info() if i["user_api"] == "blas")
-    assert seen and set(seen) == {1}
+    assert sorted(calls) == ["compiled_epoch", "minibatch_epoch"] and set(seen) == {1}

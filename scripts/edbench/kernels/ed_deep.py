@@ -3,7 +3,9 @@
 - ``forward_stack``: layer after layer, with the minibatch as the innermost, contiguous axis so the
   products and the sigmoid (through ``fastmath.exp_into``) run as SIMD;
 - ``learn_stack``: the whole stack at once, since under ED a layer's change needs only its own
-  inputs and outputs and the broadcast error.
+  inputs and outputs and the broadcast error;
+- ``train_epoch``: for several networks, each one's whole minibatch epoch (first layer, stack,
+  output cell, error, learning) in one call, the networks over numba's threads.
 """
 from __future__ import annotations
 
@@ -137,3 +139,196 @@ def _learn_network(k, stack, outputs, d_plus, d_minus, error, beta, step, cell_s
                 for b in range(batch):
                     total += g[i, b] * signal[m, b]
                 stack[layer, k, i, m] += total * step
+
+
+def train_epoch(first_t, stack, last, stack_connected, starts, pixels, values, targets, cell_signs,
+                beta, u0, alpha, u1, batch, faithful):
+    """A whole minibatch epoch of every network, each from first layer to output and back, with no
+    NumPy step between: the K networks are independent for the whole epoch, so several go to
+    numba's threads in one parallel region, each computing exactly what it would alone.
+
+    first_t is the first layer source-major (K, 2 + 2n, cells); the samples come as compressed
+    rows (``ed_online.nonzero_rows``) in the epoch's order, and targets (K, samples) in that order.
+    Returns each network's summed |error|."""
+    args = (first_t, stack, last, stack_connected, starts, pixels, values, targets, cell_signs,
+            beta, u0, alpha, u1, batch, faithful)
+    if stack.shape[1] > 1 and numba.get_num_threads() > 1:
+        # One network at a time to whichever thread is free, so a thread slowed by another process
+        # on its core leaves more networks to the other (the same weights whatever the split).
+        with numba.parallel_chunksize(1):
+            return _epoch_parallel(*args)
+    return _epoch_serial(*args)
+
+
+@numba.njit(cache=True)
+def _epoch_serial(first_t, stack, last, stack_connected, starts, pixels, values, targets, cell_signs,
+                  beta, u0, alpha, u1, batch, faithful):
+    totals = np.zeros(stack.shape[1])
+    outputs = np.empty((stack.shape[0] + 1, stack.shape[1], stack.shape[2], batch), dtype=stack.dtype)
+    errors = np.empty((3, stack.shape[1], batch), dtype=stack.dtype)
+    for k in range(stack.shape[1]):
+        totals[k] = _epoch_network(k, first_t, stack, last, stack_connected, starts, pixels, values, targets,
+                                   cell_signs, beta, u0, alpha, u1, faithful, outputs, errors)
+    return totals
+
+
+@numba.njit(cache=True, parallel=True)
+def _epoch_parallel(first_t, stack, last, stack_connected, starts, pixels, values, targets, cell_signs,
+                    beta, u0, alpha, u1, batch, faithful):
+    totals = np.zeros(stack.shape[1])
+    outputs = np.empty((stack.shape[0] + 1, stack.shape[1], stack.shape[2], batch), dtype=stack.dtype)
+    errors = np.empty((3, stack.shape[1], batch), dtype=stack.dtype)
+    for k in numba.prange(stack.shape[1]):
+        totals[k] = _epoch_network(k, first_t, stack, last, stack_connected, starts, pixels, values, targets,
+                                   cell_signs, beta, u0, alpha, u1, faithful, outputs, errors)
+    return totals
+
+
+@numba.njit(cache=True)
+def _epoch_network(k, first_t, stack, last, stack_connected, starts, pixels, values, targets, cell_signs,
+                   beta, u0, alpha, u1, faithful, outputs, errors):
+    """Network k's epoch; outputs[:, k] and errors[:, k] are its own scratch."""
+    samples = targets.shape[1]
+    batch = outputs.shape[3]
+    real = stack.dtype.type
+    pairs = first_t.shape[1] // 2
+    width = first_t.shape[2]
+    folded = np.empty((pairs, width), dtype=stack.dtype)
+    change = np.empty((pairs, 2, width), dtype=stack.dtype)
+    out = np.empty(batch, dtype=stack.dtype)
+    total = 0.0
+    for begin in range(0, samples - batch + 1, batch):
+        _fold(k, first_t, folded)
+        _first_forward(folded, starts, pixels, values, begin, real(beta), real(u0), outputs[0, k])
+        _forward_network(k, stack, outputs, beta, u0)
+        _last_forward(last[k, 0], outputs[-1, k], real(beta), real(u0), out)
+        error, d_plus, d_minus = errors[0, k], errors[1, k], errors[2, k]
+        for b in range(batch):
+            e = targets[k, begin + b] - out[b]
+            error[b] = e
+            d_plus[b] = max(e, real(0.0))
+            d_minus[b] = max(-e, real(0.0))
+            total += abs(e)
+        step = alpha * u1 / batch
+        _first_learn(k, first_t, change, starts, pixels, values, begin, outputs[0, k], cell_signs, error,
+                     real(beta), real(step), faithful)
+        _learn_network(k, stack, outputs, errors[1], errors[2], errors[0], beta, step, cell_signs, faithful,
+                       stack_connected)
+        _last_learn(last[k, 0], outputs[-1, k], out, error, real(beta), real(alpha / batch), cell_signs, faithful)
+    return total
+
+
+@numba.njit(cache=True)
+def _fold(k, first_t, folded):
+    for m in range(folded.shape[0]):
+        for i in range(folded.shape[1]):
+            folded[m, i] = first_t[k, 2 * m, i] + first_t[k, 2 * m + 1, i]
+
+
+@numba.njit(cache=True)
+def _first_forward(folded, starts, pixels, values, begin, beta, u0, first):
+    """first[i, b] = f(folded[0, i] * beta + the sum over sample b's non-zero pixels): a zero
+    source adds nothing, so only the non-zeros are visited."""
+    width, batch = first.shape
+    half = first.dtype.type(0.5)
+    sums = np.empty(width, dtype=first.dtype)
+    for b in range(batch):
+        for i in range(width):
+            sums[i] = folded[0, i] * beta
+        for at in range(starts[begin + b], starts[begin + b + 1]):
+            m, v = pixels[at] + 1, values[at]
+            for i in range(width):
+                sums[i] += folded[m, i] * v
+        for i in range(width):
+            first[i, b] = half + half * np.tanh(sums[i] / u0)
+
+
+@numba.njit(cache=True)
+def _first_learn(k, first_t, change, starts, pixels, values, begin, first, cell_signs, error, beta, step,
+                 faithful):
+    """The folded first-layer update (``EDMatrix.learn_first_layer``): each sample's gain times its
+    source values; faithful, into the + column of each pair where e > 0 and the - column where
+    e < 0. Summed over the batch in ``change`` (only the rows a sample reaches), then added."""
+    width, batch = first.shape
+    real = first.dtype.type
+    one = real(1.0)
+    gain = np.empty(width, dtype=first.dtype)
+    touched = np.zeros(change.shape[0], dtype=np.bool_)
+    touched[0] = True
+    for i in range(width):
+        change[0, 0, i] = real(0.0)
+        change[0, 1, i] = real(0.0)
+    for b in range(batch):
+        column = 0
+        if faithful:
+            if error[b] > 0:
+                column = 0
+            elif error[b] < 0:
+                column = 1
+            else:
+                continue
+        for i in range(width):
+            o = first[i, b]
+            gain[i] = o * (one - o) * cell_signs[i] * (error[b] * step)
+        for i in range(width):
+            change[0, column, i] += gain[i] * beta
+        for at in range(starts[begin + b], starts[begin + b + 1]):
+            m, v = pixels[at] + 1, values[at]
+            if not touched[m]:
+                touched[m] = True
+                for i in range(width):
+                    change[m, 0, i] = real(0.0)
+                    change[m, 1, i] = real(0.0)
+            for i in range(width):
+                change[m, column, i] += gain[i] * v
+    for m in range(change.shape[0]):
+        if touched[m]:
+            for i in range(width):
+                if faithful:
+                    first_t[k, 2 * m, i] += change[m, 0, i]
+                    first_t[k, 2 * m + 1, i] += change[m, 1, i]
+                else:
+                    first_t[k, 2 * m, i] += change[m, 0, i]
+                    first_t[k, 2 * m + 1, i] += change[m, 0, i]
+
+
+@numba.njit(cache=True)
+def _last_forward(w, hidden, beta, u0, out):
+    width, batch = hidden.shape
+    half = out.dtype.type(0.5)
+    bias = w[0] * beta + w[1] * beta
+    for b in range(batch):
+        u = bias
+        for j in range(width):
+            u += w[2 + j] * hidden[j, b]
+        out[b] = half + half * np.tanh(u / u0)
+
+
+@numba.njit(cache=True)
+def _last_learn(w, hidden, out, error, beta, step, cell_signs, faithful):
+    """The output cell's change (sign +1): faithful, excitatory sources learn from d+ and inhibitory
+    ones from d- (with their sign); bidirectional, every source from e."""
+    width, batch = hidden.shape
+    real = out.dtype.type
+    one, zero = real(1.0), real(0.0)
+    up_total = np.zeros(2 + width, dtype=out.dtype)
+    for b in range(batch):
+        slope = out[b] * (one - out[b])
+        e = error[b]
+        if faithful:
+            up, down = slope * max(e, zero), slope * max(-e, zero)
+            up_total[0] += up * beta
+            up_total[1] -= down * beta
+            for j in range(width):
+                if cell_signs[j] > 0:
+                    up_total[2 + j] += up * hidden[j, b]
+                else:
+                    up_total[2 + j] -= down * hidden[j, b]
+        else:
+            g = slope * e
+            up_total[0] += g * beta
+            up_total[1] += g * beta
+            for j in range(width):
+                up_total[2 + j] += g * hidden[j, b]
+    for m in range(2 + width):
+        w[m] += up_total[m] * step
