@@ -236,14 +236,14 @@ TINY = {
 
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory):
-    """A copy of the repository with a 6-job gates config, trained with --cores 4: for the tests of
-    the "tiny" group of SHARED_RUNS, which change it."""
+    """A copy of the repository with a 6-job gates config, trained with --cores 4, and MNIST fetched
+    (the speed target reads it): for the tests of the "tiny" group of SHARED_RUNS, which change it."""
     from edbench import config as edconfig
 
     target = copy_repository(tmp_path_factory.mktemp("tiny"))
     (target / "config/tiny.yaml").write_text(yaml.safe_dump(TINY))
     runs = [edconfig.result_path(spec) for spec in edconfig.expand(edconfig.validate(dict(TINY)))]
-    done = snakemake(target, *runs, "--cores", "4", "--configfile", "config/tiny.yaml")
+    done = snakemake(target, *runs, "resources/data/mnist.npz", "--cores", "4", "--configfile", "config/tiny.yaml")
     assert done.returncode == 0, done.stderr[-3000:]
     return target, runs
 
