@@ -160,16 +160,32 @@ SHARED_RUNS = {"tests/test_faults.py": "smoke", "tests/test_report_browser.py": 
                "tests/test_speed_rule.py": "tiny"}
 
 
+# The order units start in: the smoke group first (its run uses both cores), then the SLURM test
+# (it waits for that run, then mostly for its cluster, beside the smoke group), then the rest, so
+# no long unit is left for the end while the other worker idles.
+FIRST = ["smoke", "tests/test_slurm.py", "tiny"]
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        path = item.nodeid.split("::", 1)[0]
+        scope = SHARED_RUNS.get(path, path)
+        return FIRST.index(scope) if scope in FIRST else len(FIRST)
+    items.sort(key=rank)   # stable: each file and group keeps its own order
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
     class SharedRunScheduling(LoadScopeScheduling):
-        """A test file is one unit (its module fixtures are built once), and so is a SHARED_RUNS group."""
+        """A test file is one unit (its module fixtures are built once), and so is a SHARED_RUNS group;
+        units start in collection order (FIRST), not by size."""
         def _split_scope(self, nodeid):
             path = nodeid.split("::", 1)[0]
             return SHARED_RUNS.get(path, path)
 
+    config.option.loadscopereorder = False
     return SharedRunScheduling(config, log)
 
 
