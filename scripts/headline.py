@@ -80,9 +80,18 @@ def reproduction_table(frame: pd.DataFrame) -> str:
 def speed_table(frame: pd.DataFrame) -> str:
     rows = [[f"`{r.comparison}`", f"{r.baseline_per_s:,.0f}", f"{r.candidate_per_s:,.0f}", f"{r.ratio:.2f}",
              "" if pd.isna(r.floor) else f"≥ {r.floor:g} ({'met' if r.floor_met else 'missed'})", r.same_result,
-             r.bound, f"{r.fraction_of_bound:.1%}"] for r in frame.itertuples()]
-    return markdown(["comparison", "baseline/s", "candidate/s", "ratio", "floor", "same result", "bound", "of bound"],
-                    rows)
+             r.bound, f"{r.fraction_of_bound:.1%}", other_load(r)] for r in frame.itertuples()]
+    return markdown(["comparison", "baseline/s", "candidate/s", "ratio", "floor", "same result", "bound", "of bound",
+                     "other load (cores)"], rows)
+
+
+def other_load(row) -> str:
+    """Other work on the machine during the row's timed rounds, and the tries it took to get it low."""
+    cores = getattr(row, "other_load_cores", None)
+    if cores is None or pd.isna(cores):
+        return "not checked"
+    attempts = int(getattr(row, "attempts", 1))
+    return f"{cores:.2f}" + (f" ({attempts} tries)" if attempts > 1 else "")
 
 
 def throughput_table(frame: pd.DataFrame) -> str:

@@ -57,7 +57,7 @@ def publish(source: Path, target: Path, data_provenance: Path) -> str:
     for name in TABLES:
         if not (source / "tables" / name).exists():
             raise NotPublishable(f"{source / 'tables' / name} is missing: run `snakemake`, then "
-                                 "`snakemake --cores 1 speed`, then `snakemake`")
+                                 "`snakemake --cores 2 speed`, then `snakemake`")
     commit = commit_of_results(source / "tables")
     (target / "figures").mkdir(parents=True, exist_ok=True)
     for name in TABLES:

@@ -24,7 +24,8 @@ def body():
     rows, peaks = speed.run_all(datasets.load(args.data_npz), settings, args.data_npz.stem)
     frame = pd.DataFrame(rows)
     atomic.write_csv(args.out, frame)
-    atomic.write_json(args.environment, {"environment": provenance.environment(threads=2), "settings": settings,
+    atomic.write_json(args.environment, {"environment": provenance.environment(threads=int(frame["threads"].max())),
+                                         "settings": settings,
                                          "matmul_peak_gflops": peaks})
     figures.speed(frame, args.figure)
     figures.speed_by_batch(frame, args.batch_figure)

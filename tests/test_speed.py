@@ -1,6 +1,6 @@
 """The speed benchmark's machinery: interleaving, its table, its workload columns and its same-result checks.
 
-No floor is asserted here: timings belong to the benchmark (`snakemake --cores 1 speed`), not to tests.
+No floor is asserted here: timings belong to the benchmark (`snakemake --cores 2 speed`), not to tests.
 """
 import numpy as np
 import pandas as pd
@@ -125,6 +125,17 @@ def test_interleaving_alternates_and_takes_medians():
     b = speed.Side("b", lambda: calls.append("b"), 1)
     speed.interleaved(a, b, repeats=4, warmup=1)
     assert calls == ["a", "b", "a", "b", "b", "a", "a", "b", "b", "a"]
+
+
+def test_every_row_records_the_other_load_on_the_machine(table):
+    frame, _, settings = table
+    assert frame["attempts"].between(1, settings["attempts"]).all()
+    if frame["other_load_cores"].isna().all():   # no /proc/stat: said, not guessed
+        assert (frame["disturbed"] == speed.NOT_CHECKED).all()
+    else:
+        assert (frame["other_load_cores"] >= 0).all()
+        assert frame["disturbed"].map(lambda v: isinstance(v, bool)).all()
+        assert (frame[frame["attempts"] < settings["attempts"]]["disturbed"] == False).all()  # noqa: E712
 
 
 def test_every_row_has_its_bound(table):

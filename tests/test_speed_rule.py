@@ -9,7 +9,7 @@ pytestmark = pytest.mark.workflow
 
 def test_speed_target_feeds_the_tables_and_report(tiny):
     workdir, _ = tiny
-    done = snakemake(workdir, "speed", "--cores", "1", "--configfile", "config/tiny.yaml")
+    done = snakemake(workdir, "speed", "--cores", "2", "--configfile", "config/tiny.yaml")
     assert done.returncode == 0, done.stderr[-3000:]
     table = pd.read_csv(workdir / "results/tables/speed.csv")
     assert table["same_result"].all()

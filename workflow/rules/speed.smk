@@ -1,4 +1,4 @@
-# Run alone, one job at a time, so timings do not disturb each other: snakemake --cores 1 speed
+# Run alone: its rows use up to 2 threads and nothing may run beside them (snakemake --cores 2 speed).
 rule measure_speed:
     input:
         npz=f"resources/data/{SPEED_DATASET}.npz",

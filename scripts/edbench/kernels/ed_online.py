@@ -68,7 +68,10 @@ def online_epoch(flat, offsets, cells, columns, cell_signs, column_signs, starts
     args = (flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels, values, targets, rows,
             beta, u0, alpha, u1, faithful)
     if targets.shape[0] > 1 and numba.get_num_threads() > 1:
-        return _epoch_parallel(*args)
+        # One network at a time to whichever thread is free: the networks' costs differ (each learns
+        # only where its error's sign says), so equal shares of networks are not equal shares of work.
+        with numba.parallel_chunksize(1):
+            return _epoch_parallel(*args)
     return _epoch_serial(*args)
 
 

@@ -3,7 +3,7 @@
 ``optimizer_path`` picks torch.optim's implementation: ``default`` (what ``torch.optim.Adam(params)``
 runs on CPU, one tensor at a time), ``foreach`` (all tensors per operation) or ``fused`` (one compiled
 kernel per tensor). All three follow bp_sgd/bp_adam's trajectory (tests/test_adam.py); ``fused`` is
-the fastest on CPU here (`snakemake --cores 1 speed`), so it is the default. torch.compile was measured
+the fastest on CPU here (`snakemake --cores 2 speed`), so it is the default. torch.compile was measured
 and left out: compiling the loss took 13-28 s, and the compiled epoch was 11% slower at batch 32 and
 7% faster at batch 512 (784-128-10, one thread).
 """
