@@ -78,11 +78,19 @@ def reproduction_table(frame: pd.DataFrame) -> str:
 
 
 def speed_table(frame: pd.DataFrame) -> str:
-    rows = [[f"`{r.comparison}`", f"{r.baseline_per_s:,.0f}", f"{r.candidate_per_s:,.0f}", f"{r.ratio:.2f}",
+    rows = [[f"`{r.comparison}`", f"{r.baseline_per_s:,.0f}", f"{r.candidate_per_s:,.0f}", ratio(r),
              "" if pd.isna(r.floor) else f"≥ {r.floor:g} ({'met' if r.floor_met else 'missed'})", r.same_result,
              r.bound, f"{r.fraction_of_bound:.1%}", other_load(r)] for r in frame.itertuples()]
     return markdown(["comparison", "baseline/s", "candidate/s", "ratio", "floor", "same result", "bound", "of bound",
                      "other load (cores)"], rows)
+
+
+def ratio(row) -> str:
+    """The ratio, and where a row was measured several times the lowest and highest draw."""
+    measurements = getattr(row, "measurements", 1)
+    if pd.isna(measurements) or int(measurements) <= 1:
+        return f"{row.ratio:.2f}"
+    return f"{row.ratio:.2f} ({row.ratio_low:.2f}–{row.ratio_high:.2f} in {int(measurements)})"
 
 
 def other_load(row) -> str:

@@ -96,13 +96,13 @@ def test_rates_and_ratios_are_consistent(table):
                                          "bp_adam_vs_torch_best_b32_1t", "bp_sgd_vs_torch_best_b32_1t"}
 
 
-def _toy(name, values, tolerance):
+def _toy(name, values, tolerance, threads=1):
     def implementation(label, offset):
         def build(seed, amount):
             state = np.array(values, dtype=float) + offset
             return speed.Runner(lambda: None, lambda: [state])
         return speed.Implementation(label, build, 1)
-    workload = speed.Workload("toy", "toy", "1-1", "relu", 1, 1, 1, 1, "float64")
+    workload = speed.Workload("toy", "toy", "1-1", "relu", 1, 1, 1, threads, "float64")
     return lambda offset: speed.Comparison(name, workload, implementation("a", 0.0), implementation("b", offset), 1.0,
                                            tolerance, "toy", repeats="repeats")
 
@@ -112,6 +112,12 @@ def test_a_different_result_is_caught():
     assert speed.measure(comparison(0.0), {"repeats": 1})["same_result"] is True
     row = speed.measure(comparison(1e-3), {"repeats": 1})
     assert row["same_result"] is False and row["floor_met"] is None
+
+
+@pytest.mark.parametrize("threads, measurements", [(1, 1), (2, 3)])
+def test_rows_on_several_threads_are_measured_several_times(threads, measurements):
+    row = speed.measure(_toy("toy", [1.0], None, threads)(0.0), {"repeats": 1, "measurements": 3})
+    assert row["measurements"] == measurements and row["ratio_low"] <= row["ratio_high"]
 
 
 def test_an_unchecked_comparison_says_so():
@@ -130,6 +136,9 @@ def test_interleaving_alternates_and_takes_medians():
 def test_every_row_records_the_other_load_on_the_machine(table):
     frame, _, settings = table
     assert frame["attempts"].between(1, settings["attempts"]).all()
+    several = frame["threads"] > 1
+    assert (frame[several]["measurements"] == settings["measurements"]).all() and settings["measurements"] > 1
+    assert (frame[~several]["measurements"] == 1).all() and (frame["ratio_low"] <= frame["ratio_high"]).all()
     if frame["other_load_cores"].isna().all():   # no /proc/stat: said, not guessed
         assert (frame["disturbed"] == speed.NOT_CHECKED).all()
     else:
