@@ -225,17 +225,20 @@ class threads_set:
 
 def least_disturbed(timed: Callable[[], tuple[float, float]], attempts: int, disturbed_cores: float):
     """Run ``timed`` (both sides' rounds) until other work on the machine kept fewer than
-    ``disturbed_cores`` cores busy meanwhile, at most ``attempts`` times, and keep the attempt it
-    disturbed least: its two times, its ``OtherLoad`` and the number of attempts made."""
+    ``disturbed_cores`` cores busy meanwhile, at most ``attempts`` times: the first undisturbed
+    attempt is kept, or if none was, the one with the least other load. Gives its two times, its
+    ``OtherLoad`` and the number of attempts made. (By load alone, a short attempt within the
+    counters' resolution could lose to a longer, disturbed one.)"""
     kept, made = None, 0
     while made < max(attempts, 1):
         made += 1
         with OtherLoad() as load:
             times = timed()
+        if not load.disturbed(disturbed_cores):
+            kept = (times, load)
+            break
         if kept is None or (load.cores or 0.0) < (kept[1].cores or 0.0):
             kept = (times, load)
-        if not load.disturbed(disturbed_cores):
-            break
     (base_s, cand_s), load = kept
     return base_s, cand_s, load, made
 
