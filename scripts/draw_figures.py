@@ -2,13 +2,13 @@
 import argparse
 from pathlib import Path
 
-import _cli
+from edbench import cli
 
 
 def body():
     import pandas as pd
 
-    from edbench import figures, reproduction
+    from edbench.report import figures, reproduction
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tables", type=Path, required=True)
@@ -32,4 +32,4 @@ def body():
 
 
 if __name__ == "__main__":
-    _cli.main(body)
+    cli.main(body)

@@ -3,11 +3,12 @@ import argparse
 import json
 from pathlib import Path
 
-import _cli
+from edbench import cli
 
 
 def body():
-    from edbench import atomic, datasets
+    from edbench import atomic
+    from edbench.data import datasets
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("dataset", choices=sorted(datasets.CATALOG))
@@ -25,4 +26,4 @@ def body():
 
 
 if __name__ == "__main__":
-    _cli.main(body)
+    cli.main(body)

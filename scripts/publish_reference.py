@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from edbench import atomic, provenance  # noqa: E402
+from edbench import atomic, provenance
 
 TABLES = ["summary.csv", "per_method.csv", "per_method.md", "reproduction.csv", "depth_sweep.csv",
           "xor_convergence.csv", "best_settings.csv", "time_to_target.csv", "headline.csv", "search_dimensions.csv",

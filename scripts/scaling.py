@@ -25,8 +25,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import _cli  # noqa: F401  (import path)
-
 
 def dry_run_jobs(configfile: str) -> dict[str, int]:
     """Jobs per rule, from `snakemake -n` (rules named train_batch_* are counted as train_batch)."""

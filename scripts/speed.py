@@ -3,13 +3,16 @@ import argparse
 import json
 from pathlib import Path
 
-import _cli
+from edbench import cli
 
 
 def body():
     import pandas as pd
 
-    from edbench import atomic, datasets, figures, provenance, speed
+    from edbench import atomic, provenance, threads
+    from edbench.data import datasets
+    from edbench.report import figures
+    from edbench.speed import harness as speed
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-npz", type=Path, required=True)
@@ -19,7 +22,7 @@ def body():
     parser.add_argument("--batch-figure", type=Path, required=True, help="throughput against batch size")
     parser.add_argument("--environment", type=Path, required=True)
     args = parser.parse_args()
-    limits = speed.set_up_threads(2)  # noqa: F841 (held for the whole run)
+    threads.size_numba_pool(2)
     settings = {**speed.DEFAULTS, **json.loads(args.settings)}
     rows, peaks = speed.run_all(datasets.load(args.data_npz), settings, args.data_npz.stem)
     frame = pd.DataFrame(rows)
@@ -32,4 +35,4 @@ def body():
 
 
 if __name__ == "__main__":
-    _cli.main(body)
+    cli.main(body)

@@ -3,13 +3,15 @@ best_settings.csv, time_to_target.csv and headline.csv."""
 import argparse
 from pathlib import Path
 
-import _cli
+from edbench import cli
 
 
 def body():
     import pandas as pd
 
-    from edbench import aggregate, atomic, reproduction, xor_convergence
+    from edbench import atomic
+    from edbench.report import reproduction, xor_convergence
+    from edbench.report import tables as aggregate
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("runs", nargs="*", type=Path)
@@ -43,4 +45,4 @@ def body():
 
 
 if __name__ == "__main__":
-    _cli.main(body)
+    cli.main(body)

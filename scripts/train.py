@@ -11,7 +11,7 @@ import logging
 import signal
 from pathlib import Path
 
-import _cli
+from edbench import cli
 
 
 def body():
@@ -72,4 +72,4 @@ def _run_log(path):
 
 
 if __name__ == "__main__":
-    _cli.main(body)
+    cli.main(body)

@@ -3,20 +3,21 @@ import argparse
 import json
 from pathlib import Path
 
-import _cli
+from edbench import cli
 
 
 def body():
-    from edbench import atomic, runner, xor_convergence
+    from edbench import atomic, threads
+    from edbench.report import xor_convergence
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--settings", required=True, help="the config's xor_convergence section as JSON")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    runner.limit_threads(1)
+    threads.limit(1)
     settings = xor_convergence.settings_from({"xor_convergence": json.loads(args.settings)})
     atomic.write_csv(args.out, xor_convergence.table(settings))
 
 
 if __name__ == "__main__":
-    _cli.main(body)
+    cli.main(body)

@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from edbench import datasets
-from edbench.idx import write_idx_gz
+from edbench.data import datasets
+from edbench.data.idx import write_idx_gz
 
 
 def make_idx_set(directory: Path, n_train=40, n_test=20, seed=0) -> dict[str, Path]:
@@ -124,12 +124,17 @@ def load_average() -> str:
 
 
 def snakemake(workdir, *args, timeout=600):
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    """Snakemake in ``workdir`` with that copy's own package first on the import path: the
+    environment's editable install points at this repository, not at the copy."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "PYTHONPATH": str(Path(workdir).resolve() / "scripts")}
     return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
 
-KERNEL_CACHE = "scripts/edbench/kernels/__pycache__"
+# The folders of the package's compiled (numba, cache=True) kernels.
+KERNEL_CACHES = ("scripts/edbench/methods/ed/__pycache__", "scripts/edbench/maths/__pycache__",
+                 "scripts/edbench/speed/__pycache__")
 
 
 def copy_repository(target: Path, skip=()) -> Path:
@@ -147,8 +152,9 @@ def copy_repository(target: Path, skip=()) -> Path:
         if (REPO / name).is_file() and not name.startswith(tuple(skip)):
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, target / name)
-    (REPO / KERNEL_CACHE).mkdir(exist_ok=True)
-    (target / KERNEL_CACHE).symlink_to(REPO / KERNEL_CACHE, target_is_directory=True)
+    for cache in KERNEL_CACHES:
+        (REPO / cache).mkdir(exist_ok=True)
+        (target / cache).symlink_to(REPO / cache, target_is_directory=True)
     return target
 
 
@@ -211,6 +217,23 @@ class SmokeRun(NamedTuple):
     load: str
     summary: pd.DataFrame  # summary.csv as the run left it, for tests on other workers
     rerun_plan: str        # a dry run straight after: what a second `snakemake` would do
+    metrics: dict          # every run's results as the run left them (``run_metrics``), by path under results/runs
+
+
+def run_metrics(runs_dir: Path) -> dict:
+    """What must not change when the code is only reorganised: each run's status, accuracies,
+    losses and the race's choice (no timing), by its path under ``runs_dir``."""
+    found = {}
+    for path in sorted(runs_dir.glob("*/*/*/seed*.json")):
+        run = json.loads(path.read_text())
+        metrics = run["metrics"]
+        found[path.relative_to(runs_dir).as_posix()] = {
+            "status": run["status"], "test_accuracy": metrics["test_accuracy"],
+            "validation_accuracy": metrics["validation_accuracy"], "final_train_loss": metrics["final_train_loss"],
+            "per_problem_accuracy": metrics["per_problem_accuracy"],
+            "curve": [[c["train_loss"], c["test_accuracy"], c["validation_accuracy"]] for c in metrics["curve"]],
+            "chosen_trial": (run.get("race") or {}).get("chosen_trial")}
+    return found
 
 
 @pytest.fixture(scope="session")
@@ -232,11 +255,13 @@ def smoke_run(tmp_path_factory, request):
             plan = snakemake(workdir, "--cores", "2", "--configfile", "config/smoke.yaml", "--dry-run")
             assert plan.returncode == 0, plan.stderr[-3000:]
             shutil.copy2(workdir / "results/tables/summary.csv", shared / "smoke_summary.csv")
+            (shared / "smoke_metrics.json").write_text(json.dumps(run_metrics(workdir / "results/runs")))
             record.write_text(json.dumps({"workdir": str(workdir), "seconds": seconds, "load": load,
                                           "rerun_plan": plan.stdout + plan.stderr}))
     saved = json.loads(record.read_text())
     return SmokeRun(Path(saved["workdir"]), saved["seconds"], saved["load"],
-                    pd.read_csv(shared / "smoke_summary.csv"), saved["rerun_plan"])
+                    pd.read_csv(shared / "smoke_summary.csv"), saved["rerun_plan"],
+                    json.loads((shared / "smoke_metrics.json").read_text()))
 
 
 TINY = {

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from edbench.optimizers import SGD, Adam
+from edbench.maths.optimizers import SGD, Adam
 
 
 def run_both(steps, lr=0.01, betas=(0.9, 0.999), eps=1e-8):

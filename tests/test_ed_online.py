@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from edbench import methods
-from edbench.kernels import ed_online
+from edbench.methods.ed import online_kernel as ed_online
 
 
 def sparse_digits(n=30, inputs=50, classes=2, seed=0):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import make_idx_set, spec_for
-from edbench import datasets
+from edbench.data import datasets
 
 
 @pytest.fixture
@@ -274,7 +274,7 @@ def synthetic_pickle(n=(6, 3, 4), seed=0) -> tuple[bytes, dict]:
 
 
 def test_small_synthetic_pickle_rebuilds_its_bytes(tmp_path):
-    from edbench.idx import read_idx
+    from edbench.data.idx import read_idx
 
     blob, splits = synthetic_pickle()
     for name, data in datasets.idx_files_from_pickle(blob).items():
@@ -348,7 +348,7 @@ def test_training_job_on_a_damaged_arrays_file_stops_with_a_clear_message(arrays
     damage(path, how)
     spec = {"dataset": "mnist", "task": "mnist01", "entry": "bp_sgd", "method": "bp_sgd", "seed": 0, "threads": 1,
             "params": {"hidden": [4], "batch_size": 4}, "task_params": {"epochs": 1, "train_size": 10, "test_size": 4}}
-    scripts = Path(datasets.__file__).resolve().parents[1]
+    scripts = Path(datasets.__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, str(scripts / "train.py"), "--spec", json.dumps(spec),
                            "--data-npz", str(path), "--data-provenance", str(tmp_path / "d.json"),
                            "--out", str(tmp_path / "run.json")],

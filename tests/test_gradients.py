@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from edbench import finite_diff, mlp
+from edbench.maths import finite_diff, mlp
 
 
 def relative_error(a, b):

@@ -4,7 +4,7 @@ import gzip
 import numpy as np
 import pytest
 
-from edbench.idx import IdxFormatError, encode_idx, read_idx, write_idx_gz
+from edbench.data.idx import IdxFormatError, encode_idx, read_idx, write_idx_gz
 
 
 def test_round_trip_gzipped_and_plain(tmp_path):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from edbench import other_load, speed
+from edbench.speed import harness as speed
+from edbench.speed import other_load
 
 
 def _stat_line(busy_ticks: int, idle_ticks: int = 10_000) -> str:

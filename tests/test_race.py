@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 import yaml
 
-from edbench import aggregate, config, datasets, methods, race, runner
+from edbench import config, methods, runner
+from edbench.data import datasets
 from edbench.methods.base import ConfigError
+from edbench.race import choice as race
+from edbench.report import tables as aggregate
 
 ROOT = Path(__file__).resolve().parents[1]
 SPACE = {"lr": {"log": [0.001, 0.1]}, "momentum": {"uniform": [0.5, 0.9]}, "hidden": {"choice": [[8], [16], [32]]}}

@@ -2,7 +2,9 @@
 import pandas as pd
 import pytest
 
-from edbench import ed, reproduction, tasks, xor_convergence
+from edbench import tasks
+from edbench.methods.ed import rule as ed
+from edbench.report import reproduction, xor_convergence
 
 REPO_CLAIMS = "config/claims.yaml"
 

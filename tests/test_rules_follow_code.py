@@ -27,7 +27,7 @@ def test_timed_training_jobs_never_overlap_under_many_cores(tiny):
 def test_editing_training_code_reruns_training(tiny):
     workdir, runs = tiny
     assert "rule train" not in planned(workdir, *runs)
-    module = workdir / "scripts/edbench/ed.py"
+    module = workdir / "scripts/edbench/methods/ed/rule.py"
     original = module.read_text()
     module.write_text(original + "\n# an edit\n")
     try:
@@ -41,7 +41,7 @@ def test_editing_training_code_reruns_training(tiny):
 
 def test_editing_reporting_code_reruns_tables_not_training(tiny):
     workdir, runs = tiny
-    tables = workdir / "scripts/edbench/aggregate.py"
+    tables = workdir / "scripts/edbench/report/tables.py"
     # the tables exist first, so a planned tables job is a rerun, not a first run
     done = snakemake(workdir, "results/tables/summary.csv", "--cores", "2", "--configfile", "config/tiny.yaml")
     assert done.returncode == 0, done.stderr[-3000:]

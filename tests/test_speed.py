@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from edbench import datasets, speed
+from edbench.data import datasets
+from edbench.speed import harness as speed
 
 pytestmark = pytest.mark.slow
 
@@ -234,12 +235,12 @@ def test_minibatch_work_counts_the_folded_first_layer(rule, rest_flops):
 
 def test_the_speed_command_keeps_a_numba_pool_for_its_two_thread_rows():
     """The speed command limits every library to one thread, but its 2-thread ED rows need numba's
-    pool of 2 (a job's limit_threads alone would size the pool at 1)."""
+    pool of 2 (a job's threads.limit alone would size the pool at 1)."""
     import subprocess
     import sys
 
-    code = ("import numba, sys; sys.path.insert(0, 'scripts'); from edbench import speed; "
-            "held = speed.set_up_threads(2); "
+    code = ("import numba, sys; from edbench import threads; "
+            "threads.size_numba_pool(2); "
             "from threadpoolctl import threadpool_info; "
             "print(numba.config.NUMBA_NUM_THREADS, numba.get_num_threads(), "
             "max(p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas'))")

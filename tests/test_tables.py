@@ -5,7 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from edbench import aggregate, figures, runner
+from edbench import runner
+from edbench.report import figures
+from edbench.report import tables as aggregate
 
 
 def gates_result(seed, lr):

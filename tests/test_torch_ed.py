@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from edbench import ed, methods
-from edbench.torch_ed import TorchED
+from edbench import methods
+from edbench.methods.ed import rule as ed
+from edbench.speed.torch_ed import TorchED
 
 
 def data(n_classes, n=40, inputs=12, seed=0):

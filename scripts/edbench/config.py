@@ -7,8 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from . import datasets, methods, race, tasks
-from .methods.base import ConfigError
+from edbench import methods, tasks
+from edbench.data import datasets
+from edbench.methods.base import ConfigError
+from edbench.race import choice as race
 
 TASK_KEYS = ("train_size", "test_size", "epochs", "validation_size")
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"

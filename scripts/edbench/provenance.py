@@ -6,15 +6,16 @@ import hashlib
 import importlib.metadata
 import platform
 import subprocess
-import sys
 from pathlib import Path
+
+from edbench.threads import in_effect as threads_in_effect
 
 PACKAGES = ("numpy", "torch", "pandas", "seaborn", "scikit-learn", "snakemake", "pooch", "numba")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = Path(__file__).resolve().parent
-# Package modules a training job never imports (tests/test_provenance.py checks it), so editing
-# the tables or figures code does not rerun the training.
-REPORTING_ONLY = frozenset({"aggregate.py", "baselines.py", "figures.py", "speed.py", "xor_convergence.py"})
+# Sub-packages a training job never imports (tests/test_runner.py checks it), so editing the
+# tables, figures or speed code does not rerun the training.
+REPORTING_ONLY = ("report", "speed")
 
 
 def package_versions() -> dict[str, str | None]:
@@ -57,16 +58,6 @@ def git_commit(root: Path = REPO_ROOT) -> str | None:
         return None
 
 
-def threads_in_effect() -> dict:
-    """The thread counts this process reports now: each BLAS/OpenMP pool (threadpoolctl) and torch's."""
-    from threadpoolctl import threadpool_info
-
-    pools = sorted({(pool["user_api"], pool["internal_api"], pool["num_threads"]) for pool in threadpool_info()})
-    torch = sys.modules.get("torch")   # only if the job imported it
-    return {"threadpools": [{"api": api, "library": library, "threads": n} for api, library, n in pools],
-            "torch": torch.get_num_threads() if torch is not None else None}
-
-
 def environment(threads: int) -> dict:
     return {
         "python": platform.python_version(),
@@ -79,9 +70,9 @@ def environment(threads: int) -> dict:
     }
 
 
-def package_sources(skip=frozenset()) -> list[Path]:
-    """Every Python file of the edbench package, except the top-level modules named in ``skip``."""
-    return sorted(p for p in PACKAGE_DIR.rglob("*.py") if not (p.parent == PACKAGE_DIR and p.name in skip))
+def package_sources(skip=()) -> list[Path]:
+    """Every Python file of the edbench package, except those in the sub-packages named in ``skip``."""
+    return sorted(p for p in PACKAGE_DIR.rglob("*.py") if p.relative_to(PACKAGE_DIR).parts[0] not in skip)
 
 
 def code_digest(paths) -> str:

@@ -9,51 +9,21 @@ import logging
 import math
 import os
 import resource
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from . import atomic, datasets, methods, provenance, tasks
+from edbench import atomic, methods, provenance, tasks, threads
+from edbench.data import datasets
 
 log = logging.getLogger("edbench.run")
 RESULT_SCHEMA = 1
 
 
-_thread_limit: int | None = None
-
-
-def limit_threads(threads: int):
-    """Pin BLAS (and torch, if loaded) to ``threads`` so parallel jobs do not oversubscribe the cores.
-
-    Torch is not imported here: it costs about 2 s, more than a whole gates job. The torch method
-    applies the limit itself when it first imports torch (``thread_limit()``).
-    """
-    global _thread_limit
-    from threadpoolctl import threadpool_limits
-
-    _thread_limit = threads
-    limiter = threadpool_limits(limits=threads)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(threads)
-    # numba's pool (the ED kernels spread networks over it) is sized when numba is first imported.
-    if "numba" in sys.modules:
-        numba = sys.modules["numba"]
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    else:
-        os.environ["NUMBA_NUM_THREADS"] = str(threads)
-    return limiter
-
-
 def _process_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def thread_limit() -> int | None:
-    """The limit last set by ``limit_threads`` in this process, if any."""
-    return _thread_limit
 
 
 def process_age_seconds() -> float:
@@ -143,7 +113,7 @@ def choose_tuned_params(spec: dict) -> tuple[dict, dict | None]:
     files); other runs keep their own. Also the record of the choice, for the result."""
     if not spec.get("trials"):
         return spec["params"], None
-    from . import race
+    from edbench.race import choice as race
 
     records = race.trial_records(spec["trials"], methods.get(spec["method"]))
     chosen, reason = race.choose(records)
@@ -241,7 +211,7 @@ def run(spec: dict) -> dict:
 
 
 def run_to_file(spec: dict, out: Path) -> dict:
-    limit_threads(spec["threads"])
+    threads.limit(spec["threads"])
     result = run(spec)
     atomic.write_json(out, result)
     return result

@@ -3,9 +3,9 @@ import shlex
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
-
-from edbench import config as edconfig  # noqa: E402
+from edbench import config as edconfig
+from edbench import provenance
+from edbench.threads import shell_prefix as thread_variables
 
 # Deeper checks than the schema (method names, parameters, sizes), before any job is planned.
 config = edconfig.validate(config)

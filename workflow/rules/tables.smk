@@ -1,8 +1,8 @@
 # Each rule reruns when the code it runs changes (its params carry a digest of that code).
-XOR_CODE = provenance.reporting_code_digest("scripts/xor_table.py", "scripts/_cli.py")
-TABLES_CODE = provenance.reporting_code_digest("scripts/tables.py", "scripts/_cli.py")
-FIGURES_CODE = provenance.reporting_code_digest("scripts/draw_figures.py", "scripts/_cli.py")
-REDRAW_CODE = provenance.reporting_code_digest("scripts/tables.py", "scripts/draw_figures.py", "scripts/_cli.py")
+XOR_CODE = provenance.reporting_code_digest("scripts/xor_table.py")
+TABLES_CODE = provenance.reporting_code_digest("scripts/tables.py")
+FIGURES_CODE = provenance.reporting_code_digest("scripts/draw_figures.py")
+REDRAW_CODE = provenance.reporting_code_digest("scripts/tables.py", "scripts/draw_figures.py")
 
 
 # The full tables and figures come from these rules; `figures` writes the same files from
@@ -29,7 +29,7 @@ rule xor_convergence:
         settings=json.dumps(config.get("xor_convergence", {})),
         code=XOR_CODE,
     shell:
-        "OMP_NUM_THREADS=1 python scripts/xor_table.py --settings {params.settings:q} --out {output} 2> {log}"
+        thread_variables(1) + " python scripts/xor_table.py --settings {params.settings:q} --out {output} 2> {log}"
 
 
 rule tables:

@@ -1,5 +1,3 @@
-from edbench import provenance  # noqa: E402
-
 # Training jobs are timed, so at most `timed_jobs_at_once` (config, default 1) run at a time,
 # whatever --cores says: a job's time is then its own, not shared with another job on the same
 # core. `--resources timed_slot=N` on the command line (or in a profile) overrides it.
@@ -7,7 +5,7 @@ if "timed_slot" not in workflow.global_resources:
     workflow.register_resource("timed_slot", config.get("timed_jobs_at_once", 1))
 
 # A job reruns when the code it runs changes (Snakemake's params rerun trigger sees the digest).
-TRAIN_CODE = provenance.training_code_digest("scripts/train.py", "scripts/_cli.py")
+TRAIN_CODE = provenance.training_code_digest("scripts/train.py")
 
 
 rule train:
@@ -31,8 +29,8 @@ rule train:
         data=data_arguments,
         code=TRAIN_CODE,
     shell:
-        "OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} MKL_NUM_THREADS={threads} NUMBA_NUM_THREADS={threads}"
-        " python scripts/train.py --spec {params.spec:q} {params.data} --out {output} 2> {log}"
+        thread_variables("{threads}")
+        + " python scripts/train.py --spec {params.spec:q} {params.data} --out {output} 2> {log}"
 
 
 for batch_name, batch_paths in BATCHES.items():
@@ -58,5 +56,4 @@ for batch_name, batch_paths in BATCHES.items():
             data=" ".join(f"--data-{key} {value}" for key, value in batch_data.items() if key != "trials"),
             code=TRAIN_CODE,
         shell:
-            "OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
-            " NUMBA_NUM_THREADS={threads} python scripts/train.py {params.runs} {params.data} 2> {log[0]}"
+            thread_variables("{threads}") + " python scripts/train.py {params.runs} {params.data} 2> {log[0]}"

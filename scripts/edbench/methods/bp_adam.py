@@ -1,6 +1,6 @@
 """Hand-written NumPy backprop with a hand-written Adam (seed 002's second network)."""
-from ..optimizers import Adam
-from ._backprop import MLP_DEFAULTS, MLPMethod
+from edbench.maths.optimizers import Adam
+from edbench.methods.backprop import MLP_DEFAULTS, MLPMethod
 
 
 class BackpropAdam(MLPMethod):

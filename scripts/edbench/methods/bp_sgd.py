@@ -1,6 +1,6 @@
 """Hand-written NumPy backprop with minibatch SGD (seed 002's first network)."""
-from ..optimizers import SGD
-from ._backprop import MLP_DEFAULTS, MLPMethod
+from edbench.maths.optimizers import SGD
+from edbench.methods.backprop import MLP_DEFAULTS, MLPMethod
 
 
 class BackpropSGD(MLPMethod):

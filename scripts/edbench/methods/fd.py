@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import finite_diff
-from ..optimizers import SGD
-from ._backprop import MLPMethod
-from .base import ConfigError, check_choice
+from edbench.maths import finite_diff
+from edbench.maths.optimizers import SGD
+from edbench.methods.backprop import MLPMethod
+from edbench.methods.base import ConfigError, check_choice
 
 
 class FiniteDifference(MLPMethod):

@@ -11,24 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import mlp
-from ._backprop import MLP_DEFAULTS, check_mlp_params
-from .base import LearningMethod, check_choice, minibatches
-
-
-def _import_torch():
-    """Import torch on first use only (about 2 s); if this is the first import, apply the job's thread limit."""
-    import sys
-
-    first = "torch" not in sys.modules
-    import torch
-
-    if first:
-        from ..runner import thread_limit
-
-        if thread_limit() is not None:
-            torch.set_num_threads(thread_limit())
-    return torch
+from edbench import threads
+from edbench.maths import mlp
+from edbench.methods.backprop import MLP_DEFAULTS, check_mlp_params
+from edbench.methods.base import LearningMethod, check_choice, minibatches
 
 
 class TorchMLP(LearningMethod):
@@ -38,7 +24,7 @@ class TorchMLP(LearningMethod):
     optimizer_paths = ("default", "foreach", "fused")
 
     def __init__(self, n_inputs, n_classes, params, seed):
-        torch = _import_torch()
+        torch = threads.torch()
         super().__init__(n_inputs, n_classes, params, seed)
         p = self.params
         self.torch = torch

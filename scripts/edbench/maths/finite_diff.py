@@ -14,8 +14,7 @@ import math
 
 import numpy as np
 
-from . import mlp
-from .kernels import finite_diff as finite_diff_kernel
+from edbench.maths import finite_diff_kernel, mlp
 
 SCHEMES = ("forward", "central")
 
@@ -65,7 +64,7 @@ def _loss_changes_hidden(x1, z, h, w2, probs, y, activation, step):
 
 def step_aware_gradient(params, x, y, activation: str, eps: float, scheme: str = "central", compiled=True):
     """Step-aware finite differences of a one-hidden-layer network: compiled where its series are
-    exact to rounding (``kernels.finite_diff``), otherwise with NumPy, one layer's parameters at once."""
+    exact to rounding (``finite_diff_kernel``), otherwise with NumPy, one layer's parameters at once."""
     if len(params) != 4:
         raise ValueError("step-aware finite differences support networks with exactly one hidden layer")
     if compiled:

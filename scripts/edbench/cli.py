@@ -1,18 +1,15 @@
-"""Shared start-up for the scripts the rules run: import path, logging, and clean failures."""
+"""Shared start-up for the scripts the rules run: logging, and clean failures."""
 from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def main(body) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
-    from edbench.datasets import DataUnavailable
-    from edbench.idx import IdxFormatError
+    from edbench.data.datasets import DataUnavailable
+    from edbench.data.idx import IdxFormatError
     from edbench.methods.base import ConfigError
 
     try:

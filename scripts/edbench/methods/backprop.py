@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import mlp
-from .base import ConfigError, LearningMethod, check_choice, minibatches
+from edbench.maths import mlp
+from edbench.methods.base import ConfigError, LearningMethod, check_choice, minibatches
 
 MLP_DEFAULTS = {"hidden": [128], "activation": "relu", "batch_size": 32, "dtype": "float32"}
 

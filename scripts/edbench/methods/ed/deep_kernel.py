@@ -1,7 +1,7 @@
 """Deep ED's two compiled loops (numba), for ``methods.ed_deep``'s stack of equal hidden layers.
 
 - ``forward_stack``: layer after layer, with the minibatch as the innermost, contiguous axis so the
-  products and the sigmoid (through ``fastmath.exp_into``) run as SIMD;
+  products and the sigmoid (through ``exp_kernel.exp_into``) run as SIMD;
 - ``learn_stack``: the whole stack at once, since under ED a layer's change needs only its own
   inputs and outputs and the broadcast error;
 - ``train_epoch``: for several networks, each one's whole minibatch epoch (first layer, stack,
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .fastmath import exp_into
+from edbench.maths.exp_kernel import exp_into
 
 
 def forward_stack(stack, outputs, beta, u0):

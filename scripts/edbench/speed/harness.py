@@ -24,8 +24,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from . import baselines, ed, methods, tasks
-from .other_load import OtherLoad
+from edbench import methods, tasks
+from edbench import threads as threads_module
+from edbench.methods.ed import rule as ed
+from edbench.speed import peers as baselines
+from edbench.speed.other_load import OtherLoad
 
 NOT_CHECKED = "not checked"
 TORCH_PATHS = ("default", "foreach", "fused")
@@ -127,7 +130,7 @@ def memory_bandwidth(working_set_bytes: float, threads: int = 1, repeats: int = 
     and a read-modify-write pass (bytes read plus bytes written), each repeated in one compiled call
     until ``least_bytes`` per thread have moved. A working set that fits a cache gets that cache's
     bandwidth, a large one DRAM's."""
-    from .kernels.streams import read_stream, update_stream
+    from edbench.speed.stream_kernel import read_stream, update_stream
 
     n = max(int(working_set_bytes) // threads // 8, 64)
     arrays = [np.ones(n) for _ in range(threads)]
@@ -151,7 +154,7 @@ def memory_bandwidth(working_set_bytes: float, threads: int = 1, repeats: int = 
 
 def exp_throughput(dtype, size: int = 1 << 20, repeats: int = 5) -> float:
     """Exponentials per second of the kernels' vectorised exp, one thread."""
-    from .kernels.fastmath import exp_array
+    from edbench.maths.exp_kernel import exp_array
 
     x = np.random.default_rng(0).normal(0, 3, size).astype(dtype)
     exp_array(x)
@@ -178,49 +181,6 @@ def difference(kind: str, a: list[np.ndarray], b: list[np.ndarray]) -> float:
     if kind == "max_abs":
         return float(np.abs(flat_a - flat_b).max())
     return float(np.linalg.norm(flat_a - flat_b) / np.linalg.norm(flat_b))
-
-
-def set_up_threads(most: int):
-    """One thread by default, with numba's pool sized for rows of up to ``most`` threads: numba
-    sizes its pool when first imported, and a row can then use no more than that."""
-    import os
-
-    os.environ["NUMBA_NUM_THREADS"] = str(min(most, os.cpu_count() or 1))
-    import numba  # noqa: F401
-
-    from .runner import limit_threads
-
-    return limit_threads(1)   # keep it: the BLAS limit lasts while the limiter lives
-
-
-class threads_set:
-    """NumPy's BLAS, numba and, if loaded, PyTorch limited to ``threads`` for the block."""
-
-    def __init__(self, threads: int):
-        self.threads = threads
-
-    def __enter__(self):
-        import sys
-
-        import numba
-        from threadpoolctl import threadpool_limits
-
-        self.limits = threadpool_limits(self.threads)
-        self.numba_previous = numba.get_num_threads()
-        numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
-        self.torch = sys.modules.get("torch")
-        if self.torch is not None:
-            self.previous = self.torch.get_num_threads()
-            self.torch.set_num_threads(self.threads)
-        return self
-
-    def __exit__(self, *exc):
-        import numba
-
-        numba.set_num_threads(self.numba_previous)
-        if self.torch is not None:
-            self.torch.set_num_threads(self.previous)
-        self.limits.restore_original_limits()
 
 
 def least_disturbed(timed: Callable[[], tuple[float, float]], attempts: int, disturbed_cores: float):
@@ -262,7 +222,7 @@ def measure(comparison: Comparison, settings: dict) -> dict:
     c = comparison
     disturbed_cores = float(settings.get("disturbed_cores", 0.2))
     measurements = max(int(settings.get("measurements", 1)), 1) if c.workload.threads > 1 else 1
-    with threads_set(c.workload.threads):
+    with threads_module.limited(c.workload.threads):
         base_runner = c.baseline.build(0, c.baseline.amount)
         cand_runner = c.candidate.build(0, c.candidate.amount)
         base_work = c.baseline.amount * c.baseline.work_per_amount
@@ -389,17 +349,11 @@ def fd_gates(params: dict, problems):
 def on_numba_threads(threads: int, build):
     """A side whose work runs on ``threads`` numba threads, whatever the row's workload sets."""
     def wrapped(seed, amount):
-        import numba
-
         runner = build(seed, amount)
 
         def run():
-            previous = numba.get_num_threads()
-            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-            try:
+            with threads_module.numba_threads(threads):
                 return runner.run()
-            finally:
-                numba.set_num_threads(previous)
         return Runner(run, runner.result)
     return wrapped
 
@@ -409,7 +363,7 @@ def torch_ed_trainer(params: dict, x: np.ndarray, y: np.ndarray, n_classes: int,
     def build(seed, amount):
         import torch
 
-        from .torch_ed import TorchED
+        from edbench.speed.torch_ed import TorchED
 
         reference = methods.get("ed_matrix")(x.shape[1], n_classes, params, seed=seed)
         peer = TorchED(reference.get_weights(), reference.params, getattr(torch, reference.params["dtype"]),
@@ -709,7 +663,7 @@ def torch_comparisons(data: dict, settings: dict, batch_sizes, thread_counts) ->
 
 def fastest(side: Callable[[str], Implementation], paths, threads: int, settings: dict) -> str:
     """The path with the highest median rate, raced round-robin on the workload itself."""
-    with threads_set(threads):
+    with threads_module.limited(threads):
         runners = {path: side(path).build(0, side(path).amount) for path in paths}
         times = {path: [] for path in paths}
         for path in paths:

@@ -3,7 +3,7 @@
 The hidden layers after the first all have one shape, so they live in one stacked array, and
 the whole stack runs in two compiled loops (numba) instead of a few NumPy calls per layer:
 - forward, layer after layer, with the minibatch as the innermost, contiguous axis so the
-  products and the sigmoid (through a vectorisable exp, ``edbench.kernels.fastmath``) run as SIMD;
+  products and the sigmoid (through a vectorisable exp, ``edbench.maths.exp_kernel``) run as SIMD;
 - learning, for the whole stack at once, since under ED a layer's change needs only its own
   inputs and outputs and the broadcast error.
 The first layer is folded as in ``ed_matrix`` (its + and - columns see one value), and goes
@@ -11,7 +11,7 @@ further: the inputs are kept once per value, [beta, x] (``expand_inputs``), neve
 twice, and one matrix product serves all K networks, forward and learning. The output layer
 uses ``ed_matrix``'s code. That is the path of one network (0-vs-1). Several networks (ten
 digits) are independent for a whole epoch: each runs first layer to output and back in one
-compiled call (``kernels.ed_deep.train_epoch``, the first layer over the non-zero pixels only),
+compiled call (``deep_kernel.train_epoch``, the first layer over the non-zero pixels only),
 the networks spread over numba's threads in one parallel region per epoch, so nothing serial
 stands between them. The rule and the weight layout are ``ed_matrix``'s; results agree with it
 to rounding (tests/test_ed.py).
@@ -20,24 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import ed_online
-from ..kernels.ed_deep import forward_stack, learn_stack, train_epoch
-from .ed_matrix import EDMatrix
-
-_blas = None
-
-
-def one_blas_thread():
-    """A context that limits BLAS to one thread (the controller is found once: it costs ms)."""
-    global _blas
-    if _blas is None:
-        # SciPy's own OpenBLAS (ed_matrix's gemm) loads on first use: load it now, or the
-        # controller found here would not know it and leave it on every thread.
-        import scipy.linalg.blas  # noqa: F401
-        from threadpoolctl import ThreadpoolController
-
-        _blas = ThreadpoolController()
-    return _blas.limit(limits=1, user_api="blas")
+from edbench import threads
+from edbench.methods.ed import online_kernel as ed_online
+from edbench.methods.ed.deep_kernel import forward_stack, learn_stack, train_epoch
+from edbench.methods.ed.matrix import EDMatrix
 
 
 class EDDeep(EDMatrix):
@@ -73,7 +59,7 @@ class EDDeep(EDMatrix):
         # BLAS stays on one thread: ed_deep spreads its networks, not its products, over threads
         # (numba), and OpenBLAS's threads, waiting between calls, took the cores numba's needed
         # (ten digits on two threads: five times the CPU time per batch).
-        with one_blas_thread():
+        with threads.one_blas_thread():
             if not self.whole_network:
                 return self.minibatch_epoch(x, targets, order)
             batch = self.params["batch_size"]
@@ -89,7 +75,7 @@ class EDDeep(EDMatrix):
             return total
 
     def compiled_epoch(self, x, targets, order):
-        """Whole batches in ``order`` through ``kernels.ed_deep.train_epoch``: each network's epoch in
+        """Whole batches in ``order`` through ``deep_kernel.train_epoch``: each network's epoch in
         one compiled call, the networks spread over numba's threads; the inputs as compressed rows,
         so the first layer visits only non-zero pixels."""
         p = self.params

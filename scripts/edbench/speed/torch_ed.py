@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import ed
+from edbench.methods.ed import rule as ed
 
 
 class TorchED:

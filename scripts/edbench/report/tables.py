@@ -196,7 +196,7 @@ def best_settings(runs: list[dict]) -> pd.DataFrame:
     """Every trial of every (task, contestant) search, and the one chosen. The choice is
     recomputed here from validation accuracy alone (``race.choose``) and checked against the one the
     winner's runs made; the winner's test accuracy is shown only after the choice."""
-    from . import race
+    from edbench.race import choice as race
 
     tested, trial_seconds = {}, {}
     for run in runs:
@@ -232,7 +232,7 @@ TIME_TO_TARGET_COLUMNS = ["dataset", "task", "contestant", "target", "seeds", "r
 def time_to_target(runs: list[dict]) -> pd.DataFrame:
     """Per race winner and target: over seeds, the median training time and samples to first reach
     the target on validation, and how many seeds never reached it in the epochs run."""
-    from . import race
+    from edbench.race import choice as race
 
     hits = {}
     for run in runs:

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from . import atomic  # noqa: E402
+from edbench import atomic  # noqa: E402
 
 # One colour and marker per method, the same in every figure: the race's contestants (and the
 # protocol entries of the same name). Other entries take the next free colours in name order.

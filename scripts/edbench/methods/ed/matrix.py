@@ -8,7 +8,7 @@ The first layer sees every input value twice (its + and - column), so there the 
 is folded over the column pairs and each sample's change reaches one column of a pair
 (``first_layer_sums``, ``learn_first_layer``): equal to the unfolded products up to rounding.
 With batch_size 1 (the default) this is Kaneko's online rule: then one compiled loop
-(``edbench.kernels.ed_online``) runs the epoch over the same matrices, visiting only the non-zero
+(``online_kernel``) runs the epoch over the same matrices, visiting only the non-zero
 sources of each sample, learning only the columns whose sign matches the error's under the
 faithful rule (the others' change is exactly 0), with the K networks in parallel, and reproduces
 ``ed_neuron`` bit for bit in float64, since one sample's matrix-vector product and rank-1 update
@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import ed
-from ..kernels import ed_online
-from ._ed_common import EDMethod
-from .base import ConfigError
+from edbench.methods.base import ConfigError
+from edbench.methods.ed import online_kernel as ed_online
+from edbench.methods.ed import rule as ed
+from edbench.methods.ed.common import EDMethod
 
 
 class EDMatrix(EDMethod):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ed
+from edbench.methods.ed import rule as ed
 
 
 class LayerByLayerED:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .methods.base import ConfigError
+from edbench.methods.base import ConfigError
 
 SPACE_KINDS = ("log", "uniform", "choice")
 

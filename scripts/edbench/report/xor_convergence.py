@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import ed, methods, tasks
+from edbench import methods, tasks
+from edbench.methods.ed import rule as ed
 
 PROTOCOL_PARAMS = ("alpha", "beta", "u0", "u1", "init_max", "rule")
 

@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic
-from .idx import IdxFormatError, encode_idx, read_idx
+from edbench import atomic
+from edbench.data.idx import IdxFormatError, encode_idx, read_idx
 
 log = logging.getLogger("edbench.data")
 

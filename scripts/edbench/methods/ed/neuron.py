@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 
-from .. import ed
-from ._ed_common import EDMethod
-from .base import ConfigError
+from edbench.methods.base import ConfigError
+from edbench.methods.ed import rule as ed
+from edbench.methods.ed.common import EDMethod
 
 
 class Cell:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import ed
-from .base import ConfigError, LearningMethod, check_choice
+from edbench.methods.base import ConfigError, LearningMethod, check_choice
+from edbench.methods.ed import rule as ed
 
 
 class EDMethod(LearningMethod):
