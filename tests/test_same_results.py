@@ -16,5 +16,5 @@ def test_smoke_results_match_the_stored_values(smoke_run):
     now = smoke_run.metrics
     assert sorted(now) == sorted(before), "the smoke config's runs changed"
     changed = [path for path in before if now[path] != before[path]]
-    assert changed == [], f"{len(changed)} runs changed, e.g. {changed[:3]}: {now[changed[0]]} != {before[changed[0]]}" \
-        if changed else ""
+    first = f": {now[changed[0]]} != {before[changed[0]]}" if changed else ""
+    assert changed == [], f"{len(changed)} runs changed, e.g. {changed[:3]}{first}"

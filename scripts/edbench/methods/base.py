@@ -1,6 +1,7 @@
 """The one interface every learning method implements, and the helpers they share."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -10,6 +11,16 @@ WARM_UP_EXAMPLES = 4
 
 class ConfigError(ValueError):
     """A method, task or dataset configuration that cannot be run; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Work:
+    """The least a method's algorithm must do per training sample: what the speed benchmark's
+    roofline divides by the machine's limits to bound the method's rate."""
+    arithmetic: float        # floating-point operations
+    traffic: float = 0.0     # bytes read and written to memory
+    exps: float = 0.0        # exponentials (sigmoids)
+    working_set: float = 0.0  # bytes of the arrays that traffic streams over
 
 
 class LearningMethod:
@@ -46,6 +57,10 @@ class LearningMethod:
 
     def state(self) -> dict[str, np.ndarray]:
         raise NotImplementedError
+
+    def work_per_sample(self, x: np.ndarray) -> Work:
+        """The least work per sample of training on inputs like ``x`` (for the speed benchmark)."""
+        raise NotImplementedError(f"method {self.name!r} does not state its work per sample")
 
     def warm_up(self, x: np.ndarray, y: np.ndarray) -> None:
         """Pay the one-time costs (numba compilation or cache load, first-call set-up) before timing.

@@ -412,47 +412,9 @@ MLP_MODEL = "both sides: backprop's least count (mlp_arithmetic)"
 
 
 def ed_work(method: str, params: dict, x: np.ndarray, n_classes: int) -> dict:
-    """Arithmetic, memory traffic and exponentials per sample that an ED method must do.
-
-    Online, only the weights of non-zero sources are touched: each is read for the forward sum
-    (2 flops), and a weight that learns is read and written again (4 flops). Under the faithful
-    rule ed_matrix's kernel learns only the columns whose sign matches the error's (one of d+, d-
-    is exactly 0, so the others' change is exactly 0): half of them, since signs alternate.
-
-    A minibatch reads and writes every weight once per batch and does the arithmetic per sample:
-    2 flops per weight forward, and for learning 4 (faithful: the product covers the excitatory
-    and the inhibitory sources on 2B rows) or 2 (bidirectional). ed_matrix folds its first layer
-    over the +/- column pairs that see one value: forward over half the columns (x @ (w+ + w-),
-    the folded weights written and read once per batch), and an update in which each sample feeds
-    one column of a pair (faithful) or one change serves both (bidirectional), 2 flops per pair:
-    2 flops per first-layer weight and sample in all, where it was 6 (faithful). ed_deep folds its
-    first layer too (its faithful product also multiplies the zeros of the column each sample does
-    not reach, arithmetic it need not do, so it is not counted). ``weights`` is the bytes of all the
-    weights: the working set the traffic streams over."""
-    learner = methods.get(method)(x.shape[1], n_classes, params, seed=0)
-    weights = learner.get_weights()
-    itemsize = np.dtype(learner.params["dtype"]).itemsize
-    cells = sum(w.shape[0] * w.shape[1] for w in weights)
-    weight_bytes = itemsize * sum(w.size for w in weights)
-    faithful = learner.params["rule"] == "faithful"
-    if learner.params["batch_size"] == 1:
-        active_inputs = 2 + 2 * float(np.count_nonzero(x)) / len(x)
-        first = weights[0]
-        touched = first.shape[0] * first.shape[1] * active_inputs + sum(w.size for w in weights[1:])
-        learned = touched / 2 if (method == "ed_matrix" and faithful) else touched
-        return {"arithmetic": 2 * touched + 4 * learned, "traffic": itemsize * (touched + 2 * learned),
-                "exps": cells, "weights": weight_bytes}
-    batch = learner.params["batch_size"]
-    per_weight = 6 if faithful else 4
-    folded = method in ("ed_matrix", "ed_deep") and learner.paired_inputs and learner.connected[0] is None
-    first, rest = weights[0].size, sum(w.size for w in weights[1:])
-    if folded:
-        return {"arithmetic": 2 * first + per_weight * rest,
-                "traffic": itemsize * (4 * first + 3 * rest) / batch, "exps": cells,
-                "weights": weight_bytes}
-    total = first + rest
-    return {"arithmetic": per_weight * total, "traffic": 3 * itemsize * total / batch, "exps": cells,
-            "weights": weight_bytes}
+    """The method's own count (``LearningMethod.work_per_sample``) as the comparisons' fields."""
+    work = methods.get(method)(x.shape[1], n_classes, params, seed=0).work_per_sample(x)
+    return {"arithmetic": work.arithmetic, "traffic": work.traffic, "exps": work.exps, "weights": work.working_set}
 
 
 def ed_comparisons(data: dict, settings: dict) -> list[Comparison]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edbench.methods.base import ConfigError, LearningMethod, check_choice
+from edbench.methods.base import ConfigError, LearningMethod, Work, check_choice
 from edbench.methods.ed import rule as ed
 
 
@@ -49,6 +49,45 @@ class EDMethod(LearningMethod):
 
     def state(self):
         return {f"layer{i}": w for i, w in enumerate(self.get_weights())}
+
+    # Online, under the faithful rule, does the method skip the columns whose change is exactly 0
+    # (one of d+, d- is 0 for every sample: the sources of the other sign)?
+    skips_unmatched_columns = False
+    # Does a minibatch fold the first layer's +/- column pairs (they see one value) into one?
+    folds_first_layer = False
+
+    def work_per_sample(self, x: np.ndarray) -> Work:
+        """Arithmetic, memory traffic and exponentials per sample that ED must do.
+
+        Online, only the weights of non-zero sources are touched: each is read for the forward sum
+        (2 flops), and a weight that learns is read and written again (4 flops). A method that
+        skips unmatched columns learns half of them, since signs alternate.
+
+        A minibatch reads and writes every weight once per batch and does the arithmetic per sample:
+        2 flops per weight forward, and for learning 4 (faithful: the product covers the excitatory
+        and the inhibitory sources on 2B rows) or 2 (bidirectional). A folded first layer is read
+        over half its columns (x @ (w+ + w-), the folded weights written and read once per batch),
+        and its update feeds one column of a pair (faithful) or one change serves both
+        (bidirectional), 2 flops per pair: 2 flops per first-layer weight and sample in all, where
+        it was 6 (faithful). The working set is the bytes of all the weights."""
+        weights = self.get_weights()
+        itemsize = self.dtype.itemsize
+        cells = sum(w.shape[0] * w.shape[1] for w in weights)
+        weight_bytes = itemsize * sum(w.size for w in weights)
+        faithful = self.params["rule"] == "faithful"
+        if self.params["batch_size"] == 1:
+            active_inputs = 2 + 2 * float(np.count_nonzero(x)) / len(x)
+            first = weights[0]
+            touched = first.shape[0] * first.shape[1] * active_inputs + sum(w.size for w in weights[1:])
+            learned = touched / 2 if (self.skips_unmatched_columns and faithful) else touched
+            return Work(2 * touched + 4 * learned, itemsize * (touched + 2 * learned), cells, weight_bytes)
+        batch = self.params["batch_size"]
+        per_weight = 6 if faithful else 4
+        first, rest = weights[0].size, sum(w.size for w in weights[1:])
+        if self.folds_first_layer:
+            return Work(2 * first + per_weight * rest, itemsize * (4 * first + 3 * rest) / batch, cells, weight_bytes)
+        total = first + rest
+        return Work(per_weight * total, 3 * itemsize * total / batch, cells, weight_bytes)
 
     def sample_order(self, n: int) -> np.ndarray:
         return self.order_rng.permutation(n) if self.params["shuffle"] else np.arange(n)

@@ -29,6 +29,11 @@ class EDMatrix(EDMethod):
     name = "ed_matrix"
     defaults = {**EDMethod.defaults, "batch_size": 1}
     chunk = 2048
+    skips_unmatched_columns = True    # the online kernel learns only the columns the error's sign reaches
+
+    @property
+    def folds_first_layer(self):
+        return self.paired_inputs and self.connected[0] is None
 
     def set_weights(self, weights):
         ed.check_layout(weights, self.n_inputs, self.hidden, self.k)
