@@ -131,3 +131,99 @@ def in_effect() -> dict:
     loaded = sys.modules.get("torch")   # only if the job imported it
     return {"threadpools": [{"api": api, "library": library, "threads": n} for api, library, n in pools],
             "torch": loaded.get_num_threads() if loaded is not None else None}
+
+
+class CoreClaim:
+    """CPUs this process holds for itself: a lock per CPU, shared by every edbench process on the
+    machine, so timed jobs that run side by side (several workflows' included) never share a core.
+    The locks are released when the claim is released or the process ends, however it ends."""
+
+    def __init__(self, cpus: list[int], handles: list, waited: float, reason: str = ""):
+        self.cpus = cpus
+        self.handles = handles
+        self.waited = waited
+        self.reason = reason     # why the process runs unpinned, if it does
+
+    @property
+    def pinned(self) -> bool:
+        return bool(self.handles)
+
+    def record(self) -> dict:
+        return {"cpus": self.cpus, "pinned": self.pinned, "waited_seconds": round(self.waited, 3),
+                "unpinned_because": self.reason or None}
+
+    def release(self) -> None:
+        for handle in self.handles:
+            handle.close()
+        self.handles = []
+
+
+def lock_directory() -> str:
+    import tempfile
+
+    return os.environ.get("EDBENCH_CORE_LOCKS") or os.path.join(tempfile.gettempdir(), f"edbench-cores-{os.getuid()}")
+
+
+def claim_cores(count: int, wait_seconds: float = 60.0, poll_seconds: float = 0.2) -> CoreClaim:
+    """Claim ``count`` CPUs of this process's affinity that no other edbench process holds, and pin
+    every thread of this process to them (threads started later inherit it). Waits up to
+    ``wait_seconds`` for CPUs to come free; then, or where CPUs cannot be locked or pinned, runs
+    unpinned and says why. Call it before libraries start their thread pools."""
+    import fcntl
+    import time
+
+    allowed = sorted(os.sched_getaffinity(0))
+    if count > len(allowed):
+        return CoreClaim(allowed, [], 0.0, f"{count} cores asked for, {len(allowed)} available")
+    directory = lock_directory()
+    try:
+        os.makedirs(directory, exist_ok=True)
+        master = open(os.path.join(directory, "claim.lock"), "a")
+    except OSError as error:
+        return CoreClaim(allowed, [], 0.0, f"no lock directory ({error})")
+    start = time.monotonic()
+    try:
+        while True:
+            fcntl.flock(master, fcntl.LOCK_EX)
+            taken = []
+            try:
+                for cpu in allowed:
+                    handle = open(os.path.join(directory, f"cpu{cpu}.lock"), "a")
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        handle.close()
+                        continue
+                    taken.append((cpu, handle))
+                    if len(taken) == count:
+                        break
+            finally:
+                fcntl.flock(master, fcntl.LOCK_UN)
+            if len(taken) == count:
+                break
+            for _, handle in taken:
+                handle.close()
+            waited = time.monotonic() - start
+            if waited >= wait_seconds:
+                return CoreClaim(allowed, [], waited, f"no {count} free cores after {waited:.0f} s")
+            time.sleep(poll_seconds)
+    finally:
+        master.close()
+    cpus = [cpu for cpu, _ in taken]
+    claim = CoreClaim(cpus, [handle for _, handle in taken], time.monotonic() - start)
+    try:
+        pin(cpus)
+    except OSError as error:
+        claim.release()
+        return CoreClaim(allowed, [], claim.waited, f"pinning failed ({error})")
+    return claim
+
+
+def pin(cpus: list[int]) -> None:
+    """Every thread of this process onto ``cpus`` (on Linux, affinity is per thread)."""
+    tasks = os.listdir("/proc/self/task") if os.path.isdir("/proc/self/task") else ["0"]
+    for task in tasks:
+        try:
+            os.sched_setaffinity(int(task), cpus)
+        except ProcessLookupError:   # a thread that ended meanwhile
+            pass
