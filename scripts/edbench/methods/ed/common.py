@@ -50,11 +50,14 @@ class EDMethod(LearningMethod):
     def state(self):
         return {f"layer{i}": w for i, w in enumerate(self.get_weights())}
 
-    # Online, under the faithful rule, does the method skip the columns whose change is exactly 0
-    # (one of d+, d- is 0 for every sample: the sources of the other sign)?
-    skips_unmatched_columns = False
-    # Does a minibatch fold the first layer's +/- column pairs (they see one value) into one?
-    folds_first_layer = False
+    def skips_unmatched_columns(self) -> bool:
+        """Online, under the faithful rule, does the method skip the columns whose change is exactly
+        0 (one of d+, d- is 0 for every sample: the sources of the other sign)?"""
+        return False
+
+    def folds_first_layer(self) -> bool:
+        """Does a minibatch fold the first layer's +/- column pairs (they see one value) into one?"""
+        return False
 
     def work_per_sample(self, x: np.ndarray) -> Work:
         """Arithmetic, memory traffic and exponentials per sample that ED must do.
@@ -79,12 +82,12 @@ class EDMethod(LearningMethod):
             active_inputs = 2 + 2 * float(np.count_nonzero(x)) / len(x)
             first = weights[0]
             touched = first.shape[0] * first.shape[1] * active_inputs + sum(w.size for w in weights[1:])
-            learned = touched / 2 if (self.skips_unmatched_columns and faithful) else touched
+            learned = touched / 2 if (self.skips_unmatched_columns() and faithful) else touched
             return Work(2 * touched + 4 * learned, itemsize * (touched + 2 * learned), cells, weight_bytes)
         batch = self.params["batch_size"]
         per_weight = 6 if faithful else 4
         first, rest = weights[0].size, sum(w.size for w in weights[1:])
-        if self.folds_first_layer:
+        if self.folds_first_layer():
             return Work(2 * first + per_weight * rest, itemsize * (4 * first + 3 * rest) / batch, cells, weight_bytes)
         total = first + rest
         return Work(per_weight * total, 3 * itemsize * total / batch, cells, weight_bytes)

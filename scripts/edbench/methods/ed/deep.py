@@ -31,7 +31,9 @@ class EDDeep(EDMatrix):
     defaults = {key: value for key, value in EDMatrix.defaults.items() if key != "hidden"}
     defaults.update({"depth": 512, "width": 4, "batch_size": 128, "alpha": 0.2})
     span = 16384   # samples per compiled call of several networks' epoch
-    skips_unmatched_columns = False   # every batch size goes through the minibatch path
+
+    def skips_unmatched_columns(self):
+        return False   # every batch size goes through this class's minibatch path
 
     @staticmethod
     def hidden_widths(params):

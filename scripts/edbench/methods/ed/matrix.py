@@ -29,9 +29,10 @@ class EDMatrix(EDMethod):
     name = "ed_matrix"
     defaults = {**EDMethod.defaults, "batch_size": 1}
     chunk = 2048
-    skips_unmatched_columns = True    # the online kernel learns only the columns the error's sign reaches
 
-    @property
+    def skips_unmatched_columns(self):
+        return True    # the online kernel learns only the columns the error's sign reaches
+
     def folds_first_layer(self):
         return self.paired_inputs and self.connected[0] is None
 
