@@ -196,6 +196,17 @@ def test_fd_counts_the_candidates_own_work():
     assert catalog.fd_arithmetic([2, 3, 2], x, "central", True) == forward_pass + 2 * steps
 
 
+def test_backprop_states_its_least_count_whoever_runs_it():
+    """2 flops per weight forward, 2 for its gradient, 2 per weight after the first layer for the
+    error; ours and PyTorch's state the same count, and fd says its count is per gradient."""
+    x = np.ones((3, 784), dtype=np.float32)
+    count = 4 * (784 * 128 + 128 * 10) + 2 * 128 * 10
+    for method in ("bp_sgd", "bp_adam", "torch"):
+        assert work_per_sample(method, {"hidden": [128]}, x, 10) == Work(arithmetic=count)
+    with pytest.raises(NotImplementedError, match="per gradient"):
+        work_per_sample("fd", {"hidden": [3]}, np.ones((2, 2)), 2)
+
+
 def test_fd_rows_give_the_baseline_its_own_count(table):
     frame, _, _ = table
     rows = frame.set_index("comparison")

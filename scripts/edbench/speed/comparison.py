@@ -46,11 +46,12 @@ class Implementation:
 
 @dataclass(frozen=True, kw_only=True)
 class Comparison:
+    """One row: the candidate timed against the baseline on the workload, and checked against it."""
     name: str
     workload: Workload
     baseline: Implementation
     candidate: Implementation
-    work: Work                          # the least the candidate's algorithm must do per unit (estimate)
+    work: Work                          # the least the candidate's algorithm must do per unit of the workload
     tolerance: float | None             # None: same_result is not checked
     check: str = ""                     # what is compared, and how
     check_amount: int = 1               # work each side runs, from one seed, for the check
