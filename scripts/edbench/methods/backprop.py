@@ -1,10 +1,12 @@
 """Shared trainer for the hand-written MLP methods: minibatches, a gradient, an optimizer step."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from edbench.maths import mlp
-from edbench.methods.base import ConfigError, LearningMethod, check_choice, minibatches
+from edbench.methods.base import ConfigError, LearningMethod, Work, check_choice, minibatches
 
 MLP_DEFAULTS = {"hidden": [128], "activation": "relu", "batch_size": 32, "dtype": "float32"}
 
@@ -15,6 +17,15 @@ def check_mlp_params(method: str, params: dict) -> dict:
     if not (isinstance(hidden, list) and hidden and all(isinstance(h, int) and h >= 1 for h in hidden)):
         raise ConfigError(f"method {method!r}: hidden must be a non-empty list of positive integers, got {hidden!r}")
     return params
+
+
+def backprop_work(sizes: list[int]) -> Work:
+    """Flops per sample of one backprop step of a ``sizes`` network: 2 per weight forward, 2 per
+    weight for its gradient, and 2 per weight after the first layer to carry the error back (no
+    layer needs the input's gradient). Biases and the optimizer's per-batch update are left out: a
+    least count, whatever implements the step (ours or PyTorch's)."""
+    weights = [a * b for a, b in itertools.pairwise(sizes)]
+    return Work(arithmetic=4 * sum(weights) + 2 * sum(weights[1:]))
 
 
 class MLPMethod(LearningMethod):
@@ -44,6 +55,9 @@ class MLPMethod(LearningMethod):
             total += batch_loss * len(batch)
             count += len(batch)
         return total / count
+
+    def work_per_sample(self, x):
+        return backprop_work(self.sizes)
 
     def predict(self, x):
         return mlp.predict(self.weights, x.astype(self.dtype, copy=False), self.params["activation"])

@@ -46,5 +46,10 @@ class FiniteDifference(MLPMethod):
             grads = finite_diff.naive_gradient(self.weights, x, y, p["activation"], p["eps"], p["scheme"])
         return grads, finite_diff.mlp.loss(self.weights, x, y, p["activation"])
 
+    def work_per_sample(self, x):
+        """Not backprop's count: finite differences' work is counted per gradient, by scheme and
+        step-awareness, in ``edbench.speed.catalog.fd_arithmetic``."""
+        raise NotImplementedError("method 'fd' states its work per gradient (edbench.speed.catalog.fd_arithmetic)")
+
 
 METHOD = FiniteDifference

@@ -13,7 +13,7 @@ import numpy as np
 
 from edbench import threads
 from edbench.maths import mlp
-from edbench.methods.backprop import MLP_DEFAULTS, check_mlp_params
+from edbench.methods.backprop import MLP_DEFAULTS, backprop_work, check_mlp_params
 from edbench.methods.base import LearningMethod, check_choice, minibatches
 
 
@@ -68,6 +68,9 @@ class TorchMLP(LearningMethod):
             total += loss.item() * len(batch)
             count += len(batch)
         return total / count
+
+    def work_per_sample(self, x):
+        return backprop_work(mlp.layer_sizes(self.n_inputs, list(self.params["hidden"]), self.n_classes))
 
     def predict(self, x):
         with self.torch.no_grad():

@@ -1,4 +1,4 @@
-"""Streaming loops for the speed benchmark's memory bandwidth (``speed.memory_bandwidth``): a sum
+"""Streaming loops for the speed benchmark's memory bandwidth (``machine.memory_bandwidth``): a sum
 over an array and an in-place update of it, each repeated ``passes`` times in one call, without the
 GIL so that several threads can stream at once."""
 import numba

@@ -1,0 +1,115 @@
+"""The speed table's ED rows, declared as data: each ED method against the plain code it replaces,
+against itself on more threads and in float32, and ed_matrix against ED written in PyTorch."""
+from __future__ import annotations
+
+from edbench.speed.comparison import Comparison, Implementation, Workload
+from edbench.speed.peers import layer_by_layer_ed, torch_ed_trainer
+from edbench.speed.workloads import method_trainer, on_numba_threads, work_per_sample
+
+DEEP = {"depth": 512, "width": 4, "batch_size": 128, "alpha": 0.2, "shuffle": False}
+
+
+def against_plain_code(data: dict, settings: dict) -> list[Comparison]:
+    """Online ed_matrix against ed_neuron on seed 000's network, and ed_deep against one product and
+    one update call per layer."""
+    mnist01 = data["mnist01"]
+    params = {"hidden": [16] * 10, "alpha": 0.1, "shuffle": False}
+    n_base, n_cand = settings["ed_neuron_samples"], settings["ed_matrix_samples"]
+    online = Comparison(
+        name="ed_matrix_vs_ed_neuron",
+        workload=Workload(dataset=data["dataset"], task="mnist01", network="784-(16x10)-1", activation="sigmoid",
+                          samples=n_cand, epochs=1, batch_size=1, threads=1, dtype="float64", scheme="faithful"),
+        baseline=Implementation(name="ed_neuron", amount=n_base, build=method_trainer(
+            "ed_neuron", params, mnist01.x_train, mnist01.y_train, 2)),
+        candidate=Implementation(name="ed_matrix (online)", amount=n_cand, build=method_trainer(
+            "ed_matrix", params, mnist01.x_train, mnist01.y_train, 2)),
+        work=work_per_sample("ed_matrix", params, mnist01.x_train[:n_cand], 2),
+        tolerance=0.0, check=f"max |dw| = 0 (bit for bit) after the same {n_base} samples", check_amount=n_base,
+        difference="max_abs", floor=500.0)
+
+    n = 128 * settings["ed_deep_batches"]
+    x01, y01 = mnist01.x_train[:n], mnist01.y_train[:n]
+    deep = Comparison(
+        name="ed_deep_vs_layer_by_layer",
+        workload=Workload(dataset=data["dataset"], task="mnist01", network="784-(4x512)-1", activation="sigmoid",
+                          samples=n, epochs=1, batch_size=128, threads=1, dtype="float64", scheme="faithful"),
+        baseline=Implementation(name="layer-by-layer ED", amount=n, build=layer_by_layer_ed(DEEP, x01, y01, 128)),
+        candidate=Implementation(name="ed_deep", amount=n, build=method_trainer("ed_deep", DEEP, x01, y01, 2)),
+        work=work_per_sample("ed_deep", DEEP, x01, 2),
+        tolerance=1e-9, check="max |dw| <= 1e-9 after one batch of 128", check_amount=128, difference="max_abs",
+        floor=5.0)
+    return [online, deep]
+
+
+def on_two_threads(data: dict, settings: dict) -> list[Comparison]:
+    """ed_matrix and ed_deep on 2 numba threads against 1: the same weights, sooner."""
+    n = settings["ed_parallel_samples"]
+    mnist10 = data["mnist10"]
+    x10, y10 = mnist10.x_train[:n], mnist10.y_train[:n]
+    out = []
+    for method, params, network in (("ed_matrix", {"hidden": [64], "shuffle": False}, "784-64-1 x10"),
+                                    ("ed_deep", DEEP, "784-(4x512)-1 x10")):
+        amount = n if method == "ed_matrix" else max(128, n // 128 * 128)
+        trainer = method_trainer(method, params, x10, y10, 10)
+        out.append(Comparison(
+            name=f"{method}_mnist10_2t_vs_1t",
+            workload=Workload(dataset=data["dataset"], task="mnist10", network=network, activation="sigmoid",
+                              samples=amount, epochs=1, batch_size=params.get("batch_size", 1), threads=2,
+                              dtype="float64", scheme="2 threads", baseline_scheme="1 thread"),
+            baseline=Implementation(name=f"{method} (1 thread)", amount=amount, build=on_numba_threads(1, trainer)),
+            candidate=Implementation(name=f"{method} (2 threads)", amount=amount, build=on_numba_threads(2, trainer)),
+            work=work_per_sample(method, params, x10[:amount], 10),
+            tolerance=0.0, check="max |dw| = 0: the same weights on 1 and 2 threads", check_amount=amount,
+            difference="max_abs", floor=1.7))
+    return out
+
+
+def in_float32(data: dict, settings: dict) -> Comparison:
+    """ed_deep (bidirectional) in float32 against float64."""
+    double = {**DEEP, "rule": "bidirectional"}
+    single = {**double, "dtype": "float32"}
+    amount = 128 * settings["ed_deep_batches"]
+    x01, y01 = data["mnist01"].x_train[:amount], data["mnist01"].y_train[:amount]
+    return Comparison(
+        name="ed_deep_float32_vs_float64",
+        workload=Workload(dataset=data["dataset"], task="mnist01", network="784-(4x512)-1", activation="sigmoid",
+                          samples=amount, epochs=1, batch_size=128, threads=1, dtype="float32", scheme="float32",
+                          baseline_scheme="float64"),
+        baseline=Implementation(name="ed_deep (float64)", amount=amount,
+                                build=method_trainer("ed_deep", double, x01, y01, 2)),
+        candidate=Implementation(name="ed_deep (float32)", amount=amount,
+                                 build=method_trainer("ed_deep", single, x01, y01, 2)),
+        work=work_per_sample("ed_deep", single, x01, 2),
+        tolerance=1e-4, check="relative weight difference <= 1e-4 after one batch (float32 rounding)",
+        check_amount=128, difference="relative", floor=1.6)
+
+
+def against_pytorch_ed(data: dict, settings: dict) -> list[Comparison]:
+    """ed_matrix against ED written in PyTorch, online and in minibatches of 128, in both dtypes."""
+    compile_torch = bool(settings["torch_ed_compile"])
+    out = []
+    for task, n_classes in (("mnist01", 2), ("mnist10", 10)):
+        problem = data[task]
+        for batch in (1, 128):
+            for dtype, tolerance in (("float64", 1e-9), ("float32", 1e-2)):
+                amount = settings["torch_ed_online_samples"] if batch == 1 else 128 * settings["torch_ed_batches"]
+                params = {"hidden": [64], "batch_size": batch, "dtype": dtype, "shuffle": False}
+                xs, ys = problem.x_train[:amount], problem.y_train[:amount]
+                checked = min(amount, 32 if (batch == 1 and dtype == "float32") else 128)
+                mode = "online" if batch == 1 else f"b{batch}"
+                out.append(Comparison(
+                    name=f"ed_matrix_vs_pytorch_ed_{mode}_{task}_{dtype}",
+                    workload=Workload(dataset=data["dataset"], task=task,
+                                      network=f"784-64-1 x{1 if n_classes == 2 else n_classes}", activation="sigmoid",
+                                      samples=amount, epochs=1, batch_size=batch, threads=1, dtype=dtype,
+                                      scheme="faithful"),
+                    baseline=Implementation(name="torch ED" + (" (compiled)" if compile_torch else ""), amount=amount,
+                                            build=torch_ed_trainer(params, xs, ys, n_classes, compile_torch)),
+                    candidate=Implementation(name="ed_matrix", amount=amount,
+                                             build=method_trainer("ed_matrix", params, xs, ys, n_classes)),
+                    work=work_per_sample("ed_matrix", params, xs, n_classes),
+                    tolerance=tolerance,
+                    check=f"relative weight difference <= {tolerance:g} after the same {checked} samples "
+                          "(float32: two roundings of the same rule, which drift apart online)",
+                    check_amount=checked, difference="relative", floor=1.5))
+    return out
