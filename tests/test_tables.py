@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from edbench import runner
-from edbench.report import figures, intervals, method_summary, run_tables, throughput
+from edbench.report import drawing, intervals, method_summary, run_figures, run_tables, throughput
 
 
 def gates_result(seed, lr):
@@ -26,10 +26,10 @@ def test_diverged_runs_show_in_tables_and_are_left_out_of_figures(tmp_path):
     assert table.loc[0, "runs"] == 2 and table.loc[0, "diverged"] == 1
     assert table.loc[0, "test_accuracy_mean"] == summary.loc[0, "test_accuracy"]
     assert "| 2 | 1 |" in method_summary.per_method_markdown(table)
-    note = figures._excluded_note(summary)
+    note = drawing.excluded_note(summary)
     assert "diverged" in note and "bp_sgd/gates/seed1" in note
     curves = run_tables.curves(runs)
-    paths = figures.draw_all(summary, curves, tmp_path)
+    paths = run_figures.draw_all(summary, curves, tmp_path)
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
     assert (tmp_path / "accuracy_vs_time.png").stat().st_size > 5000
 
