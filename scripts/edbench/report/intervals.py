@@ -7,7 +7,7 @@ import numpy as np
 
 
 def mean_ci95(values) -> tuple[float, float, float]:
-    """Mean and the half-width of its 95% t-interval (NaN half-width with one value)."""
+    """Mean and the bounds of its 95% t-interval over ``values`` (NaN bounds with one value)."""
     from scipy import stats
 
     values = np.asarray([v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))],
