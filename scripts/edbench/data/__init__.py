@@ -1,1 +1,2 @@
-"""The data: where each data set comes from, how its files are checked, and the arrays a task reads."""
+"""The data: what each data set is (catalog), how its files are fetched (fetch, packaged), checked
+(checksums) and cached (cache), the IDX format (idx), and the arrays file a task loads (arrays)."""

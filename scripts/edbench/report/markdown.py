@@ -1,0 +1,128 @@
+"""The README's headline tables in Markdown, computed from a results folder, never typed in: the
+race, the protocols' accuracy, the claims beside ours, the speed table and the throughput check."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+# The accuracy table's columns, in this order.
+TASKS = ["gates", "mnist01", "mnist10", "fashion10"]
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    """A Markdown table: the header, its rule, then one line per row."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def percent(value) -> str:
+    return "" if pd.isna(value) else f"{value * 100:.1f}%"
+
+
+def race_table(headline: pd.DataFrame, targets: pd.DataFrame) -> str:
+    """The tuned race: per method and task, test accuracy (95% CI over seeds), median training time,
+    and the median time to each validation target (seeds that reached it / seeds)."""
+    rows = []
+    for row in headline.itertuples():
+        reach = targets[(targets["task"] == row.task) & (targets["contestant"] == row.contestant)
+                        & (targets["dataset"] == row.dataset)]
+        times = []
+        for hit in reach.itertuples():
+            when = "never" if hit.reached == 0 else f"{hit.median_seconds:.3g} s"
+            times.append(f"≥{hit.target:g}: {when} ({hit.reached}/{hit.seeds})")
+        interval = "" if pd.isna(row.test_accuracy_ci95_low) else \
+            f" ({row.test_accuracy_ci95_low * 100:.1f}–{row.test_accuracy_ci95_high * 100:.1f})"
+        note = row.note if isinstance(row.note, str) else ""
+        rows.append([row.task, f"`{row.contestant}`", percent(row.test_accuracy_mean) + interval,
+                     f"{row.train_seconds_median:.3g}", f"{row.train_count:,} × {row.epochs}", "; ".join(times),
+                     row.runs, note])
+    return table(["task", "method", "test acc (95% CI)", "train s (median)", "examples × epochs",
+                     "time to validation target (median; seeds reached)", "seeds", "note"], rows)
+
+
+def accuracy_table(per_method: pd.DataFrame, summary: pd.DataFrame) -> str:
+    threads = summary.groupby("method")["threads"].max()
+    rows = []
+    for method, group in per_method.groupby("method", sort=False):
+        if "." in method or method.startswith("tuned-"):   # sweeps: per_method.md; the race: race_table
+            continue
+        by_task = group.set_index("task")
+        cells = []
+        for task in TASKS:
+            if task not in by_task.index:
+                cells.append("")
+                continue
+            row = by_task.loc[task]
+            spread = "" if pd.isna(row["test_accuracy_min"]) or row["runs"] < 2 else \
+                f" ({row['test_accuracy_min'] * 100:.1f}–{row['test_accuracy_max'] * 100:.1f})"
+            cells.append(percent(row["test_accuracy_mean"]) + spread)
+        rate = f"{by_task.loc['mnist10', 'samples_per_second_mean']:,.0f}" if "mnist10" in by_task.index else ""
+        rows.append([f"`{method}`", *cells, rate, threads.get(method, ""), int(group["runs"].max())])
+    return table(["entry", *(f"{t} acc" for t in TASKS), "mnist10 samples/s", "threads", "seeds"], rows)
+
+
+def reproduction_table(frame: pd.DataFrame) -> str:
+    def show(value, unit):
+        if pd.isna(value):
+            return "not run"
+        return f"{value * 100:.2f}%" if unit == "fraction" else f"{value:,.3g}"
+
+    rows = []
+    for row in frame.itertuples():
+        article = row.paper_text if isinstance(row.paper_text, str) and row.paper_text else \
+            show(row.paper_value, row.unit)
+        differs = "" if pd.isna(row.protocol_differences) else row.protocol_differences
+        rows.append([row.source, row.claim, article, show(row.our_value, row.unit), row.protocol_matches, differs])
+    return table(["source", "claim", "article", "ours", "protocol matches", "what differs"], rows)
+
+
+def speed_table(frame: pd.DataFrame) -> str:
+    rows = [[f"`{r.comparison}`", f"{r.baseline_per_s:,.0f}", f"{r.candidate_per_s:,.0f}", ratio(r),
+             "" if pd.isna(r.floor) else f"≥ {r.floor:g} ({'met' if r.floor_met else 'missed'})", r.same_result,
+             r.bound, f"{r.fraction_of_bound:.1%}", other_load(r)] for r in frame.itertuples()]
+    return table(["comparison", "baseline/s", "candidate/s", "ratio", "floor", "same result", "bound", "of bound",
+                     "other load (cores)"], rows)
+
+
+def ratio(row) -> str:
+    """The ratio, and where a row was measured several times the lowest and highest draw."""
+    measurements = getattr(row, "measurements", 1)
+    if pd.isna(measurements) or int(measurements) <= 1:
+        return f"{row.ratio:.2f}"
+    return f"{row.ratio:.2f} ({row.ratio_low:.2f}–{row.ratio_high:.2f} in {int(measurements)})"
+
+
+def other_load(row) -> str:
+    """Other work on the machine during the row's timed rounds, and the tries it took to get it low."""
+    cores = getattr(row, "other_load_cores", None)
+    if cores is None or pd.isna(cores):
+        return "not checked"
+    attempts = int(getattr(row, "attempts", 1))
+    return f"{cores:.2f}" + (f" ({attempts} tries)" if attempts > 1 else "")
+
+
+def throughput_table(frame: pd.DataFrame) -> str:
+    rows = [[f"`{r.method}`", r.task, f"{r.runs_samples_per_second:,.0f}", f"`{r.speed_row}` ({r.speed_side})",
+             f"{r.speed_samples_per_second:,.0f}", f"{r.relative_difference:+.0%}", "yes" if r.within_limit else "no"]
+            for r in frame.itertuples()]
+    return table(["entry", "task", "runs: samples/s", "speed row", "speed: samples/s", "difference", "within 30%"],
+                    rows)
+
+
+def readme_tables(results: Path) -> list[str]:
+    """The tables ``results`` has the files for, in the README's order."""
+    tables = []
+    race = results / "headline.csv"
+    if race.exists():
+        tables.append(race_table(pd.read_csv(race), pd.read_csv(results / "time_to_target.csv")))
+    tables.append(accuracy_table(pd.read_csv(results / "per_method.csv"), pd.read_csv(results / "summary.csv")))
+    tables.append(reproduction_table(pd.read_csv(results / "reproduction.csv")))
+    speed = results / "speed.csv"
+    if speed.exists():
+        tables.append(speed_table(pd.read_csv(speed)))
+    check = results / "throughput_check.csv"
+    if check.exists():
+        tables.append(throughput_table(pd.read_csv(check)))
+    return tables
