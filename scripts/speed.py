@@ -10,8 +10,8 @@ def body():
     import pandas as pd
 
     from edbench import atomic, provenance, threads
-    from edbench.data import datasets
-    from edbench.report import figures
+    from edbench.data import arrays
+    from edbench.report import speed_figures
     from edbench.speed import harness
 
     parser = argparse.ArgumentParser(description=__doc__)
@@ -24,14 +24,14 @@ def body():
     args = parser.parse_args()
     threads.size_numba_pool(2)
     settings = {**harness.DEFAULTS, **json.loads(args.settings)}
-    rows, peaks = harness.run_all(datasets.load(args.data_npz), settings, args.data_npz.stem)
+    rows, peaks = harness.run_all(arrays.load(args.data_npz), settings, args.data_npz.stem)
     frame = pd.DataFrame(rows)
     atomic.write_csv(args.out, frame)
     atomic.write_json(args.environment, {"environment": provenance.environment(threads=int(frame["threads"].max())),
                                          "settings": settings,
                                          "matmul_peak_gflops": peaks})
-    figures.speed(frame, args.figure)
-    figures.speed_by_batch(frame, args.batch_figure)
+    speed_figures.speed(frame, args.figure)
+    speed_figures.speed_by_batch(frame, args.batch_figure)
 
 
 if __name__ == "__main__":

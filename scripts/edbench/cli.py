@@ -8,7 +8,7 @@ import sys
 def main(body) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
-    from edbench.data.datasets import DataUnavailable
+    from edbench.data.catalog import DataUnavailable
     from edbench.data.idx import IdxFormatError
     from edbench.methods.base import ConfigError
 

@@ -6,10 +6,6 @@ from pathlib import Path
 import pandas as pd
 
 from edbench.report import race_figures, reproduction, run_figures
-from edbench.report.speed_figures import speed, speed_by_batch
-
-# The speed rule's script draws its two figures through this module.
-__all__ = ["draw_figures", "speed", "speed_by_batch"]
 
 
 def draw_figures(tables: Path, out_dir: Path, claims_path: Path, race_tasks=()) -> None:
