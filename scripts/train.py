@@ -15,7 +15,7 @@ from edbench import cli
 
 
 def body():
-    from edbench import config, runner
+    from edbench import config, runner, tasks
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--spec", required=True, action="append",
@@ -36,7 +36,7 @@ def body():
     written = []
     try:
         for spec, out, log in zip(specs, args.out, logs):
-            if spec["task"] != "gates":
+            if tasks.get(spec["task"]).reads_data:
                 spec["data_npz"] = str(args.data_npz)
                 spec["data"] = data
             with _run_log(log):

@@ -14,7 +14,6 @@ from edbench.race import choice as race
 
 TASK_KEYS = ("train_size", "test_size", "epochs", "validation_size")
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
-GATES_DATASET = "truth_tables"
 
 
 def load(path: str | Path) -> dict:
@@ -98,7 +97,7 @@ def _name_part(value) -> str:
 
 
 def dataset_for(task: str, dataset: str) -> str:
-    return GATES_DATASET if task == "gates" else tasks.BOUND_DATASET.get(task, dataset)
+    return tasks.get(task).dataset(dataset)
 
 
 def drop_unavailable(config: dict, raw_root: str | Path = "resources/raw") -> tuple[dict, list[str]]:
@@ -107,7 +106,7 @@ def drop_unavailable(config: dict, raw_root: str | Path = "resources/raw") -> tu
     kept, skipped = copy.deepcopy(config), []
     local_dirs = config.get("data", {}).get("local_dirs", [])
     for task, settings in config["tasks"].items():
-        if not settings.get("when_available"):
+        if not settings.get("when_available") or not tasks.get(task).reads_data:
             continue
         needed = sorted({dataset_for(task, d) for d in config["datasets"]})
         missing = [d for d in needed if not datasets.locally_available(d, Path(raw_root) / d, local_dirs)]
@@ -125,8 +124,8 @@ def expand(config: dict) -> list[dict]:
 
 
 def protocol_specs(config: dict) -> list[dict]:
-    """One spec per (dataset, task, entry, seed); gates run once, on no dataset, and a task bound to a
-    data set (fashion10) once, on that one."""
+    """One spec per (dataset, task, entry, seed); a task that reads no data set (gates) runs once,
+    and a task bound to a data set (fashion10) once, on that one."""
     specs, seen = [], set()
     for dataset in config["datasets"]:
         for task in config["tasks"]:
@@ -255,12 +254,12 @@ def check_spec(spec: dict) -> None:
     batch = spec["params"].get("batch_size", method_cls.defaults.get("batch_size"))
     train_size = spec["task_params"].get("train_size")
     validation = spec["task_params"].get("validation_size") or 0
-    if validation and spec["task"] == "gates":
-        raise ConfigError(f"config key '{where}' on task gates: validation_size does not apply to the truth tables")
-    if validation and train_size is not None and validation >= train_size:
-        raise ConfigError(f"config key '{where}' on task {spec['task']}: validation_size {validation} leaves none of "
-                          f"the {train_size} training examples to train on")
-    limit = 4 if spec["task"] == "gates" else (None if train_size is None else train_size - validation)
+    try:
+        task = tasks.get(spec["task"])
+        task.check_sizes(train_size, validation)
+    except ConfigError as error:
+        raise ConfigError(f"config key '{where}' on task {spec['task']}: {error}") from None
+    limit = task.training_examples(train_size, validation)
     if batch is not None and limit is not None and batch > limit:
         raise ConfigError(f"config key '{where}' on task {spec['task']}: batch_size {batch} is larger than the "
                           f"{limit} training examples")

@@ -132,12 +132,11 @@ def run(spec: dict) -> dict:
     _first_step_at = None
     method_cls = methods.get(spec["method"])
     task_params = spec["task_params"]
-    if spec["task"] == "gates":
-        arrays, data = None, {"name": "truth_tables", "source": ["edbench.tasks"], "sha256": None,
-                               "train_count": 16, "test_count": 16}
-    else:
+    if tasks.get(spec["task"]).reads_data:
         data = spec["data"]
         arrays = datasets.load(Path(spec["data_npz"]), data.get("file_sha256"))
+    else:
+        arrays, data = None, tasks.get(spec["task"]).own_data
     task = tasks.build(spec["task"], arrays, task_params.get("train_size"), task_params.get("test_size"),
                        task_params.get("validation_size", 0))
     epochs = int(task_params["epochs"])

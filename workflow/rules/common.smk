@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from edbench import config as edconfig
-from edbench import provenance
+from edbench import provenance, tasks
 from edbench.threads import shell_prefix as thread_variables
 
 # Deeper checks than the schema (method names, parameters, sizes), before any job is planned.
@@ -85,7 +85,8 @@ def run_spec(wildcards):
 
 
 def data_files(dataset, task):
-    if task == "gates":
+    """The arrays file and provenance record of the data set a run reads (none for a task that reads none)."""
+    if not tasks.get(task).reads_data:
         return {}
     return {
         "npz": f"resources/data/{dataset}.npz",
@@ -100,22 +101,14 @@ def train_data(wildcards):
 
 
 def data_arguments(wildcards, input):
-    if wildcards.task == "gates":
+    if not tasks.get(wildcards.task).reads_data:
         return ""
     return f"--data-npz {input.npz} --data-provenance {input.provenance}"
 
 
-# Sized from peak RSS measured on full MNIST (60,000/10,000), with headroom: ed_deep (512 layers
-# of 4) on all of mnist10 2,057 MB, bp_adam on all of mnist10 975 MB, ed_deep on all of mnist01
-# 754 MB. fashion10 reads an arrays file of the same size and trains on fewer examples. Runtime in
-# minutes. A config entry's mem_mb/runtime override these.
-TRAIN_MEM_MB = {"gates": 1000, "mnist01": 1500, "mnist10": 3000, "fashion10": 3000}
-TRAIN_RUNTIME = {"gates": 15, "mnist01": 60, "mnist10": 240, "fashion10": 240}
-
-
 def spec_resource(spec, key):
-    defaults = {"mem_mb": TRAIN_MEM_MB, "runtime": TRAIN_RUNTIME}[key]
-    return spec.get(key, defaults[spec["task"]])
+    """A run's mem_mb or runtime: its config entry's, or its task's default."""
+    return spec.get(key, getattr(tasks.get(spec["task"]), key))
 
 
 def entry_resources(key):
