@@ -20,17 +20,17 @@ def broken(mutate):
 def test_shipped_configs_are_valid(path, extra):
     cfg = config.load(path)
     specs = config.expand(cfg)
-    assert {s["task"] for s in specs} == {"gates", "mnist01", "mnist10"} | extra
-    assert {"fd", "bp_sgd", "bp_adam", "torch"} <= {s["method"] for s in specs}
+    assert {s.task for s in specs} == {"gates", "mnist01", "mnist10"} | extra
+    assert {"fd", "bp_sgd", "bp_adam", "torch"} <= {s.method for s in specs}
 
 
 def test_fashion10_reads_fashion_mnist_and_runs_every_method():
     cfg = config.load("config/config.yaml")
-    specs = [s for s in config.expand(cfg) if s["task"] == "fashion10"]
-    assert {s["dataset"] for s in specs} == {"fashion_mnist"}
+    specs = [s for s in config.expand(cfg) if s.task == "fashion10"]
+    assert {s.dataset for s in specs} == {"fashion_mnist"}
     everywhere = {name for name, entry in config.entries(cfg).items() if "run_on" not in entry}
-    assert {s["entry"] for s in specs} == everywhere
-    assert all("when_available" not in s["task_params"] for s in specs)
+    assert {s.entry for s in specs} == everywhere
+    assert all("when_available" not in s.budget.to_dict() for s in specs)
 
 
 def test_fashion10_is_left_out_where_its_data_is_not_on_the_machine(tmp_path, monkeypatch):
@@ -43,7 +43,7 @@ def test_fashion10_is_left_out_where_its_data_is_not_on_the_machine(tmp_path, mo
     kept, left_out = config.drop_unavailable(cfg, tmp_path / "raw")
     assert "fashion10" not in kept["tasks"] and "fashion10" in cfg["tasks"]
     assert len(left_out) == 1 and "task fashion10 left out: fashion_mnist is not on this machine" in left_out[0]
-    assert {s["task"] for s in config.expand(kept)} == {"gates", "mnist01", "mnist10"}
+    assert {s.task for s in config.expand(kept)} == {"gates", "mnist01", "mnist10"}
     (tmp_path / "raw" / "fashion_mnist").mkdir(parents=True)
     for spec in datasets.CATALOG["fashion_mnist"].files:
         (tmp_path / "raw" / "fashion_mnist" / spec.name).write_bytes(b"")
@@ -56,7 +56,7 @@ def test_smoke_grid_is_every_task_method_and_two_seeds():
     everywhere = [name for name, entry in config.entries(cfg).items() if "run_on" not in entry]
     assert {"fd", "bp_sgd", "bp_adam", "torch", "ed_neuron", "ed_matrix", "ed_deep"} <= set(everywhere)
     for name in everywhere:
-        assert {(s["task"], s["seed"]) for s in specs if s["entry"] == name} == \
+        assert {(s.task, s.seed) for s in specs if s.entry == name} == \
             {(t, seed) for t in ("gates", "mnist01", "mnist10") for seed in (0, 1)}
 
 
@@ -127,10 +127,10 @@ def test_config_that_is_not_a_mapping(tmp_path):
 
 def test_entry_overrides_and_run_on():
     cfg = config.load("config/config.yaml")
-    params, task_params = config.run_params(cfg, "fd", "mnist10")
-    assert task_params["epochs"] == 20 and task_params["train_size"] == 1000
-    specs = [s for s in config.expand(cfg) if s["entry"] == "bp_adam_fullbatch"]
-    assert {s["task"] for s in specs} == {"mnist10"} and specs[0]["method"] == "bp_adam"
+    params, budget = config.entry_settings(cfg, "fd", "mnist10")
+    assert budget.epochs == 20 and budget.train_size == 1000
+    specs = [s for s in config.expand(cfg) if s.entry == "bp_adam_fullbatch"]
+    assert {s.task for s in specs} == {"mnist10"} and specs[0].method == "bp_adam"
 
 
 def test_grid_values_make_path_safe_names():
@@ -158,7 +158,7 @@ def test_validation_split_is_held_out_of_training():
 
 def test_an_entry_may_run_on_its_own_seeds():
     loaded = config.load("config/config.yaml")
-    seeds = {s["seed"] for s in config.expand(loaded) if s["entry"] == "ed_deep_bidirectional_batch8"}
+    seeds = {s.seed for s in config.expand(loaded) if s.entry == "ed_deep_bidirectional_batch8"}
     assert seeds == {0, 1} and set(loaded["seeds"]) > seeds
     loaded["methods"]["bp_sgd"]["seeds"] = [-1]
     with pytest.raises(ConfigError, match="seeds"):
@@ -167,5 +167,5 @@ def test_an_entry_may_run_on_its_own_seeds():
 
 def test_an_entry_may_set_its_threads():
     loaded = config.load("config/config.yaml")
-    threads = {s["entry"]: s["threads"] for s in config.expand(loaded)}
+    threads = {s.entry: s.threads for s in config.expand(loaded)}
     assert threads["ed_deep_bidirectional"] == 2 and threads["bp_sgd"] == loaded["threads"] == 1
