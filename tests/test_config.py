@@ -100,6 +100,17 @@ def test_bad_config_is_named(mutate, message):
         config.validate(cfg)
 
 
+def test_validation_fills_in_the_schema_defaults():
+    """The workflow validates the config once, here: the defaults the rules read come from the schema."""
+    cfg = config.validate({"datasets": ["mnist"], "seeds": [0], "tasks": {"gates": {"epochs": 1}},
+                           "methods": {"bp_sgd": {"params": {"batch_size": 4}}}})
+    assert (cfg["threads"], cfg["timed_jobs_at_once"], cfg["runs_per_job"], cfg["claims"]) == \
+        (1, 1, {}, "config/claims.yaml")
+    assert cfg["data"] == {"mirrors": None, "local_dirs": [], "packaged": True, "offline_fallback": True,
+                           "timeout_seconds": 30}
+    assert cfg["tasks"]["gates"]["when_available"] is False
+
+
 def test_fd_scheme_is_checked():
     from edbench import methods
     with pytest.raises(ConfigError, match="scheme must be one of"):

@@ -32,17 +32,14 @@ def load(path: str | Path) -> dict:
 
 
 def validate(config: dict) -> dict:
-    """Schema-check ``config``, fill defaults, and check every entry builds; raise ConfigError."""
-    import jsonschema
-
-    schema = yaml.safe_load(SCHEMA.read_text())
+    """``config`` checked against the schema with its defaults filled in, then every entry, the race
+    and every run it expands to checked; raises ConfigError naming the key."""
     config = copy.deepcopy(config)
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.path))
+    schema = yaml.safe_load(SCHEMA.read_text())
+    errors = sorted(_validator(schema).iter_errors(config), key=lambda e: list(map(str, e.path)))
     if errors:
         lines = [f"config key '{'.'.join(map(str, e.path)) or '<root>'}': {e.message}" for e in errors]
         raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
-    _fill_defaults(config, schema)
     for name, entry in config["methods"].items():
         unknown = sorted(set(entry.get("tasks", {})) - set(tasks.TASKS))
         if unknown:
@@ -54,14 +51,21 @@ def validate(config: dict) -> dict:
     return config
 
 
-def _fill_defaults(config: dict, schema: dict) -> None:
-    config.setdefault("threads", 1)
-    config.setdefault("claims", "config/claims.yaml")
-    data = config.setdefault("data", {})
-    for key, value in schema["properties"]["data"]["properties"].items():
-        if "default" in value:
-            data.setdefault(key, value["default"])
-    data.setdefault("mirrors", None)
+def _validator(schema: dict):
+    """A JSON-schema validator that fills in each property's ``default`` where the config leaves it out."""
+    import jsonschema
+
+    base = jsonschema.Draft202012Validator
+    check_properties = base.VALIDATORS["properties"]
+
+    def fill_defaults_then_check(validator, properties, instance, subschema):
+        if validator.is_type(instance, "object"):
+            for key, value in properties.items():
+                if "default" in value:
+                    instance.setdefault(key, copy.deepcopy(value["default"]))
+        yield from check_properties(validator, properties, instance, subschema)
+
+    return jsonschema.validators.extend(base, {"properties": fill_defaults_then_check})(schema)
 
 
 def entry_method(name: str, entry: dict) -> str:

@@ -7,7 +7,8 @@ from edbench import config as edconfig
 from edbench import provenance, tasks
 from edbench.threads import shell_prefix as thread_variables
 
-# Deeper checks than the schema (method names, parameters, sizes), before any job is planned.
+# The one validation of the config: the schema (its defaults filled in), then method names,
+# parameters and sizes of every run, before any job is planned.
 config = edconfig.validate(config)
 # Tasks marked when_available (fashion10) run only where their data set is on this machine.
 config, _left_out = edconfig.drop_unavailable(config)
