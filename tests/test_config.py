@@ -83,7 +83,7 @@ def test_grid_entries_expand_to_every_combination():
     (lambda c: c["data"].update(packaged="no"), r"'data.packaged'.*not of type 'boolean'"),
     (lambda c: c["methods"]["bp_sgd"]["params"].update(batch_size=500),
      r"batch_size 500 is larger than the 200 training examples"),
-    (lambda c: c["methods"]["bp_sgd"]["tasks"]["gates"].update(batch_size=8),
+    (lambda c: c["methods"]["bp_sgd"]["tasks"]["gates"]["params"].update(batch_size=8),
      r"batch_size 8 is larger than the 4 training examples"),
     (lambda c: c["methods"]["bp_sgd"]["params"].update(momentum=0.9), r"unknown parameter\(s\) \['momentum'\]"),
     (lambda c: c["methods"]["fd"]["params"].update(scheme="backward"),
@@ -93,6 +93,17 @@ def test_grid_entries_expand_to_every_combination():
     (lambda c: c["methods"]["bp_adam"]["params"].update(dtype="float16"), r"dtype must be"),
     (lambda c: c["methods"]["bp_sgd"].update(tasks={"mnist11": {}}), r"unknown task\(s\) \['mnist11'\]"),
     (lambda c: c.update(threads=0), r"'threads'.*minimum"),
+    # a per-task override keeps the task's budget and the entry's params apart, and names a stray key
+    (lambda c: c["methods"]["bp_sgd"]["tasks"]["gates"].update(lr=2.0),
+     r"'methods.bp_sgd.tasks.gates'.*'lr' was unexpected"),
+    (lambda c: c["methods"]["ed_neuron"]["tasks"]["gates"]["budget"].update(lr=2.0),
+     r"'methods.ed_neuron.tasks.gates.budget'.*'lr' was unexpected"),
+    (lambda c: c["race"]["contestants"]["ed_neuron"]["tasks"]["mnist01"].update(epochs=1),
+     r"'race.contestants.ed_neuron.tasks.mnist01'.*'epochs' was unexpected"),
+    (lambda c: c["race"]["contestants"]["ed_neuron"]["tasks"]["mnist01"]["budget"].update(alpha=1),
+     r"'race.contestants.ed_neuron.tasks.mnist01.budget'.*'alpha' was unexpected"),
+    (lambda c: c["tasks"]["gates"].update(lr=1), r"'tasks.gates'.*'lr' was unexpected"),
+    (lambda c: c["race"]["tasks"]["mnist01"].update(hidden=[4]), r"'race.tasks.mnist01'.*'hidden' was unexpected"),
 ])
 def test_bad_config_is_named(mutate, message):
     cfg = broken(mutate)
@@ -154,7 +165,7 @@ def test_grid_values_make_path_safe_names():
     ({"validation_size": 300}, "leaves none of the 200 training examples"),
 ])
 def test_validation_split_must_leave_training_data(override, message):
-    cfg = broken(lambda c: c["methods"]["bp_sgd_grid"]["tasks"]["mnist01"].update(override))
+    cfg = broken(lambda c: c["methods"]["bp_sgd_grid"]["tasks"]["mnist01"]["budget"].update(override))
     with pytest.raises(ConfigError, match=message):
         config.validate(cfg)
 

@@ -14,7 +14,6 @@ from edbench.methods.base import ConfigError
 from edbench.race import choice as race
 from edbench.spec import Budget, RunSpec
 
-TASK_KEYS = ("train_size", "test_size", "epochs", "validation_size")
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 
@@ -97,12 +96,12 @@ def _name_part(value) -> str:
 
 
 def entry_settings(config: dict, entry_name: str, task: str) -> tuple[dict, Budget]:
-    """The params and budget of one (expanded) entry on one task, its overrides for the task applied."""
+    """The params and budget of one (expanded) entry on one task: the task's budget and the entry's
+    params, each with the entry's overrides for that task over it."""
     entry = entries(config)[entry_name]
-    overrides = entry.get("tasks", {}).get(task, {})
-    budget = Budget.from_settings(config["tasks"][task]).overridden(
-        {k: v for k, v in overrides.items() if k in TASK_KEYS})
-    return {**entry.get("params", {}), **{k: v for k, v in overrides.items() if k not in TASK_KEYS}}, budget
+    override = entry.get("tasks", {}).get(task, {})
+    budget = Budget.from_settings(config["tasks"][task]).overridden(override.get("budget", {}))
+    return {**entry.get("params", {}), **override.get("params", {})}, budget
 
 
 def drop_unavailable(config: dict, raw_root: str | Path = "resources/raw") -> tuple[dict, list[str]]:
@@ -196,17 +195,16 @@ def contestant_space(contestant: dict, task: str) -> dict:
 
 
 def _contestant_run(config, name, contestant, dataset, task_name, race_budget) -> tuple[dict, dict]:
-    """What every run of a contestant on a task shares (RunSpec fields), and its declared params:
-    the race's budget and the contestant's params, each with its overrides for the task."""
-    overrides = contestant.get("tasks", {}).get(task_name, {})
-    capped = {k: v for k, v in overrides.items() if k in TASK_KEYS}
-    params = {k: v for k, v in overrides.items() if k not in TASK_KEYS and k != "space"}
+    """What every run of a contestant on a task shares (RunSpec fields), and its declared params: the
+    race's budget and the contestant's params, each with the contestant's overrides for the task."""
+    override = contestant.get("tasks", {}).get(task_name, {})
+    capped = override.get("budget", {})
     shared = {"dataset": dataset, "task": task_name, "contestant": name, "method": entry_method(name, contestant),
               "budget": Budget.from_settings(race_budget).overridden(capped),
               "threads": contestant.get("threads", config["threads"]),
               "capped": tuple(sorted(k for k, v in capped.items() if v != race_budget.get(k))),
               **_resources(contestant, tasks.get(task_name))}
-    return shared, {**contestant.get("params", {}), **params}
+    return shared, {**contestant.get("params", {}), **override.get("params", {})}
 
 
 def check_race(config: dict) -> None:
