@@ -104,6 +104,8 @@ def test_grid_entries_expand_to_every_combination():
      r"'race.contestants.ed_neuron.tasks.mnist01.budget'.*'alpha' was unexpected"),
     (lambda c: c["tasks"]["gates"].update(lr=1), r"'tasks.gates'.*'lr' was unexpected"),
     (lambda c: c["race"]["tasks"]["mnist01"].update(hidden=[4]), r"'race.tasks.mnist01'.*'hidden' was unexpected"),
+    (lambda c: c["race"]["contestants"]["bp_adam_fullbatch"].update(entry="bp_nope"),
+     r"'race.contestants.bp_adam_fullbatch.entry': no methods entry 'bp_nope'"),
 ])
 def test_bad_config_is_named(mutate, message):
     cfg = broken(mutate)

@@ -185,6 +185,26 @@ def test_a_shared_search_must_name_a_contestant_with_trials():
         config.validate(cfg)
 
 
+def test_a_contestant_starts_from_its_entry_and_states_what_differs():
+    cfg = _race("config/config.yaml")
+    specs = config.expand(cfg)
+
+    def declared(contestant, task="mnist10"):   # trial 0 runs the declared setting
+        return next(s for s in specs if s.contestant == contestant and s.task == task and s.trial == 0)
+    assert declared("bp_sgd").params == cfg["methods"]["bp_sgd"]["params"]
+    assert declared("bp_adam").params == {**cfg["methods"]["bp_adam"]["params"], "lr": 0.001}
+    # a contestant named after an entry with its own method (bp_adam_fullbatch) runs that method
+    assert declared("bp_adam_fullbatch").method == "bp_adam"
+    assert declared("bp_adam_fullbatch").params["batch_size"] == 100000
+    assert declared("ed_matrix").threads == cfg["methods"]["ed_matrix"]["threads"] == 2
+    # the entry's per-task overrides are its protocol's, not the race's: the race's budget stands
+    assert declared("fd").budget == declared("bp_sgd").budget
+    smoke = _race("config/smoke.yaml")
+    fullbatch = next(s for s in config.expand(smoke) if s.contestant == "bp_adam_fullbatch" and s.trial == 0
+                     and s.task == "mnist01")
+    assert fullbatch.params == {**smoke["methods"]["bp_adam"]["params"], "hidden": [32], "batch_size": 150}
+
+
 def test_ed_neuron_learns_online_only():
     with pytest.raises(ConfigError, match="batch_size"):
         methods.get("ed_neuron").check_params({"batch_size": 8})

@@ -15,6 +15,9 @@ from edbench.race import choice as race
 from edbench.spec import Budget, RunSpec
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+# What a race contestant takes from its methods entry, besides the method and the params it
+# states its differences from.
+INHERITED = ("threads", "seeds", "mem_mb", "runtime")
 
 
 def load(path: str | Path) -> dict:
@@ -153,6 +156,23 @@ def _resources(entry: dict, task: tasks.Task) -> dict:
     return {"mem_mb": entry.get("mem_mb", task.mem_mb), "runtime": entry.get("runtime", task.runtime)}
 
 
+def contestants(config: dict) -> dict[str, dict]:
+    """Each race contestant as it runs: the methods entry it names (``entry``, by default its own
+    name; its method, params and INHERITED keys) with the contestant's own keys over it, params
+    merged key by key, so a contestant states only how it differs."""
+    resolved, names = {}, sorted(config["methods"])
+    for name, contestant in config["race"]["contestants"].items():
+        entry_name = contestant.get("entry", name)
+        if entry_name not in config["methods"]:
+            raise ConfigError(f"config key 'race.contestants.{name}.entry': no methods entry {entry_name!r} to "
+                              f"start from; entries: {names}")
+        entry = config["methods"][entry_name]
+        resolved[name] = {**{key: entry[key] for key in INHERITED if key in entry}, **contestant,
+                          "method": entry_method(entry_name, entry),
+                          "params": {**entry.get("params", {}), **contestant.get("params", {})}}
+    return resolved
+
+
 def race_specs(config: dict) -> list[RunSpec]:
     """The race: per (dataset, task, contestant) ``trials`` trial runs (one seed, scored on the
     validation split only), then the winner rerun on every seed. A contestant that
@@ -161,7 +181,7 @@ def race_specs(config: dict) -> list[RunSpec]:
     settings = config.get("race")
     if not settings:
         return []
-    resolved = settings["contestants"]
+    resolved = contestants(config)
     specs = []
     for configured in config["datasets"]:
         for task_name, race_budget in settings["tasks"].items():
@@ -199,21 +219,21 @@ def _contestant_run(config, name, contestant, dataset, task_name, race_budget) -
     race's budget and the contestant's params, each with the contestant's overrides for the task."""
     override = contestant.get("tasks", {}).get(task_name, {})
     capped = override.get("budget", {})
-    shared = {"dataset": dataset, "task": task_name, "contestant": name, "method": entry_method(name, contestant),
+    shared = {"dataset": dataset, "task": task_name, "contestant": name, "method": contestant["method"],
               "budget": Budget.from_settings(race_budget).overridden(capped),
               "threads": contestant.get("threads", config["threads"]),
               "capped": tuple(sorted(k for k, v in capped.items() if v != race_budget.get(k))),
               **_resources(contestant, tasks.get(task_name))}
-    return shared, {**contestant.get("params", {}), **override.get("params", {})}
+    return shared, {**contestant["params"], **override.get("params", {})}
 
 
 def check_race(config: dict) -> None:
-    """Search spaces well formed, shared searches point at a contestant with trials, and every
-    race task in the config's tasks."""
+    """Every contestant starts from a methods entry, search spaces are well formed, shared searches
+    point at a contestant with trials, and every race task is in the config's tasks."""
     settings = config.get("race")
     if not settings:
         return
-    resolved = settings["contestants"]
+    resolved = contestants(config)
     for name, contestant in resolved.items():
         where = f"race.contestants.{name}"
         owner = contestant.get("shares_trials_with")
