@@ -218,11 +218,11 @@ def _contestant_run(config, name, contestant, dataset, task_name, race_budget) -
     """What every run of a contestant on a task shares (RunSpec fields), and its declared params: the
     race's budget and the contestant's params, each with the contestant's overrides for the task."""
     override = contestant.get("tasks", {}).get(task_name, {})
-    capped = override.get("budget", {})
+    cap = override.get("budget", {})
     shared = {"dataset": dataset, "task": task_name, "contestant": name, "method": contestant["method"],
-              "budget": Budget.from_settings(race_budget).overridden(capped),
+              "budget": Budget.from_settings(race_budget).overridden(cap),
               "threads": contestant.get("threads", config["threads"]),
-              "capped": tuple(sorted(k for k, v in capped.items() if v != race_budget.get(k))),
+              "capped": tuple(sorted(k for k, v in cap.items() if v != race_budget.get(k))),
               **_resources(contestant, tasks.get(task_name))}
     return shared, {**contestant["params"], **override.get("params", {})}
 
