@@ -3,7 +3,7 @@
 #   snakemake --cores 2 --configfile config/smoke.yaml    the reduced CI run
 #   snakemake --cores 1 figures               redraw tables and figures from existing results
 #   snakemake --report report.html            a self-contained report
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -14,12 +14,10 @@ if not config:
     configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
-
-
 report: "workflow/report/workflow.rst"
 
 
+# validates the config (edbench.config.validate, the only validation) and plans every run
 include: "workflow/rules/common.smk"
 
 

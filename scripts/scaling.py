@@ -55,7 +55,6 @@ def run_costs(configfile: str, runs: dict, summary: Path | None) -> tuple[list[f
     start-up when it is not the first run of a process: imports such as torch, data, kernels),
     warm-up and training; and the runs not measured."""
     import pandas as pd
-    import yaml
 
     from edbench import config as edconfig
 
@@ -71,20 +70,20 @@ def run_costs(configfile: str, runs: dict, summary: Path | None) -> tuple[list[f
         for row in pd.read_csv(summary).itertuples():
             trained[(row.config_dataset, row.task, row.method, row.seed)] = row.train_seconds
     costs, tasks, missing = [], [], []
-    for spec in edconfig.expand(edconfig.validate(yaml.safe_load(Path(configfile).read_text()))):
-        key = (spec["dataset"], spec["task"], spec["entry"], spec["seed"])
-        if key in trained and spec["method"] in setup:
-            costs.append(trained[key] + setup[spec["method"]])
+    for spec in edconfig.expand(edconfig.load(configfile)):
+        key = (spec.dataset, spec.task, spec.entry, spec.seed)
+        if key in trained and spec.method in setup:
+            costs.append(trained[key] + setup[spec.method])
         elif key in runs and runs[key].get("startup_counts_from") == "run start" and same_settings(spec, runs[key]):
             timing = runs[key]
             costs.append(timing["startup_seconds"] + (timing.get("warmup_seconds") or 0) + timing["train_seconds"])
-        elif key in runs and same_settings(spec, runs[key]) and spec["method"] in setup:
+        elif key in runs and same_settings(spec, runs[key]) and spec.method in setup:
             timing = runs[key]
-            costs.append(setup[spec["method"]] + (timing.get("warmup_seconds") or 0) + timing["train_seconds"])
+            costs.append(setup[spec.method] + (timing.get("warmup_seconds") or 0) + timing["train_seconds"])
         else:
             missing.append("/".join(map(str, key)))
             continue
-        tasks.append(spec["task"])
+        tasks.append(spec.task)
     return costs, tasks, missing
 
 
@@ -99,12 +98,12 @@ def process_fixed_seconds(runs: dict) -> float | None:
     return statistics.median(first) if first else None
 
 
-def same_settings(spec: dict, measured: dict) -> bool:
-    """Trained with ``spec``'s settings; a race winner's params are chosen when it runs, so only
-    its task settings can be compared."""
+def same_settings(spec, measured: dict) -> bool:
+    """Trained with ``spec``'s (a RunSpec's) settings; a race winner's params are chosen when it
+    runs, so only its budget can be compared."""
     params = measured["config"]["params"]
-    return (measured["config"]["task_params"] == spec["task_params"]
-            and (bool(spec.get("trials")) or all(params.get(k) == v for k, v in spec["params"].items())))
+    return (measured["config"]["task_params"] == spec.budget.to_dict()
+            and (bool(spec.trials) or all(params.get(k) == v for k, v in spec.params.items())))
 
 
 def job_costs(configfile: str, costs: list[float], tasks: list[str], process_fixed: float) -> list[float]:

@@ -15,11 +15,12 @@ from edbench import cli
 
 
 def body():
-    from edbench import config, runner
+    from edbench import runner
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--spec", required=True, action="append",
-                        help="the job spec as JSON (see edbench.config.expand); repeat for a batch")
+    # a bad spec fails the batch before any training
+    parser.add_argument("--spec", required=True, action="append", type=_checked_spec,
+                        help="the run spec as JSON (edbench.spec.RunSpec); repeat for a batch")
     parser.add_argument("--out", type=Path, required=True, action="append", help="one per --spec")
     parser.add_argument("--log", type=Path, action="append", help="one per --spec, for a batch")
     parser.add_argument("--data-npz", type=Path)
@@ -28,19 +29,17 @@ def body():
     logs = args.log or [None] * len(args.spec)
     if not len(args.spec) == len(args.out) == len(logs):
         parser.error("give one --out (and, if any, one --log) per --spec")
-    specs = [json.loads(text) for text in args.spec]
-    for spec in specs:   # a bad spec fails the batch before any training
-        config.check_spec(spec)
-    data = json.loads(args.data_provenance.read_text()) if args.data_provenance else None
+    if (args.data_npz is None) != (args.data_provenance is None):
+        parser.error("give --data-npz and --data-provenance together")
+    data = None
+    if args.data_npz is not None:
+        data = runner.DataFile(args.data_npz, json.loads(args.data_provenance.read_text()))
     signal.signal(signal.SIGTERM, _interrupt)
     written = []
     try:
-        for spec, out, log in zip(specs, args.out, logs):
-            if spec["task"] != "gates":
-                spec["data_npz"] = str(args.data_npz)
-                spec["data"] = data
+        for spec, out, log in zip(args.spec, args.out, logs):
             with _run_log(log):
-                runner.run_to_file(spec, out)
+                runner.run_to_file(spec, out, data)
             written.append(out)
     except KeyboardInterrupt:
         # A batch is one job: stopped, it leaves none of its results (as a one-run job, whose
@@ -48,6 +47,19 @@ def body():
         for path in written:
             path.unlink(missing_ok=True)
         raise
+
+
+def _checked_spec(text: str):
+    """``--spec``'s value read and checked; argparse names the option in the error and exits."""
+    from edbench.methods.base import ConfigError
+    from edbench.spec import RunSpec
+
+    try:
+        spec = RunSpec.from_json(text)
+        spec.check()
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return spec
 
 
 def _interrupt(signum, frame):

@@ -283,7 +283,7 @@ def tiny(tmp_path_factory):
 
     target = copy_repository(tmp_path_factory.mktemp("tiny"))
     (target / "config/tiny.yaml").write_text(yaml.safe_dump(TINY))
-    runs = [edconfig.result_path(spec) for spec in edconfig.expand(edconfig.validate(dict(TINY)))]
+    runs = [spec.result_path() for spec in edconfig.expand(edconfig.validate(dict(TINY)))]
     done = snakemake(target, *runs, "resources/data/mnist.npz", "--cores", "4", "--configfile", "config/tiny.yaml")
     assert done.returncode == 0, done.stderr[-3000:]
     return target, runs

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from conftest import REPO
+from edbench.spec import Budget, RunSpec
 
 pytestmark = pytest.mark.slow
 METHODS = ["bp_sgd", "fd", "ed_matrix", "ed_deep", "torch"]
@@ -15,15 +16,15 @@ def gates_spec(method, seed):
     params = {"hidden": [4], "activation": "sigmoid", "batch_size": 4, "lr": 0.05 if method == "torch" else 2.0}
     if method.startswith("ed_"):
         params = {"depth": 2, "width": 4, "batch_size": 1} if method == "ed_deep" else {"hidden": [8]}
-    return {"dataset": "truth_tables", "task": "gates", "entry": method, "method": method, "params": params,
-            "task_params": {"epochs": 30, "train_size": None, "test_size": None}, "seed": seed, "threads": 1}
+    return RunSpec(dataset="truth_tables", task="gates", entry=method, method=method, params=params,
+                   budget=Budget(epochs=30), seed=seed, threads=1)
 
 
 def train(runs, tmp_path):
     """scripts/train.py with one --spec/--out/--log triple per run, in one process."""
     args = []
     for spec, out in runs:
-        args += ["--spec", json.dumps(spec), "--out", str(out), "--log", str(tmp_path / f"{out.stem}.log")]
+        args += ["--spec", spec.to_json(), "--out", str(out), "--log", str(tmp_path / f"{out.stem}.log")]
     done = subprocess.run([sys.executable, "scripts/train.py", *args], cwd=REPO, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -69,7 +70,7 @@ def test_later_runs_of_a_batch_skip_the_process_start_up(tmp_path):
 
 
 def test_mismatched_arguments_are_refused(tmp_path):
-    done = subprocess.run([sys.executable, "scripts/train.py", "--spec", json.dumps(gates_spec("bp_sgd", 0)),
-                           "--spec", json.dumps(gates_spec("bp_sgd", 1)), "--out", str(tmp_path / "a.json")],
+    done = subprocess.run([sys.executable, "scripts/train.py", "--spec", gates_spec("bp_sgd", 0).to_json(),
+                           "--spec", gates_spec("bp_sgd", 1).to_json(), "--out", str(tmp_path / "a.json")],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "one --out" in done.stderr

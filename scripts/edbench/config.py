@@ -1,4 +1,5 @@
-"""Load, validate and expand the workflow configuration into one spec per training job."""
+"""Load the workflow configuration, validate it (schema, defaults, entries, race and every run), and
+expand it into one ``RunSpec`` per training job."""
 from __future__ import annotations
 
 import copy
@@ -7,14 +8,16 @@ from pathlib import Path
 
 import yaml
 
-from edbench import methods, tasks
+from edbench import tasks
 from edbench.data import datasets
 from edbench.methods.base import ConfigError
 from edbench.race import choice as race
+from edbench.spec import Budget, RunSpec
 
-TASK_KEYS = ("train_size", "test_size", "epochs", "validation_size")
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
-GATES_DATASET = "truth_tables"
+# What a race contestant takes from its methods entry, besides the method and the params it
+# states its differences from.
+INHERITED = ("threads", "seeds", "mem_mb", "runtime")
 
 
 def load(path: str | Path) -> dict:
@@ -31,46 +34,44 @@ def load(path: str | Path) -> dict:
 
 
 def validate(config: dict) -> dict:
-    """Schema-check ``config``, fill defaults, and check every entry builds; raise ConfigError."""
-    import jsonschema
-
-    schema = yaml.safe_load(SCHEMA.read_text())
+    """``config`` checked against the schema with its defaults filled in, then every entry, the race
+    and every run it expands to checked; raises ConfigError naming the key."""
     config = copy.deepcopy(config)
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.path))
+    schema = yaml.safe_load(SCHEMA.read_text())
+    errors = sorted(_validator(schema).iter_errors(config), key=lambda e: list(map(str, e.path)))
     if errors:
         lines = [f"config key '{'.'.join(map(str, e.path)) or '<root>'}': {e.message}" for e in errors]
         raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
-    _fill_defaults(config, schema)
+    for name, entry in config["methods"].items():
+        unknown = sorted(set(entry.get("tasks", {})) - set(tasks.TASKS))
+        if unknown:
+            raise ConfigError(f"config key 'methods.{name}.tasks': unknown task(s) {unknown}; "
+                              f"known: {list(tasks.TASKS)}")
     check_race(config)
     for spec in expand(config):
-        check_spec(spec)
+        spec.check()
     return config
 
 
-def _fill_defaults(config: dict, schema: dict) -> None:
-    config.setdefault("threads", 1)
-    config.setdefault("claims", "config/claims.yaml")
-    data = config.setdefault("data", {})
-    for key, value in schema["properties"]["data"]["properties"].items():
-        if "default" in value:
-            data.setdefault(key, value["default"])
-    data.setdefault("mirrors", None)
+def _validator(schema: dict):
+    """A JSON-schema validator that fills in each property's ``default`` where the config leaves it out."""
+    import jsonschema
+
+    base = jsonschema.Draft202012Validator
+    check_properties = base.VALIDATORS["properties"]
+
+    def fill_defaults_then_check(validator, properties, instance, subschema):
+        if validator.is_type(instance, "object"):
+            for key, value in properties.items():
+                if "default" in value:
+                    instance.setdefault(key, copy.deepcopy(value["default"]))
+        yield from check_properties(validator, properties, instance, subschema)
+
+    return jsonschema.validators.extend(base, {"properties": fill_defaults_then_check})(schema)
 
 
 def entry_method(name: str, entry: dict) -> str:
     return entry.get("method", name)
-
-
-def run_params(config: dict, entry_name: str, task: str) -> tuple[dict, dict]:
-    """The (method params, task params) of one (expanded) entry on one task, overrides applied."""
-    entry = entries(config)[entry_name]
-    task_params = {"train_size": None, "test_size": None,
-                   **{k: v for k, v in config["tasks"][task].items() if k != "when_available"}}
-    params = dict(entry.get("params", {}))
-    for key, value in entry.get("tasks", {}).get(task, {}).items():
-        (task_params if key in TASK_KEYS else params)[key] = value
-    return params, task_params
 
 
 def entries(config: dict) -> dict[str, dict]:
@@ -97,8 +98,13 @@ def _name_part(value) -> str:
     return str(value)
 
 
-def dataset_for(task: str, dataset: str) -> str:
-    return GATES_DATASET if task == "gates" else tasks.BOUND_DATASET.get(task, dataset)
+def entry_settings(config: dict, entry_name: str, task: str) -> tuple[dict, Budget]:
+    """The params and budget of one (expanded) entry on one task: the task's budget and the entry's
+    params, each with the entry's overrides for that task over it."""
+    entry = entries(config)[entry_name]
+    override = entry.get("tasks", {}).get(task, {})
+    budget = Budget.from_settings(config["tasks"][task]).overridden(override.get("budget", {}))
+    return {**entry.get("params", {}), **override.get("params", {})}, budget
 
 
 def drop_unavailable(config: dict, raw_root: str | Path = "resources/raw") -> tuple[dict, list[str]]:
@@ -106,56 +112,68 @@ def drop_unavailable(config: dict, raw_root: str | Path = "resources/raw") -> tu
     ``raw_root`` nor in a local directory; and one line per task left out, saying why."""
     kept, skipped = copy.deepcopy(config), []
     local_dirs = config.get("data", {}).get("local_dirs", [])
-    for task, settings in config["tasks"].items():
-        if not settings.get("when_available"):
+    for name, settings in config["tasks"].items():
+        task = tasks.get(name)
+        if not settings.get("when_available") or not task.reads_data:
             continue
-        needed = sorted({dataset_for(task, d) for d in config["datasets"]})
+        needed = sorted({task.dataset(d) for d in config["datasets"]})
         missing = [d for d in needed if not datasets.locally_available(d, Path(raw_root) / d, local_dirs)]
         if missing:
-            del kept["tasks"][task]
+            del kept["tasks"][name]
             where = {d: list(datasets.CATALOG[d].local_dirs) + list(local_dirs) for d in missing}
-            skipped.append(f"task {task} left out: {', '.join(missing)} is not on this machine (looked in "
+            skipped.append(f"task {name} left out: {', '.join(missing)} is not on this machine (looked in "
                            f"{raw_root} and {where}); for Fashion-MNIST, apt-get install dataset-fashion-mnist")
     return kept, skipped
 
 
-def expand(config: dict) -> list[dict]:
+def expand(config: dict) -> list[RunSpec]:
     """The protocol runs (one per dataset, task, entry, seed), then the race's trials and winners."""
     return protocol_specs(config) + race_specs(config)
 
 
-def protocol_specs(config: dict) -> list[dict]:
-    """One spec per (dataset, task, entry, seed); gates run once, on no dataset, and a task bound to a
-    data set (fashion10) once, on that one."""
+def protocol_specs(config: dict) -> list[RunSpec]:
+    """One spec per (dataset, task, entry, seed); a task that reads no data set (gates) runs once,
+    and a task bound to a data set (fashion10) once, on that one."""
     specs, seen = [], set()
-    for dataset in config["datasets"]:
-        for task in config["tasks"]:
+    for configured in config["datasets"]:
+        for task_name in config["tasks"]:
+            task = tasks.get(task_name)
             for entry_name, entry in entries(config).items():
-                if task not in entry.get("run_on", config["tasks"]):
+                if task_name not in entry.get("run_on", config["tasks"]):
                     continue
-                unknown = sorted(set(entry.get("tasks", {})) - set(tasks.TASKS))
-                if unknown:
-                    raise ConfigError(f"config key 'methods.{entry_name}.tasks': unknown task(s) {unknown}; "
-                                      f"known: {list(tasks.TASKS)}")
-                params, task_params = run_params(config, entry_name, task)
+                params, budget = entry_settings(config, entry_name, task_name)
                 for seed in entry.get("seeds", config["seeds"]):
-                    key = (dataset_for(task, dataset), task, entry_name, seed)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    specs.append({"dataset": key[0], "task": task, "entry": entry_name,
-                                  "method": entry_method(entry_name, entry), "params": params,
-                                  "task_params": task_params, "seed": seed,
-                                  "threads": entry.get("threads", config.get("threads", 1)),
-                                  **_resources(entry)})
+                    spec = RunSpec(dataset=task.dataset(configured), task=task_name, entry=entry_name,
+                                   method=entry_method(entry_name, entry), params=params, budget=budget, seed=seed,
+                                   threads=entry.get("threads", config["threads"]), **_resources(entry, task))
+                    if spec.result_path() not in seen:
+                        seen.add(spec.result_path())
+                        specs.append(spec)
     return specs
 
 
-def _resources(entry: dict) -> dict:
-    return {key: entry[key] for key in ("mem_mb", "runtime") if key in entry}
+def _resources(entry: dict, task: tasks.Task) -> dict:
+    return {"mem_mb": entry.get("mem_mb", task.mem_mb), "runtime": entry.get("runtime", task.runtime)}
 
 
-def race_specs(config: dict) -> list[dict]:
+def contestants(config: dict) -> dict[str, dict]:
+    """Each race contestant as it runs: the methods entry it names (``entry``, by default its own
+    name; its method, params and INHERITED keys) with the contestant's own keys over it, params
+    merged key by key, so a contestant states only how it differs."""
+    resolved, names = {}, sorted(config["methods"])
+    for name, contestant in config["race"]["contestants"].items():
+        entry_name = contestant.get("entry", name)
+        if entry_name not in config["methods"]:
+            raise ConfigError(f"config key 'race.contestants.{name}.entry': no methods entry {entry_name!r} to "
+                              f"start from; entries: {names}")
+        entry = config["methods"][entry_name]
+        resolved[name] = {**{key: entry[key] for key in INHERITED if key in entry}, **contestant,
+                          "method": entry_method(entry_name, entry),
+                          "params": {**entry.get("params", {}), **contestant.get("params", {})}}
+    return resolved
+
+
+def race_specs(config: dict) -> list[RunSpec]:
     """The race: per (dataset, task, contestant) ``trials`` trial runs (one seed, scored on the
     validation split only), then the winner rerun on every seed. A contestant that
     ``shares_trials_with`` another has no trials of its own: its winner is the best of the other's
@@ -163,74 +181,67 @@ def race_specs(config: dict) -> list[dict]:
     settings = config.get("race")
     if not settings:
         return []
-    contestants = settings["contestants"]
+    resolved = contestants(config)
     specs = []
-    for dataset in config["datasets"]:
-        for task, budget in settings["tasks"].items():
-            if task not in config["tasks"]:
+    for configured in config["datasets"]:
+        for task_name, race_budget in settings["tasks"].items():
+            if task_name not in config["tasks"]:
                 continue
+            dataset = tasks.get(task_name).dataset(configured)
             trial_paths = {}
-            for name, contestant in contestants.items():
-                owner = contestant.get("shares_trials_with")
-                if owner is not None:
+            for name, contestant in resolved.items():
+                if "shares_trials_with" in contestant:
                     continue
-                space = _race_space(name, contestant, task)
-                base = _race_run(config, name, contestant, dataset, task, budget)
-                draws = race.sample(space, settings["trials"], settings["sampler"]["seed"], name, task)
-                trial_paths[name] = []
-                for index, draw in enumerate(draws):
-                    spec = {**base, "entry": f"trial-{name}-{index:02d}", "params": {**base["params"], **draw},
-                            "seed": settings["trial_seed"], "role": "trial", "trial": index,
-                            "score_on": "validation"}
-                    specs.append(spec)
-                    trial_paths[name].append(result_path(spec))
-            for name, contestant in contestants.items():
-                base = _race_run(config, name, contestant, dataset, task, budget)
+                shared, params = _contestant_run(config, name, contestant, dataset, task_name, race_budget)
+                draws = race.sample(contestant_space(contestant, task_name), settings["trials"],
+                                    settings["sampler"]["seed"], name, task_name)
+                trials = [RunSpec(**shared, entry=f"trial-{name}-{index:02d}", params={**params, **draw},
+                                  seed=settings["trial_seed"], role="trial", trial=index)
+                          for index, draw in enumerate(draws)]
+                specs += trials
+                trial_paths[name] = tuple(trial.result_path() for trial in trials)
+            for name, contestant in resolved.items():
+                shared, params = _contestant_run(config, name, contestant, dataset, task_name, race_budget)
                 paths = trial_paths[contestant.get("shares_trials_with", name)]
-                for seed in contestant.get("seeds", config["seeds"]):
-                    specs.append({**base, "entry": f"tuned-{name}", "seed": seed, "role": "winner",
-                                  "trials": paths, "targets": budget.get("targets", [])})
+                specs += [RunSpec(**shared, entry=f"tuned-{name}", params=params, seed=seed, role="winner",
+                                  trials=paths, targets=tuple(race_budget.get("targets", [])))
+                          for seed in contestant.get("seeds", config["seeds"])]
     return specs
 
 
-def _race_split(contestant: dict, task: str) -> tuple[dict, dict, dict]:
-    """A contestant's per-task overrides, split into (task settings, params, search space)."""
-    overrides = dict(contestant.get("tasks", {}).get(task, {}))
-    space = overrides.pop("space", {})
-    task_keys = {k: v for k, v in overrides.items() if k in TASK_KEYS}
-    params = {k: v for k, v in overrides.items() if k not in TASK_KEYS}
-    return task_keys, params, space
+def contestant_space(contestant: dict, task: str) -> dict:
+    """A contestant's search space on ``task``: its ``space``, with its per-task ``space`` over it."""
+    return {**contestant.get("space", {}), **contestant.get("tasks", {}).get(task, {}).get("space", {})}
 
 
-def _race_space(name: str, contestant: dict, task: str) -> dict:
-    return {**contestant.get("space", {}), **_race_split(contestant, task)[2]}
-
-
-def _race_run(config, name, contestant, dataset, task, budget) -> dict:
-    task_keys, params, _ = _race_split(contestant, task)
-    task_params = {"train_size": None, "test_size": None,
-                   **{k: v for k, v in budget.items() if k in TASK_KEYS}, **task_keys}
-    return {"dataset": dataset_for(task, dataset), "task": task, "contestant": name,
-            "method": contestant.get("method", name), "params": {**contestant.get("params", {}), **params},
-            "task_params": task_params, "threads": contestant.get("threads", config.get("threads", 1)),
-            "capped": sorted(k for k, v in task_keys.items() if v != budget.get(k)), **_resources(contestant)}
+def _contestant_run(config, name, contestant, dataset, task_name, race_budget) -> tuple[dict, dict]:
+    """What every run of a contestant on a task shares (RunSpec fields), and its declared params: the
+    race's budget and the contestant's params, each with the contestant's overrides for the task."""
+    override = contestant.get("tasks", {}).get(task_name, {})
+    cap = override.get("budget", {})
+    shared = {"dataset": dataset, "task": task_name, "contestant": name, "method": contestant["method"],
+              "budget": Budget.from_settings(race_budget).overridden(cap),
+              "threads": contestant.get("threads", config["threads"]),
+              "capped": tuple(sorted(k for k, v in cap.items() if v != race_budget.get(k))),
+              **_resources(contestant, tasks.get(task_name))}
+    return shared, {**contestant["params"], **override.get("params", {})}
 
 
 def check_race(config: dict) -> None:
-    """Search spaces well formed, shared searches point at a contestant with trials, and every
-    race task in the config's tasks."""
+    """Every contestant starts from a methods entry, search spaces are well formed, shared searches
+    point at a contestant with trials, and every race task is in the config's tasks."""
     settings = config.get("race")
     if not settings:
         return
-    contestants = settings["contestants"]
-    for name, contestant in contestants.items():
+    resolved = contestants(config)
+    for name, contestant in resolved.items():
         where = f"race.contestants.{name}"
         owner = contestant.get("shares_trials_with")
-        if owner is not None and (owner not in contestants or "shares_trials_with" in contestants[owner]):
+        if owner is not None and (owner not in resolved or "shares_trials_with" in resolved[owner]):
             raise ConfigError(f"config key '{where}.shares_trials_with': {owner!r} is not a contestant with "
-                              f"trials of its own; contestants: {sorted(contestants)}")
+                              f"trials of its own; contestants: {sorted(resolved)}")
         for task in settings["tasks"]:
-            race.check_space(f"{where}.space", _race_space(name, contestant, task))
+            race.check_space(f"{where}.space", contestant_space(contestant, task))
         unknown = sorted(set(contestant.get("tasks", {})) - set(settings["tasks"]))
         if unknown:
             raise ConfigError(f"config key '{where}.tasks': {unknown} not among the race's tasks "
@@ -238,33 +249,3 @@ def check_race(config: dict) -> None:
     missing = sorted(set(settings["tasks"]) - set(config["tasks"]))
     if missing:
         raise ConfigError(f"config key 'race.tasks': {missing} not among the config's tasks {sorted(config['tasks'])}")
-
-
-def check_spec(spec: dict) -> None:
-    """Fail before training if a spec cannot run: unknown method, bad params, impossible sizes."""
-    where = (f"race.contestants.{spec['contestant']} (trial {spec.get('trial', 'winner')})"
-             if "contestant" in spec else f"methods.{spec['entry']}")
-    try:
-        method_cls = methods.get(spec["method"])
-    except ConfigError as error:
-        raise ConfigError(f"config key '{where}.method': {error}") from None
-    try:
-        method_cls.check_params(spec["params"])
-    except ConfigError as error:
-        raise ConfigError(f"config key '{where}' on task {spec['task']}: {error}") from None
-    batch = spec["params"].get("batch_size", method_cls.defaults.get("batch_size"))
-    train_size = spec["task_params"].get("train_size")
-    validation = spec["task_params"].get("validation_size") or 0
-    if validation and spec["task"] == "gates":
-        raise ConfigError(f"config key '{where}' on task gates: validation_size does not apply to the truth tables")
-    if validation and train_size is not None and validation >= train_size:
-        raise ConfigError(f"config key '{where}' on task {spec['task']}: validation_size {validation} leaves none of "
-                          f"the {train_size} training examples to train on")
-    limit = 4 if spec["task"] == "gates" else (None if train_size is None else train_size - validation)
-    if batch is not None and limit is not None and batch > limit:
-        raise ConfigError(f"config key '{where}' on task {spec['task']}: batch_size {batch} is larger than the "
-                          f"{limit} training examples")
-
-
-def result_path(spec: dict, root: str = "results/runs") -> str:
-    return f"{root}/{spec['dataset']}/{spec['task']}/{spec['entry']}/seed{spec['seed']}.json"

@@ -10,12 +10,15 @@ import math
 import os
 import resource
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from edbench import atomic, methods, provenance, tasks, threads
 from edbench.data import datasets
+from edbench.methods.base import ConfigError
+from edbench.spec import RunSpec
 
 log = logging.getLogger("edbench.run")
 RESULT_SCHEMA = 1
@@ -108,51 +111,76 @@ def _mean_or_none(values):
     return None if None in values else float(np.mean(values))
 
 
-def choose_tuned_params(spec: dict) -> tuple[dict, dict | None]:
-    """A race winner's params: the best of its trials on validation (``spec['trials']``, result
+@dataclass(frozen=True)
+class DataFile:
+    """A data set's arrays file and the provenance record its fetch wrote."""
+    arrays: Path
+    provenance: dict
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a run trains: its method, the task's problems, the record of their data, and its params."""
+    method_cls: type[methods.LearningMethod]
+    problems: tasks.ProblemSet
+    data: dict
+    params: dict
+    choice: dict | None   # a race winner's: the trials and the one chosen
+
+
+def choose_tuned_params(spec: RunSpec) -> tuple[dict, dict | None]:
+    """A race winner's params: the best of its trials on validation (``spec.trials``, result
     files); other runs keep their own. Also the record of the choice, for the result."""
-    if not spec.get("trials"):
-        return spec["params"], None
+    if not spec.trials:
+        return spec.params, None
     from edbench.race import choice as race
 
-    records = race.trial_records(spec["trials"], methods.get(spec["method"]))
+    records = race.trial_records(list(spec.trials), methods.get(spec.method))
     chosen, reason = race.choose(records)
-    params = {**spec["params"], **records[chosen]["params"]} if records[chosen]["eligible"] else spec["params"]
-    return params, {"trials": records, "chosen_trial": chosen, "reason": reason,
-                    "targets": spec.get("targets", [])}
+    params = {**spec.params, **records[chosen]["params"]} if records[chosen]["eligible"] else spec.params
+    return params, {"trials": records, "chosen_trial": chosen, "reason": reason, "targets": list(spec.targets)}
 
 
-def run(spec: dict) -> dict:
-    """Train ``spec`` and return the result record."""
+def run(spec: RunSpec, data: DataFile | None = None) -> dict:
+    """Train ``spec`` (on ``data``, if its task reads a data set) and return the result record."""
     started = time.time()
     global _runs_begun, _run_began_at, _first_step_at
     now = time.perf_counter()
     _run_began_at = now - process_age_seconds() if _runs_begun == 0 else now
     _runs_begun += 1
     _first_step_at = None
-    method_cls = methods.get(spec["method"])
-    task_params = spec["task_params"]
-    if spec["task"] == "gates":
-        arrays, data = None, {"name": "truth_tables", "source": ["edbench.tasks"], "sha256": None,
-                               "train_count": 16, "test_count": 16}
-    else:
-        data = spec["data"]
-        arrays = datasets.load(Path(spec["data_npz"]), data.get("file_sha256"))
-    task = tasks.build(spec["task"], arrays, task_params.get("train_size"), task_params.get("test_size"),
-                       task_params.get("validation_size", 0))
-    epochs = int(task_params["epochs"])
-    params, choice = choose_tuned_params(spec)
-    score_test = spec.get("score_on", "test") != "validation"
-    outcomes = []
-    for problem in task.problems:
-        label = f"{spec['task']}/{problem.name}/{spec['entry']}/seed{spec['seed']}"
-        outcomes.append(train_problem(problem, method_cls, params, spec["seed"], epochs, label, score_test))
+    built = build(spec, data)
+    return record(spec, built, train(spec, built), started)
 
-    diverged = [o["diverged_epoch"] for o in outcomes if o["diverged_epoch"] is not None]
-    per_problem = {}
-    for problem, outcome in zip(task.problems, outcomes):
-        last = outcome["curve"][-1]
-        per_problem[problem.name] = last["test_accuracy"]
+
+def build(spec: RunSpec, data: DataFile | None) -> Built:
+    """Everything a run needs before its first step: the method, the task's problems built from
+    their data, and the params (a race winner's chosen from its trials)."""
+    method_cls = methods.get(spec.method)
+    task = tasks.get(spec.task)
+    if task.reads_data:
+        if data is None:
+            raise ConfigError(f"task {spec.task} reads the data set {spec.dataset}: give its arrays file and "
+                              f"provenance (train.py's --data-npz and --data-provenance)")
+        arrays, record_of_data = datasets.load(Path(data.arrays), data.provenance.get("file_sha256")), data.provenance
+    else:
+        arrays, record_of_data = None, task.own_data
+    budget = spec.budget
+    problems = task.build(arrays, budget.train_size, budget.test_size, budget.held_out)
+    params, choice = choose_tuned_params(spec)
+    return Built(method_cls, problems, record_of_data, params, choice)
+
+
+def train(spec: RunSpec, built: Built) -> list[dict]:
+    """Each problem of the run trained in turn: one outcome each (see ``train_problem``)."""
+    return [train_problem(problem, built.method_cls, built.params, spec.seed, spec.budget.epochs,
+                          f"{spec.task}/{problem.name}/{spec.entry}/seed{spec.seed}", spec.scores_test)
+            for problem in built.problems.problems]
+
+
+def _combined_curve(outcomes: list[dict]) -> tuple[list[dict], list[float]]:
+    """The run's curve, each epoch averaged over the problems that reached it, and the training
+    seconds of all problems by the end of each epoch."""
     curve, seconds_by_epoch = [], []
     for epoch in range(1, max(len(o["curve"]) for o in outcomes) + 1):
         points = [o["curve"][epoch - 1] for o in outcomes if len(o["curve"]) >= epoch]
@@ -161,21 +189,28 @@ def run(spec: dict) -> dict:
                       # the problems of a task train one after another: their samples add up
                       "samples": int(sum(p["samples"] for p in points))})
         seconds_by_epoch.append(float(sum(sum(o["epoch_seconds"][:epoch]) for o in outcomes)))
-    status = "diverged" if diverged else "ok"
-    test_accuracy = None if diverged or not score_test else float(np.mean(list(per_problem.values())))
-    wall = sum(o["wall"] for o in outcomes)
-    samples = sum(len(p.y_train) * len(o["curve"]) for p, o in zip(task.problems, outcomes))
+    return curve, seconds_by_epoch
+
+
+def record(spec: RunSpec, built: Built, outcomes: list[dict], started: float) -> dict:
+    """The result of a run: what must be identical on a rerun (key, data, config, metrics, the race's
+    choice), what was measured (timing) and where (provenance)."""
+    problems = built.problems
+    diverged = [o["diverged_epoch"] for o in outcomes if o["diverged_epoch"] is not None]
+    per_problem = {problem.name: outcome["curve"][-1]["test_accuracy"]
+                   for problem, outcome in zip(problems.problems, outcomes)}
+    curve, seconds_by_epoch = _combined_curve(outcomes)
+    test_accuracy = None if diverged or not spec.scores_test else float(np.mean(list(per_problem.values())))
     return {
         "schema": RESULT_SCHEMA,
-        "key": {"dataset": spec["dataset"], "task": spec["task"], "entry": spec["entry"], "method": spec["method"],
-                "seed": spec["seed"], "role": spec.get("role", "protocol"), "contestant": spec.get("contestant"),
-                "trial": spec.get("trial")},
-        "status": status,
+        "key": {"dataset": spec.dataset, "task": spec.task, "entry": spec.entry, "method": spec.method,
+                "seed": spec.seed, "role": spec.role, "contestant": spec.contestant, "trial": spec.trial},
+        "status": "diverged" if diverged else "ok",
         "diverged_epoch": min(diverged) if diverged else None,
-        "data": {**data, "task_train_count": task.train_count, "task_test_count": task.test_count},
-        "config": {"params": outcomes[0]["params"], "task_params": task_params, "threads": spec["threads"],
-                   "capped": spec.get("capped", [])},
-        "race": choice,
+        "data": {**built.data, "task_train_count": problems.train_count, "task_test_count": problems.test_count},
+        "config": {"params": outcomes[0]["params"], "task_params": spec.budget.to_dict(), "threads": spec.threads,
+                   "capped": list(spec.capped)},
+        "race": built.choice,
         "metrics": {
             "test_accuracy": test_accuracy,
             "final_train_loss": curve[-1]["train_loss"],
@@ -185,33 +220,40 @@ def run(spec: dict) -> dict:
             "epochs_run": len(curve),
             "curve": curve,
         },
-        "timing": {
-            # one-time costs (compilation, cache load, first-call set-up), apart from the steady state
-            "warmup_seconds": sum(o["warmup_wall"] for o in outcomes),
-            "warmup_cpu_seconds": sum(o["warmup_cpu"] for o in outcomes),
-            # process start (or this run's start, after the first run of a process) to the first
-            # training step: interpreter, imports, data load, task and method set-up
-            "startup_seconds": _startup_seconds(),
-            "startup_counts_from": "process start" if _runs_begun == 1 else "run start",
-            "train_seconds": wall,
-            "train_cpu_seconds": sum(o["cpu"] for o in outcomes),
-            "samples_per_second": samples / wall if wall > 0 else None,
-            "seconds_per_epoch": wall / len(curve),
-            "process_cpu_seconds": _process_cpu_seconds(),
-            "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "epoch_seconds": [s for o in outcomes for s in o["epoch_seconds"]],
-            # training seconds by the end of each epoch of the curve (time-to-target reads them)
-            "cumulative_seconds": seconds_by_epoch,
-            # Unix times of the job's start and end: whether two timed jobs overlapped can be checked later
-            "started": started,
-            "finished": time.time(),
-        },
-        "provenance": provenance.environment(spec["threads"]),
+        "timing": _timing(problems, outcomes, len(curve), seconds_by_epoch, started),
+        "provenance": provenance.environment(spec.threads),
     }
 
 
-def run_to_file(spec: dict, out: Path) -> dict:
-    threads.limit(spec["threads"])
-    result = run(spec)
+def _timing(problems: tasks.ProblemSet, outcomes: list[dict], epochs_run: int, seconds_by_epoch: list[float],
+            started: float) -> dict:
+    wall = sum(o["wall"] for o in outcomes)
+    samples = sum(len(p.y_train) * len(o["curve"]) for p, o in zip(problems.problems, outcomes))
+    return {
+        # one-time costs (compilation, cache load, first-call set-up), apart from the steady state
+        "warmup_seconds": sum(o["warmup_wall"] for o in outcomes),
+        "warmup_cpu_seconds": sum(o["warmup_cpu"] for o in outcomes),
+        # process start (or this run's start, after the first run of a process) to the first
+        # training step: interpreter, imports, data load, task and method set-up
+        "startup_seconds": _startup_seconds(),
+        "startup_counts_from": "process start" if _runs_begun == 1 else "run start",
+        "train_seconds": wall,
+        "train_cpu_seconds": sum(o["cpu"] for o in outcomes),
+        "samples_per_second": samples / wall if wall > 0 else None,
+        "seconds_per_epoch": wall / epochs_run,
+        "process_cpu_seconds": _process_cpu_seconds(),
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "epoch_seconds": [s for o in outcomes for s in o["epoch_seconds"]],
+        # training seconds by the end of each epoch of the curve (time-to-target reads them)
+        "cumulative_seconds": seconds_by_epoch,
+        # Unix times of the job's start and end: whether two timed jobs overlapped can be checked later
+        "started": started,
+        "finished": time.time(),
+    }
+
+
+def run_to_file(spec: RunSpec, out: Path, data: DataFile | None = None) -> dict:
+    threads.limit(spec.threads)
+    result = run(spec, data)
     atomic.write_json(out, result)
     return result

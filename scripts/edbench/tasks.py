@@ -1,22 +1,23 @@
 """The benchmark's tasks: logic gates, MNIST 0-vs-1, all ten digits, and Fashion-MNIST's ten classes.
 
-A task is one or more supervised problems. ``gates`` holds four (AND, OR, NAND, XOR), each
-trained as its own network; the MNIST tasks hold one. Subsets are chosen without randomness
-(the first N examples), so every method and seed sees the same data.
+A task knows what data it needs (a data set it reads, or its own truth tables), its classes, the
+resources a job of it is given, and builds its problems. A task is one or more supervised
+problems: ``gates`` holds four (AND, OR, NAND, XOR), each trained as its own network; the MNIST
+tasks hold one. Subsets are chosen without randomness (the first N examples), so every method
+and seed sees the same data.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
+from edbench.methods.base import ConfigError
+
 log = logging.getLogger("edbench.tasks")
 
-TASKS = ("gates", "mnist01", "mnist10", "fashion10")
-TASK_CLASSES = {"mnist01": (0, 1), "mnist10": tuple(range(10)), "fashion10": tuple(range(10))}
-# Tasks that always read one data set; the others run on each of the config's `datasets`.
-BOUND_DATASET = {"fashion10": "fashion_mnist"}
 # Kaneko's order: pattern i sets input s to bit s of i, so 00, 10, 01, 11 (his XOR table uses it).
 GATE_INPUTS = np.array([[(i >> s) & 1 for s in range(2)] for i in range(4)], dtype=np.float64)
 GATES = {
@@ -44,7 +45,8 @@ class Problem:
 
 
 @dataclass
-class Task:
+class ProblemSet:
+    """A task's problems as built for one run."""
     name: str
     problems: list[Problem]
 
@@ -57,9 +59,91 @@ class Task:
         return sum(len(p.y_test) for p in self.problems)
 
 
-def gates_task() -> Task:
-    problems = [Problem(name, GATE_INPUTS, targets, GATE_INPUTS, targets, 2) for name, targets in GATES.items()]
-    return Task("gates", problems)
+@dataclass(frozen=True)
+class Task:
+    """What every task states: its name, classes, and a job's default memory (MB) and time (minutes)."""
+    name: str
+    classes: tuple[int, ...]
+    mem_mb: int
+    runtime: int
+
+    reads_data: ClassVar[bool]
+    own_data: ClassVar[dict | None] = None   # the record of the data a task holds itself, reading none
+
+    def dataset(self, configured: str) -> str:
+        """The data set a run of this task uses when the config lists ``configured``."""
+        raise NotImplementedError
+
+    def build(self, arrays: dict[str, np.ndarray] | None, train_size: int | None = None,
+              test_size: int | None = None, validation_size: int = 0) -> ProblemSet:
+        raise NotImplementedError
+
+    def check_sizes(self, train_size: int | None, validation_size: int) -> None:
+        """Raise ConfigError if these sizes cannot make a run of this task."""
+
+    def training_examples(self, train_size: int | None, validation_size: int) -> int | None:
+        """The examples one problem trains on (None: as many as the data set holds)."""
+        return None if train_size is None else train_size - validation_size
+
+
+@dataclass(frozen=True)
+class TruthTables(Task):
+    """The four two-input logic gates, each its own problem, trained and scored on its whole table."""
+    reads_data: ClassVar[bool] = False
+    own_data: ClassVar[dict] = {"name": "truth_tables", "source": ["edbench.tasks"], "sha256": None,
+                                "train_count": 16, "test_count": 16}
+
+    def dataset(self, configured: str) -> str:
+        return self.own_data["name"]
+
+    def build(self, arrays=None, train_size=None, test_size=None, validation_size=0) -> ProblemSet:
+        problems = [Problem(gate, GATE_INPUTS, targets, GATE_INPUTS, targets, len(self.classes))
+                    for gate, targets in GATES.items()]
+        return ProblemSet(self.name, problems)
+
+    def check_sizes(self, train_size, validation_size) -> None:
+        if validation_size:
+            raise ConfigError("validation_size does not apply to the truth tables")
+
+    def training_examples(self, train_size, validation_size) -> int:
+        return len(GATE_INPUTS)
+
+
+@dataclass(frozen=True)
+class ImageClasses(Task):
+    """Some classes of an MNIST-format data set: the configured one, or ``bound_dataset`` always."""
+    bound_dataset: str | None = None
+    reads_data: ClassVar[bool] = True
+
+    def dataset(self, configured: str) -> str:
+        return self.bound_dataset or configured
+
+    def build(self, arrays, train_size=None, test_size=None, validation_size=0) -> ProblemSet:
+        """The first ``train_size`` examples of the task's classes; the last ``validation_size`` of them
+        are held out as a validation split (for choosing hyperparameters), never trained on."""
+        if arrays is None:
+            raise ValueError(f"task {self.name!r} needs a dataset")
+        splits = {}
+        for split, size in (("train", train_size), ("test", test_size)):
+            labels = arrays[f"y_{split}"]
+            keep = np.isin(labels, self.classes)
+            splits[split] = _take(arrays[f"x_{split}"][keep], labels[keep], size, f"{self.name} {split}")
+        x_train, y_train = splits["train"]
+        x_val = y_val = None
+        if validation_size:
+            if validation_size >= len(y_train):
+                raise ValueError(f"{self.name}: validation_size {validation_size} leaves no training examples "
+                                 f"(of {len(y_train)})")
+            x_train, x_val = x_train[:-validation_size], x_train[-validation_size:]
+            y_train, y_val = y_train[:-validation_size], y_train[-validation_size:]
+        problem = Problem(self.name, x_train, y_train, *splits["test"], n_classes=len(self.classes), x_val=x_val,
+                          y_val=y_val)
+        return ProblemSet(self.name, [problem])
+
+    def check_sizes(self, train_size, validation_size) -> None:
+        if validation_size and train_size is not None and validation_size >= train_size:
+            raise ConfigError(f"validation_size {validation_size} leaves none of the {train_size} training "
+                              f"examples to train on")
 
 
 def _take(x: np.ndarray, y: np.ndarray, size: int | None, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -71,34 +155,28 @@ def _take(x: np.ndarray, y: np.ndarray, size: int | None, what: str) -> tuple[np
     return (x.astype(np.float64) / 255.0), y.astype(np.int64)
 
 
-def mnist_task(name: str, arrays: dict[str, np.ndarray], train_size: int | None = None,
-               test_size: int | None = None, validation_size: int = 0) -> Task:
-    """The first ``train_size`` examples of the task's classes; the last ``validation_size`` of them
-    are held out as a validation split (for choosing hyperparameters), never trained on."""
-    classes = TASK_CLASSES.get(name)
-    if name not in TASK_CLASSES:
-        raise ValueError(f"unknown task {name!r}; known: {list(TASKS)}")
-    splits = {}
-    for split, size in (("train", train_size), ("test", test_size)):
-        labels = arrays[f"y_{split}"]
-        keep = np.isin(labels, classes)
-        splits[split] = _take(arrays[f"x_{split}"][keep], labels[keep], size, f"{name} {split}")
-    x_train, y_train = splits["train"]
-    x_val = y_val = None
-    if validation_size:
-        if validation_size >= len(y_train):
-            raise ValueError(f"{name}: validation_size {validation_size} leaves no training examples "
-                             f"(of {len(y_train)})")
-        x_train, x_val = x_train[:-validation_size], x_train[-validation_size:]
-        y_train, y_val = y_train[:-validation_size], y_train[-validation_size:]
-    return Task(name, [Problem(name, x_train, y_train, *splits["test"], n_classes=len(classes), x_val=x_val,
-                               y_val=y_val)])
+# Default resources, sized from peak RSS measured on full MNIST (60,000/10,000), with headroom:
+# ed_deep (512 layers of 4) on all of mnist10 2,057 MB, bp_adam on all of mnist10 975 MB, ed_deep
+# on all of mnist01 754 MB. fashion10 reads an arrays file of the same size and trains on fewer
+# examples. A config entry's mem_mb/runtime override these.
+TASKS: dict[str, Task] = {task.name: task for task in (
+    TruthTables("gates", (0, 1), mem_mb=1000, runtime=15),
+    ImageClasses("mnist01", (0, 1), mem_mb=1500, runtime=60),
+    ImageClasses("mnist10", tuple(range(10)), mem_mb=3000, runtime=240),
+    ImageClasses("fashion10", tuple(range(10)), mem_mb=3000, runtime=240, bound_dataset="fashion_mnist"),
+)}
+
+
+def get(name: str) -> Task:
+    if name not in TASKS:
+        raise ConfigError(f"unknown task {name!r}; known: {list(TASKS)}")
+    return TASKS[name]
 
 
 def build(name: str, arrays: dict[str, np.ndarray] | None, train_size=None, test_size=None,
-          validation_size: int = 0) -> Task:
-    if name == "gates":
-        return gates_task()
-    if arrays is None:
-        raise ValueError(f"task {name!r} needs a dataset")
-    return mnist_task(name, arrays, train_size, test_size, validation_size or 0)
+          validation_size: int = 0) -> ProblemSet:
+    return get(name).build(arrays, train_size, test_size, validation_size or 0)
+
+
+def gates_task() -> ProblemSet:
+    return TASKS["gates"].build(None)

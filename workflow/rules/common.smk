@@ -4,16 +4,17 @@ import sys
 from pathlib import Path
 
 from edbench import config as edconfig
-from edbench import provenance
+from edbench import provenance, tasks
 from edbench.threads import shell_prefix as thread_variables
 
-# Deeper checks than the schema (method names, parameters, sizes), before any job is planned.
+# The one validation of the config: the schema (its defaults filled in), then method names,
+# parameters and sizes of every run, before any job is planned.
 config = edconfig.validate(config)
 # Tasks marked when_available (fashion10) run only where their data set is on this machine.
 config, _left_out = edconfig.drop_unavailable(config)
 for _line in _left_out:
     print(f"WARNING: {_line}", file=sys.stderr)
-RUNS = {edconfig.result_path(spec): spec for spec in edconfig.expand(config)}
+RUNS = {spec.result_path(): spec for spec in edconfig.expand(config)}
 TABLE_NAMES = [
     "summary.csv",
     "per_method.csv",
@@ -84,42 +85,30 @@ def run_spec(wildcards):
     return RUNS[path]
 
 
-def data_files(dataset, task):
-    if task == "gates":
+def data_files(spec):
+    """The arrays file and provenance record of the data set a run reads (none for a task that reads none)."""
+    if not tasks.get(spec.task).reads_data:
         return {}
     return {
-        "npz": f"resources/data/{dataset}.npz",
-        "provenance": f"resources/data/{dataset}.json",
+        "npz": f"resources/data/{spec.dataset}.npz",
+        "provenance": f"resources/data/{spec.dataset}.json",
     }
+
+
+def data_arguments(files):
+    """train.py's --data-npz and --data-provenance for ``data_files``."""
+    return " ".join(f"--data-{key} {path}" for key, path in files.items())
 
 
 def train_data(wildcards):
     """The data set, and for a race winner the trials its setting is chosen from."""
     spec = run_spec(wildcards)
-    return {**data_files(spec["dataset"], spec["task"]), "trials": spec.get("trials", [])}
-
-
-def data_arguments(wildcards, input):
-    if wildcards.task == "gates":
-        return ""
-    return f"--data-npz {input.npz} --data-provenance {input.provenance}"
-
-
-# Sized from peak RSS measured on full MNIST (60,000/10,000), with headroom: ed_deep (512 layers
-# of 4) on all of mnist10 2,057 MB, bp_adam on all of mnist10 975 MB, ed_deep on all of mnist01
-# 754 MB. fashion10 reads an arrays file of the same size and trains on fewer examples. Runtime in
-# minutes. A config entry's mem_mb/runtime override these.
-TRAIN_MEM_MB = {"gates": 1000, "mnist01": 1500, "mnist10": 3000, "fashion10": 3000}
-TRAIN_RUNTIME = {"gates": 15, "mnist01": 60, "mnist10": 240, "fashion10": 240}
-
-
-def spec_resource(spec, key):
-    defaults = {"mem_mb": TRAIN_MEM_MB, "runtime": TRAIN_RUNTIME}[key]
-    return spec.get(key, defaults[spec["task"]])
+    return {**data_files(spec), "trials": list(spec.trials)}
 
 
 def entry_resources(key):
-    return lambda wildcards: spec_resource(run_spec(wildcards), key)
+    """A run's mem_mb or runtime: its config entry's, or its task's default."""
+    return lambda wildcards: getattr(run_spec(wildcards), key)
 
 
 # Small runs train in batches (config `runs_per_job`): one process, and on a cluster one scheduler
@@ -136,10 +125,10 @@ def plan_batches():
     one method go to the same batches, so a process imports torch or loads numba's kernels once
     for all of them, not once in every batch."""
     by_task = {}
-    for path, spec in sorted(RUNS.items(), key=lambda item: (item[1]["method"], item[0])):
-        if RUNS_PER_JOB.get(spec["task"], 1) > 1:
-            stage = "tuned" if spec.get("trials") else "runs"
-            by_task.setdefault((spec["dataset"], spec["task"], stage), []).append(path)
+    for path, spec in sorted(RUNS.items(), key=lambda item: (item[1].method, item[0])):
+        if RUNS_PER_JOB.get(spec.task, 1) > 1:
+            stage = "tuned" if spec.trials else "runs"
+            by_task.setdefault((spec.dataset, spec.task, stage), []).append(path)
     batches = {}
     for (dataset, task, stage), paths in by_task.items():
         count = -(-len(paths) // RUNS_PER_JOB[task])
@@ -150,7 +139,7 @@ def plan_batches():
 
 
 BATCHES = plan_batches()
-BATCHED_TASKS = sorted({RUNS[paths[0]]["task"] for paths in BATCHES.values()})
+BATCHED_TASKS = sorted({RUNS[paths[0]].task for paths in BATCHES.values()})
 # rule train makes every run that is not in a batch
 UNBATCHED_TASK = "(?!(?:" + "|".join(BATCHED_TASKS) + ")$)[a-z0-9_]+" if BATCHED_TASKS else "[a-z0-9_]+"
 
@@ -164,21 +153,19 @@ def batch_arguments(paths):
     """train.py's arguments for a batch: one --spec/--out/--log triple per run."""
     parts = []
     for path in paths:
-        spec = json.dumps(RUNS[path], sort_keys=True)
-        parts.append(f"--spec {shlex.quote(spec)} --out {path} --log {run_log(path)}")
+        parts.append(f"--spec {shlex.quote(RUNS[path].to_json())} --out {path} --log {run_log(path)}")
     return " ".join(parts)
 
 
 def batch_resources(paths):
     """A batch needs its largest run's memory and the sum of its runs' time."""
     return {
-        "mem_mb": max(spec_resource(RUNS[p], "mem_mb") for p in paths),
-        "runtime": sum(spec_resource(RUNS[p], "runtime") for p in paths),
+        "mem_mb": max(RUNS[p].mem_mb for p in paths),
+        "runtime": sum(RUNS[p].runtime for p in paths),
     }
 
 
 def batch_inputs(paths):
     """A batch's data set and the trials its race winners (if any) are chosen from."""
-    first = RUNS[paths[0]]
-    trials = sorted({trial for path in paths for trial in RUNS[path].get("trials", [])})
-    return {**data_files(first["dataset"], first["task"]), "trials": trials}
+    trials = sorted({trial for path in paths for trial in RUNS[path].trials})
+    return {**data_files(RUNS[paths[0]]), "trials": trials}

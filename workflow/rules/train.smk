@@ -19,14 +19,14 @@ rule train:
         task=UNBATCHED_TASK,
     conda:
         "../../environment.yml"
-    threads: lambda wildcards: run_spec(wildcards)["threads"]
+    threads: lambda wildcards: run_spec(wildcards).threads
     resources:
         mem_mb=entry_resources("mem_mb"),
         runtime=entry_resources("runtime"),
         timed_slot=1,
     params:
-        spec=lambda wildcards: json.dumps(run_spec(wildcards), sort_keys=True),
-        data=data_arguments,
+        spec=lambda wildcards: run_spec(wildcards).to_json(),
+        data=lambda wildcards: data_arguments(data_files(run_spec(wildcards))),
         code=TRAIN_CODE,
     shell:
         thread_variables("{threads}")
@@ -47,13 +47,13 @@ for batch_name, batch_paths in BATCHES.items():
             [f"logs/train/batches/{batch_name}.log"] + [run_log(path) for path in batch_paths],
         conda:
             "../../environment.yml"
-        threads: max(RUNS[path]["threads"] for path in batch_paths)
+        threads: max(RUNS[path].threads for path in batch_paths)
         resources:
             **batch_resources(batch_paths),
             timed_slot=1,
         params:
             runs=batch_arguments(batch_paths),
-            data=" ".join(f"--data-{key} {value}" for key, value in batch_data.items() if key != "trials"),
+            data=data_arguments(data_files(RUNS[batch_paths[0]])),
             code=TRAIN_CODE,
         shell:
             thread_variables("{threads}") + " python scripts/train.py {params.runs} {params.data} 2> {log[0]}"
