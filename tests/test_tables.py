@@ -7,12 +7,13 @@ import pytest
 
 from edbench import runner
 from edbench.report import drawing, intervals, method_summary, run_figures, run_tables, throughput
+from edbench.spec import Budget, RunSpec
 
 
 def gates_result(seed, lr):
-    spec = {"dataset": "truth_tables", "task": "gates", "entry": "bp_sgd", "method": "bp_sgd", "seed": seed,
-            "params": {"hidden": [4], "activation": "relu", "batch_size": 4, "lr": lr},
-            "task_params": {"epochs": 20, "train_size": None, "test_size": None}, "threads": 1}
+    spec = RunSpec(dataset="truth_tables", task="gates", entry="bp_sgd", method="bp_sgd", seed=seed,
+                   params={"hidden": [4], "activation": "relu", "batch_size": 4, "lr": lr},
+                   budget=Budget(epochs=20), threads=1)
     with np.errstate(all="ignore"):
         return json.loads(json.dumps(runner.run(spec)))
 

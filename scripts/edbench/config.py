@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from edbench import tasks
-from edbench.data import datasets
+from edbench.data import catalog, fetch
 from edbench.methods.base import ConfigError
 from edbench.race import choice as race
 from edbench.spec import Budget, RunSpec
@@ -117,10 +117,10 @@ def drop_unavailable(config: dict, raw_root: str | Path = "resources/raw") -> tu
         if not settings.get("when_available") or not task.reads_data:
             continue
         needed = sorted({task.dataset(d) for d in config["datasets"]})
-        missing = [d for d in needed if not datasets.locally_available(d, Path(raw_root) / d, local_dirs)]
+        missing = [d for d in needed if not fetch.locally_available(d, Path(raw_root) / d, local_dirs)]
         if missing:
             del kept["tasks"][name]
-            where = {d: list(datasets.CATALOG[d].local_dirs) + list(local_dirs) for d in missing}
+            where = {d: list(catalog.CATALOG[d].local_dirs) + list(local_dirs) for d in missing}
             skipped.append(f"task {name} left out: {', '.join(missing)} is not on this machine (looked in "
                            f"{raw_root} and {where}); for Fashion-MNIST, apt-get install dataset-fashion-mnist")
     return kept, skipped

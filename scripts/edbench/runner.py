@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from edbench import atomic, methods, provenance, tasks, threads
-from edbench.data import datasets
+from edbench.data import arrays as arrays_file
 from edbench.methods.base import ConfigError
 from edbench.spec import RunSpec
 
@@ -162,7 +162,8 @@ def build(spec: RunSpec, data: DataFile | None) -> Built:
         if data is None:
             raise ConfigError(f"task {spec.task} reads the data set {spec.dataset}: give its arrays file and "
                               f"provenance (train.py's --data-npz and --data-provenance)")
-        arrays, record_of_data = datasets.load(Path(data.arrays), data.provenance.get("file_sha256")), data.provenance
+        arrays = arrays_file.load(Path(data.arrays), data.provenance.get("file_sha256"))
+        record_of_data = data.provenance
     else:
         arrays, record_of_data = None, task.own_data
     budget = spec.budget
