@@ -31,7 +31,6 @@ class EDDeep(EDMatrix):
     defaults = {key: value for key, value in EDMatrix.defaults.items() if key != "hidden"}
     defaults.update({"depth": 512, "width": 4, "batch_size": 128, "alpha": 0.2})
     span = 16384   # samples per compiled call of several networks' epoch
-    skips_unmatched_columns = False   # every batch size goes through the minibatch path
 
     @staticmethod
     def hidden_widths(params):
@@ -53,6 +52,12 @@ class EDDeep(EDMatrix):
         # mask needs keeping. One network keeps the BLAS first layer: in float32 its dense product
         # was faster than the compiled loop over non-zero pixels (0.51 against 0.55-0.71 ms a batch).
         self.whole_network = self.folded and self.connected[-1] is None and self.k > 1
+
+    @property
+    def skips_unmatched_columns(self):
+        """Never: every batch size, 1 included, goes through ``epoch``'s minibatch path, which learns
+        every column."""
+        return False
 
     def epoch(self, x, targets, order):
         # Every batch size, 1 included, goes through this class's forward and learn: the hidden
