@@ -22,6 +22,7 @@ import numpy as np
 
 from edbench import threads
 from edbench.methods.ed import online_kernel as ed_online
+from edbench.methods.ed import rule as ed
 from edbench.methods.ed.deep_kernel import forward_stack, learn_stack, train_epoch
 from edbench.methods.ed.matrix import EDMatrix
 
@@ -116,14 +117,12 @@ class EDDeep(EDMatrix):
             np.matmul(folded, first_sources.T, out=first)
         else:
             first[...] = np.matmul(first_sources, self.weights_t[0]).transpose(0, 2, 1).reshape(k * width, batch)
-        np.tanh(first / u0, out=first)
-        first *= 0.5
-        first += 0.5
+        ed.sigmoid_array(first, u0, out=first)
         forward_stack(self.stack, outputs, beta, u0)
         last_sources = np.empty((self.k, batch, 2 + width), dtype=self.dtype)
         last_sources[..., :2] = beta
         last_sources[..., 2:] = outputs[-1].transpose(0, 2, 1)
-        out = np.tanh(np.matmul(last_sources, last_w.transpose(0, 2, 1)) / u0) * 0.5 + 0.5
+        out = ed.sigmoid_array(np.matmul(last_sources, last_w.transpose(0, 2, 1)), u0)
         return (first_sources, last_sources), (outputs, out)
 
     def learn_first_layer(self, values, o, error):

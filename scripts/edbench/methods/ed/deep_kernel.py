@@ -13,6 +13,7 @@ import numba
 import numpy as np
 
 from edbench.maths.exp_kernel import exp_into
+from edbench.methods.ed import rule_kernel
 
 
 def forward_stack(stack, outputs, beta, u0):
@@ -41,11 +42,15 @@ def _forward_parallel(stack, outputs, beta, u0):
 
 @numba.njit(cache=True, error_model="numpy")  # no zero-divisor check, so 1 / (1 + e) runs as SIMD
 def _forward_network(k, stack, outputs, beta, u0):
+    """Network k's stack, forward. Each cell's output is ``rule.sigmoid`` in Kaneko's own form,
+    1 / (1 + exp(-2u/u0)), written for SIMD: ``rule.sigmoid`` calls the C library's tanh once per
+    value, which does not vectorise, where this runs the vectorisable exp (``exp_kernel``) over a
+    whole layer's sums at once. The two agree to rounding, not bit for bit."""
     layers, networks, width, _ = stack.shape
     batch = outputs.shape[3]
     real = outputs.dtype.type
     scale, beta, one = real(-2.0 / u0), real(beta), real(1.0)
-    # One layer's sums as one (width * batch) row, so the exp runs over all its cells at once.
+    # One layer's sums, times -2/u0, as one (width * batch) row, so the exp runs over all its cells at once.
     u = np.empty(width * batch, dtype=outputs.dtype)
     e = np.empty(width * batch, dtype=outputs.dtype)
     scratch = np.empty(width * batch, dtype=outputs.dtype)
@@ -230,7 +235,6 @@ def _first_forward(folded, starts, pixels, values, begin, beta, u0, first):
     """first[i, b] = f(folded[0, i] * beta + the sum over sample b's non-zero pixels): a zero
     source adds nothing, so only the non-zeros are visited."""
     width, batch = first.shape
-    half = first.dtype.type(0.5)
     sums = np.empty(width, dtype=first.dtype)
     for b in range(batch):
         for i in range(width):
@@ -240,7 +244,7 @@ def _first_forward(folded, starts, pixels, values, begin, beta, u0, first):
             for i in range(width):
                 sums[i] += folded[m, i] * v
         for i in range(width):
-            first[i, b] = half + half * np.tanh(sums[i] / u0)
+            first[i, b] = rule_kernel.sigmoid(sums[i], u0)
 
 
 @numba.njit(cache=True)
@@ -295,13 +299,12 @@ def _first_learn(k, first_t, change, starts, pixels, values, begin, first, cell_
 @numba.njit(cache=True)
 def _last_forward(w, hidden, beta, u0, out):
     width, batch = hidden.shape
-    half = out.dtype.type(0.5)
     bias = w[0] * beta + w[1] * beta
     for b in range(batch):
         u = bias
         for j in range(width):
             u += w[2 + j] * hidden[j, b]
-        out[b] = half + half * np.tanh(u / u0)
+        out[b] = rule_kernel.sigmoid(u, u0)
 
 
 @numba.njit(cache=True)

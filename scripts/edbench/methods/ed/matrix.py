@@ -1,4 +1,4 @@
-"""Matrix ED: the rule of ``edbench.ed`` as matrix operations, with the K networks stacked.
+"""Matrix ED: the rule (``rule``) as matrix operations, with the K networks stacked.
 
 Each layer is one (K, cells, columns) array. A minibatch of B samples runs forward as one
 batched product per layer, and learns as one batched product per layer: the update is
@@ -85,7 +85,7 @@ class EDMatrix(EDMethod):
                 u = self.first_layer_sums(current)
             else:
                 u = np.matmul(current, w_t)                                   # (K, B, cells)
-            o = ed.sigmoid(u, u0)
+            o = ed.sigmoid_array(u, u0)
             outputs.append(o)
             if index < len(self.weights) - 1:
                 current = np.empty((self.k, o.shape[1], 2 + o.shape[2]), dtype=self.dtype)

@@ -8,29 +8,29 @@ proportional to it), so the kernel visits only the non-zero sources of each samp
 in learning. About 19% of MNIST's pixels are non-zero.
 
 Exactness: for every cell the sum still runs over the (non-zero) columns in increasing order, and
-every product is grouped as in ``ed_neuron``'s Python, with the C library's ``tanh`` in both, so
-the weights agree with ``ed_neuron`` bit for bit. Skipping a zero source drops a term of +-0.0,
-which cannot change a sum. The loop over cells is the innermost, with no dependence between
-cells, so it runs as SIMD without reordering any sum: each source's weights are read through a row
-of a (columns, cells) view, whose index needs no check for a negative value, and layers 16, 32 or
-64 cells wide keep their sums in vector registers across the sources (LLVM vector code, IEEE
-multiply then add per lane, no fused multiply-add), since LLVM cannot keep numba array elements in
-registers itself.
+each cell's output and each weight's step are ``rule.sigmoid`` and ``rule.learned``, as in
+``ed_neuron``'s Python, with the C library's ``tanh`` in both, so the weights agree with
+``ed_neuron`` bit for bit. Skipping a zero source drops a term of +-0.0, which cannot change a sum.
+The loop over cells is the innermost, with no dependence between cells, so it runs as SIMD without
+reordering any sum: each source's weights are read through a row of a (columns, cells) view, whose
+index needs no check for a negative value, and layers 16, 32 or 64 cells wide keep their sums in
+vector registers across the sources (LLVM vector code, IEEE multiply then add per lane, no fused
+multiply-add), since LLVM cannot keep numba array elements in registers itself.
 
 The K networks of a ten-class run are independent: ``prange`` spreads them over numba's threads,
 each network seeing the samples in the same order, so the weights do not depend on the thread
-count. The signs of cells and columns come in as tables (``edbench.ed.sign_tables``), so the kernel
+count. The signs of cells and columns come in as tables (``rule.sign_tables``), so the kernel
 holds no convention of its own.
 """
 from __future__ import annotations
-
-import math
 
 import numba
 import numpy as np
 from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
+
+from edbench.methods.ed import rule_kernel
 
 
 @numba.njit(cache=True)
@@ -156,7 +156,7 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
                     for i in range(n_cells):
                         u[i] += row[i] * x
             for i in range(n_cells):
-                outputs[layer, i] = 0.5 + 0.5 * math.tanh(u[i] / u0)
+                outputs[layer, i] = rule_kernel.sigmoid(u[i], u0)
             if layer + 1 < n_layers:
                 count = 0
                 for column in range(2):
@@ -182,7 +182,7 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
             weights = _layer(flat, offsets, cells, columns, layer, k)
             for i in range(n_cells):
                 o = outputs[layer, i]
-                slope[i] = o * (1.0 - o) * cell_signs[layer, i]
+                slope[i] = rule_kernel.slope(o, cell_signs[layer, i])
                 if not faithful:
                     slope[i] = slope[i] * error
             if layer == 0 and not faithful:
@@ -194,11 +194,8 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
                         continue
                     excitatory, inhibitory = weights[m], weights[m + 1]
                     for i in range(n_cells):
-                        change = (slope[i] * x) * step
-                        w = excitatory[i]
-                        excitatory[i] = w + change if w != 0.0 else w
-                        w = inhibitory[i]
-                        inhibitory[i] = w + change if w != 0.0 else w
+                        excitatory[i] = rule_kernel.learned(excitatory[i], slope[i], x, step)
+                        inhibitory[i] = rule_kernel.learned(inhibitory[i], slope[i], x, step)
                 continue
             for a in range(n_active[layer]):
                 m = active[layer, a]
@@ -209,18 +206,16 @@ def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, s
                     sign = column_signs[layer, m]
                     if sign != learning_sign:
                         continue
-                    signal = x * sign * d
+                    signal = rule_kernel.faithful_signal(x, sign, d)
                     if _vector_update(weights, m, slope, signal, step):
                         continue
                     row = weights[m]
                     for i in range(n_cells):
-                        w = row[i]
-                        row[i] = w + (slope[i] * signal) * step if w != 0.0 else w
+                        row[i] = rule_kernel.learned(row[i], slope[i], signal, step)
                 elif not _vector_update(weights, m, slope, x, step):
                     row = weights[m]
                     for i in range(n_cells):
-                        w = row[i]
-                        row[i] = w + (slope[i] * x) * step if w != 0.0 else w
+                        row[i] = rule_kernel.learned(row[i], slope[i], x, step)
     return total
 
 
@@ -274,10 +269,10 @@ def _make_sums(width: int, paired: bool):
 
 
 def _make_update(width: int):
-    """With row = weights[m]: row[i] += (slope[i] * signal) * step for i < width where row[i] != 0,
-    each value converted as the scalar loop converts it (to signal's type for the arithmetic, back
-    to row's to store). Takes the layer and m, not a view of the row, which would cost a reference
-    count per source."""
+    """With row = weights[m]: row[i] = rule.learned(row[i], slope[i], signal, step) for i < width,
+    that is row[i] + (slope[i] * signal) * step where row[i] != 0, each value converted as the
+    scalar loop converts it (to signal's type for the arithmetic, back to row's to store). Takes
+    the layer and m, not a view of the row, which would cost a reference count per source."""
     @intrinsic
     def update(typingctx, layer, m, slope, signal, step):
         def codegen(context, builder, signature, args):
