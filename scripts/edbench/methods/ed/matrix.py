@@ -17,6 +17,8 @@ cells)); ``weights`` are (K, cells, columns) views of the same memory.
 """
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from edbench.methods.base import ConfigError
@@ -37,12 +39,10 @@ class EDMatrix(EDMethod):
 
     def set_weights(self, weights):
         ed.check_layout(weights, self.n_inputs, self.hidden, self.k)
-        self.flat, self.weights, self.weights_t, self.offsets, self.cells, self.columns = ed_online.flatten(
-            weights, self.dtype)
+        self.flat_layers, self.weights, self.weights_t = ed_online.flatten(weights, self.dtype)
         n_layers = len(self.weights)
         self.cell_signs = [ed.cell_signs(i, n_layers, w.shape[1]).astype(self.dtype)
                            for i, w in enumerate(self.weights)]
-        self.sign_tables = [t.astype(self.dtype) for t in ed.sign_tables([w.shape[1:] for w in self.weights])]
         # Columns of excitatory and inhibitory sources: strided views where the signs alternate from +.
         self.source_kinds = []
         for index, w in enumerate(self.weights):
@@ -59,6 +59,11 @@ class EDMatrix(EDMethod):
 
     def get_weights(self):
         return [np.array(w, dtype=np.float64, order="C") for w in self.weights]
+
+    @cached_property
+    def settings(self) -> ed.Settings:
+        """The rule's settings for the online kernel, in the weights' type."""
+        return ed.Settings.of(self.params, self.dtype.type)
 
     @property
     def gemm(self):
@@ -209,13 +214,8 @@ class EDMatrix(EDMethod):
     def epoch(self, x, targets, order) -> float:
         """One pass in ``order``; returns the summed |error|. Online runs in the compiled loop."""
         if self.params["batch_size"] == 1:
-            p = self.params
-            scalar = self.dtype.type
-            rows = ed_online.nonzero_rows(np.ascontiguousarray(x, dtype=self.dtype), order)
-            totals = ed_online.online_epoch(self.flat, self.offsets, self.cells, self.columns, *self.sign_tables,
-                                            *rows, targets, order, scalar(p["beta"]), scalar(p["u0"]),
-                                            scalar(p["alpha"]), scalar(p["u1"]), p["rule"] == "faithful")
-            return float(totals.sum())
+            samples = ed_online.compress(x, targets, order, self.dtype)
+            return float(ed_online.online_epoch(self.flat_layers, samples, self.settings).sum())
         return self.minibatch_epoch(x, targets, order)
 
     def minibatch_epoch(self, x, targets, order) -> float:

@@ -24,12 +24,28 @@ Rules (per sample; minibatches average the per-sample changes):
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 RULES = ("faithful", "bidirectional")
 ED_DEFAULTS = {"hidden": [16], "alpha": 0.8, "beta": 0.8, "u0": 0.4, "u1": 1.0, "init_max": 1.0,
                "rule": "faithful", "shuffle": True, "dtype": "float64"}
+
+
+class Settings(NamedTuple):
+    """The rule's settings as the compiled kernels take them."""
+    alpha: float
+    beta: float
+    u0: float
+    u1: float
+    faithful: bool
+
+    @classmethod
+    def of(cls, params: dict, real=float) -> Settings:
+        """The settings of ``params``, each number converted by ``real`` (a kernel's scalar type)."""
+        return cls(real(params["alpha"]), real(params["beta"]), real(params["u0"]), real(params["u1"]),
+                   params["rule"] == "faithful")
 
 
 # One cell's output and one weight's step, each defined once: ed_neuron runs them as Python, and the
