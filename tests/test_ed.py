@@ -73,15 +73,15 @@ def test_the_array_sigmoid_is_numpys_tanh_in_the_arrays_type(dtype):
     u = np.random.default_rng(0).normal(0, 1, (3, 40, 7)).astype(dtype)
     for view in (u, u.transpose(1, 0, 2)):
         expected = 0.5 + 0.5 * np.tanh(view / 0.4)
-        result = ed.sigmoid_array(view, 0.4)
+        result = ed.sigmoid(view, 0.4)
         assert result.dtype == dtype and np.array_equal(result, expected)
         out = np.empty_like(view)
-        assert ed.sigmoid_array(view, 0.4, out=out) is out and np.array_equal(out, expected)
+        assert ed.sigmoid(view, 0.4, out=out) is out and np.array_equal(out, expected)
 
 
 def test_one_cell_by_the_rule_functions():
-    """sigmoid, slope, faithful_signal and learned are the rule's equations for one cell and weight."""
-    o = ed.sigmoid(0.3, 0.4)
+    """sigmoid_scalar, slope, faithful_signal and learned are the rule's equations for one cell and weight."""
+    o = ed.sigmoid_scalar(0.3, 0.4)
     assert o == pytest.approx(1 / (1 + np.exp(-2 * 0.3 / 0.4)), rel=1e-15)
     assert ed.slope(o, -1.0) == -(o * (1 - o))
     assert ed.faithful_signal(0.5, -1.0, 0.25) == -0.125

@@ -45,7 +45,7 @@ def test_single_precision_exp_is_float32_throughout_and_within_four_units():
 def _rule_in_a_kernel(u, signs, sources, ds, weights, step):
     out = np.empty((4, len(u)))
     for i in range(len(u)):
-        out[0, i] = rule_kernel.sigmoid(u[i], 0.4)
+        out[0, i] = rule_kernel.sigmoid_scalar(u[i], 0.4)
         out[1, i] = rule_kernel.slope(out[0, i], signs[i])
         out[2, i] = rule_kernel.faithful_signal(sources[i], signs[i], ds[i])
         out[3, i] = rule_kernel.learned(weights[i], out[1, i], out[2, i], step)
@@ -62,7 +62,7 @@ def test_the_rule_compiled_into_a_kernel_computes_what_python_does():
     weights = rng.normal(size=n) * (rng.random(n) < 0.9)
     compiled = _rule_in_a_kernel(u, signs, sources, ds, weights, 0.8)
     for i in range(n):
-        o = rule.sigmoid(float(u[i]), 0.4)
+        o = rule.sigmoid_scalar(float(u[i]), 0.4)
         slope = rule.slope(o, float(signs[i]))
         signal = rule.faithful_signal(float(sources[i]), float(signs[i]), float(ds[i]))
         expected = (o, slope, signal, rule.learned(float(weights[i]), slope, signal, 0.8))

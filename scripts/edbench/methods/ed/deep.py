@@ -123,12 +123,12 @@ class EDDeep(EDMatrix):
             np.matmul(folded, first_sources.T, out=first)
         else:
             first[...] = np.matmul(first_sources, self.weights_t[0]).transpose(0, 2, 1).reshape(k * width, batch)
-        ed.sigmoid_array(first, u0, out=first)
+        ed.sigmoid(first, u0, out=first)
         forward_stack(self.stack, outputs, beta, u0)
         last_sources = np.empty((self.k, batch, 2 + width), dtype=self.dtype)
         last_sources[..., :2] = beta
         last_sources[..., 2:] = outputs[-1].transpose(0, 2, 1)
-        out = ed.sigmoid_array(np.matmul(last_sources, last_w.transpose(0, 2, 1)), u0)
+        out = ed.sigmoid(np.matmul(last_sources, last_w.transpose(0, 2, 1)), u0)
         return (first_sources, last_sources), (outputs, out)
 
     def learn_first_layer(self, values, o, error):

@@ -58,10 +58,10 @@ def _forward_parallel(stack, outputs, beta, u0):
 
 @numba.njit(cache=True, error_model="numpy")  # no zero-divisor check, so 1 / (1 + e) runs as SIMD
 def _forward_network(k, stack, outputs, beta, u0):
-    """Network k's stack, forward. Each cell's output is ``rule.sigmoid`` in Kaneko's own form,
-    1 / (1 + exp(-2u/u0)), written for SIMD: ``rule.sigmoid`` calls the C library's tanh once per
-    value, which does not vectorise, where this runs the vectorisable exp (``exp_kernel``) over a
-    whole layer's sums at once. The two agree to rounding, not bit for bit."""
+    """Network k's stack, forward. Each cell's output is ``rule.sigmoid_scalar`` in Kaneko's own
+    form, 1 / (1 + exp(-2u/u0)), written for SIMD: ``rule.sigmoid_scalar`` calls the C library's
+    tanh once per value, which does not vectorise, where this runs the vectorisable exp
+    (``exp_kernel``) over a whole layer's sums at once. The two agree to rounding, not bit for bit."""
     layers, networks, width, _ = stack.shape
     batch = outputs.shape[3]
     real = outputs.dtype.type
@@ -260,7 +260,7 @@ def _first_forward(folded, samples, begin, beta, u0, first):
             for i in range(width):
                 sums[i] += folded[m, i] * v
         for i in range(width):
-            first[i, b] = rule_kernel.sigmoid(sums[i], u0)
+            first[i, b] = rule_kernel.sigmoid_scalar(sums[i], u0)
 
 
 @numba.njit(cache=True)
@@ -321,7 +321,7 @@ def _last_forward(w, hidden, beta, u0, out):
         u = bias
         for j in range(width):
             u += w[2 + j] * hidden[j, b]
-        out[b] = rule_kernel.sigmoid(u, u0)
+        out[b] = rule_kernel.sigmoid_scalar(u, u0)
 
 
 @numba.njit(cache=True)

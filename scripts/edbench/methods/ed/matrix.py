@@ -90,7 +90,7 @@ class EDMatrix(EDMethod):
                 u = self.first_layer_sums(current)
             else:
                 u = np.matmul(current, w_t)                                   # (K, B, cells)
-            o = ed.sigmoid_array(u, u0)
+            o = ed.sigmoid(u, u0)
             outputs.append(o)
             if index < len(self.weights) - 1:
                 current = np.empty((self.k, o.shape[1], 2 + o.shape[2]), dtype=self.dtype)

@@ -22,7 +22,7 @@ class Cell:
         total = 0.0
         for source, weight in zip(self.sources, self.weights):
             total += weight * source.output
-        self.output = ed.sigmoid(total, u0)
+        self.output = ed.sigmoid_scalar(total, u0)
 
     def learn(self, step: float, d_plus: float, d_minus: float, error: float, faithful: bool) -> None:
         slope = ed.slope(self.output, self.sign)

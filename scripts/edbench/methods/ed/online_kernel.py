@@ -8,7 +8,7 @@ proportional to it), so the kernel visits only the non-zero sources of each samp
 in learning. About 19% of MNIST's pixels are non-zero.
 
 Exactness: for every cell the sum still runs over the (non-zero) columns in increasing order, and
-each cell's output and each weight's step are ``rule.sigmoid`` and ``rule.learned``, as in
+each cell's output and each weight's step are ``rule.sigmoid_scalar`` and ``rule.learned``, as in
 ``ed_neuron``'s Python, with the C library's ``tanh`` in both, so the weights agree with
 ``ed_neuron`` bit for bit. Skipping a zero source drops a term of +-0.0, which cannot change a sum.
 The loop over cells is the innermost, with no dependence between cells, so it runs as SIMD without
@@ -138,7 +138,7 @@ def _train_network(k, layers, samples, settings):
             weights = _layer(flat, offsets, cells, columns, layer, k)
             _sums(weights, active[layer], sources[layer], n_active[layer], sums, layer == 0)
             for i in range(cells[layer]):
-                outputs[layer, i] = rule_kernel.sigmoid(sums[i], u0)
+                outputs[layer, i] = rule_kernel.sigmoid_scalar(sums[i], u0)
             if layer + 1 < n_layers:
                 _list_sources(outputs, layer, cells[layer], beta, sources, active, n_active)
         error = targets[k, r] - outputs[n_layers - 1, 0]

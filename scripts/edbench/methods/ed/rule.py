@@ -51,17 +51,17 @@ class Settings(NamedTuple):
 # One cell's output and one weight's step, each defined once: ed_neuron runs them as Python, and the
 # numba kernels compile them in through ``rule_kernel`` (which says what a change here asks of their
 # caches). numba is not imported here: it would add its start-up to every ED job, ed_neuron's too.
-def sigmoid(u, u0):
+def sigmoid_scalar(u, u0):
     """Kaneko's f(u) = 1 / (1 + exp(-2u/u0)), written with tanh so it never overflows: one cell's
     output from its sum. The C library's tanh, in Python and in numba alike, so the two agree bit for
     bit. In float32 the arithmetic after tanh is float64, which rounds back to the same float32."""
     return 0.5 + 0.5 * math.tanh(u / u0)
 
 
-def sigmoid_array(u: np.ndarray, u0: float, out: np.ndarray | None = None) -> np.ndarray:
-    """``sigmoid`` over a NumPy array (into ``out`` if given), for the minibatch paths. A second form
-    because NumPy's array tanh is its own SIMD code, whose last bit can differ from the C library's:
-    the minibatch paths compute with NumPy's, and their results are NumPy's."""
+def sigmoid(u: np.ndarray, u0: float, out: np.ndarray | None = None) -> np.ndarray:
+    """``sigmoid_scalar`` over a NumPy array (into ``out`` if given), for the minibatch paths. A second
+    form because NumPy's array tanh is its own SIMD code, whose last bit can differ from the C
+    library's: the minibatch paths compute with NumPy's, and their results are NumPy's."""
     out = np.tanh(u / u0, out=out)
     out *= 0.5
     out += 0.5
