@@ -66,6 +66,29 @@ def test_one_update_by_hand():
     np.testing.assert_allclose(got_out, expected(w_out, src_out, s_src_out, [o_out], [1], 1.0), rtol=0, atol=1e-15)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_array_sigmoid_is_numpys_tanh_in_the_arrays_type(dtype):
+    """The minibatch paths' form: 0.5 + 0.5 * tanh(u / u0) through NumPy's tanh, whatever the
+    layout, into a new array or into ``out``."""
+    u = np.random.default_rng(0).normal(0, 1, (3, 40, 7)).astype(dtype)
+    for view in (u, u.transpose(1, 0, 2)):
+        expected = 0.5 + 0.5 * np.tanh(view / 0.4)
+        result = ed.sigmoid(view, 0.4)
+        assert result.dtype == dtype and np.array_equal(result, expected)
+        out = np.empty_like(view)
+        assert ed.sigmoid(view, 0.4, out=out) is out and np.array_equal(out, expected)
+
+
+def test_one_cell_by_the_rule_functions():
+    """sigmoid_scalar, slope, faithful_signal and learned are the rule's equations for one cell and weight."""
+    o = ed.sigmoid_scalar(0.3, 0.4)
+    assert o == pytest.approx(1 / (1 + np.exp(-2 * 0.3 / 0.4)), rel=1e-15)
+    assert ed.slope(o, -1.0) == -(o * (1 - o))
+    assert ed.faithful_signal(0.5, -1.0, 0.25) == -0.125
+    assert ed.learned(0.5, 0.2, -0.125, 0.8) == 0.5 + (0.2 * -0.125) * 0.8
+    assert ed.learned(0.0, 0.2, -0.125, 0.8) == 0.0
+
+
 @pytest.mark.parametrize("classes", [2, 10])
 @pytest.mark.parametrize("hidden", [[6], [16, 16, 16, 16, 16, 16, 16, 16, 16, 16]])
 def test_matrix_reproduces_neuron_online_faithful(classes, hidden):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from edbench import methods
-from edbench.methods.ed import online_kernel as ed_online
+from edbench.methods.ed import vector_kernel
 
 
 def sparse_digits(n=30, inputs=50, classes=2, seed=0):
@@ -58,7 +58,7 @@ def test_float32_online_runs_in_float32_and_stays_close():
     x, y = sparse_digits(classes=10)
     single = methods.get("ed_matrix")(x.shape[1], 10, {"hidden": [8], "dtype": "float32"}, 0)
     double = methods.get("ed_matrix")(x.shape[1], 10, {"hidden": [8]}, 0)
-    assert single.flat.dtype == np.float32
+    assert single.flat_layers.flat.dtype == np.float32
     single.train_epoch(x, y)
     double.train_epoch(x, y)
     for a, b in zip(single.get_weights(), double.get_weights()):
@@ -128,7 +128,7 @@ def test_an_error_of_exactly_zero_changes_nothing():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("width", ed_online.VECTOR_WIDTHS)
+@pytest.mark.parametrize("width", vector_kernel.VECTOR_WIDTHS)
 def test_vector_cell_loops_round_as_the_scalar_loops(width, dtype):
     """The vector sums add each source's product(s) in order from +0.0, and the vector update
     computes (slope * signal) * step in signal's type, adds it where the weight is not 0 and rounds
@@ -139,7 +139,7 @@ def test_vector_cell_loops_round_as_the_scalar_loops(width, dtype):
     active = np.array([0, 3, 4, 7], dtype=np.int64)
     for paired in (False, True):
         sums = np.full(width + 3, 7.0, dtype=dtype)
-        assert ed_online._vector_sums(weights, active, sources, len(active), sums, paired)
+        assert vector_kernel.vector_sums(weights, active, sources, len(active), sums, paired)
         expected = np.zeros(width, dtype=dtype)
         for m in active:
             for column in ((m, m + 1) if paired else (m,)):
@@ -147,7 +147,7 @@ def test_vector_cell_loops_round_as_the_scalar_loops(width, dtype):
         assert np.array_equal(sums[:width], expected) and np.all(sums[width:] == 7.0)
     before, slope = weights.copy(), rng.normal(size=width).astype(dtype)
     signal, step = 0.3 * rng.random(), dtype(0.1) * dtype(0.8)
-    assert ed_online._vector_update(weights, 2, slope, signal, step)
+    assert vector_kernel.vector_update(weights, 2, slope, signal, step)
     change = (slope.astype(float) * signal) * float(step)
     expected = np.where(before[2] != 0.0, before[2].astype(float) + change, before[2]).astype(dtype)
     assert np.array_equal(weights[2], expected) and np.array_equal(weights[2] == 0.0, before[2] == 0.0)
@@ -156,5 +156,5 @@ def test_vector_cell_loops_round_as_the_scalar_loops(width, dtype):
 
 def test_other_widths_fall_back_to_the_scalar_loops():
     weights, sums = np.ones((3, 12)), np.zeros(12)
-    assert not ed_online._vector_sums(weights, np.array([0]), np.ones(3), 1, sums, False)
-    assert not ed_online._vector_update(weights, 0, sums, 1.0, 1.0)
+    assert not vector_kernel.vector_sums(weights, np.array([0]), np.ones(3), 1, sums, False)
+    assert not vector_kernel.vector_update(weights, 0, sums, 1.0, 1.0)

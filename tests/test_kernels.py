@@ -1,9 +1,12 @@
-"""The compiled kernels: each in a ``*_kernel.py`` module, and the vectorised exp as exact as it says."""
+"""The compiled kernels: each in a ``*_kernel.py`` module, the vectorised exp as exact as it says, and the
+ED rule compiled in as Python computes it."""
 from pathlib import Path
 
+import numba
 import numpy as np
 
 from edbench.maths.exp_kernel import exp_array
+from edbench.methods.ed import rule, rule_kernel
 
 PACKAGE = Path(__file__).resolve().parents[1] / "scripts" / "edbench"
 
@@ -36,3 +39,31 @@ def test_single_precision_exp_is_float32_throughout_and_within_four_units():
     expected = np.exp(x.astype(np.float64)).astype(np.float32)
     assert out.dtype == np.float32
     assert np.all(np.abs(out - expected) <= 4 * np.spacing(expected))
+
+
+@numba.njit
+def _rule_in_a_kernel(u, signs, sources, ds, weights, step):
+    out = np.empty((4, len(u)))
+    for i in range(len(u)):
+        out[0, i] = rule_kernel.sigmoid_scalar(u[i], 0.4)
+        out[1, i] = rule_kernel.slope(out[0, i], signs[i])
+        out[2, i] = rule_kernel.faithful_signal(sources[i], signs[i], ds[i])
+        out[3, i] = rule_kernel.learned(weights[i], out[1, i], out[2, i], step)
+    return out
+
+
+def test_the_rule_compiled_into_a_kernel_computes_what_python_does():
+    """One definition: compiled in, ``rule``'s functions give Python's results bit for bit (the C
+    library's tanh in both), which keeps ed_matrix's online kernel on ed_neuron's weights."""
+    rng = np.random.default_rng(1)
+    n = 20_000
+    u = np.concatenate([rng.normal(0, 2, n - 3), [0.0, 40.0, -40.0]])
+    signs, sources, ds = rng.choice([-1.0, 1.0], n), rng.random(n), rng.random(n)
+    weights = rng.normal(size=n) * (rng.random(n) < 0.9)
+    compiled = _rule_in_a_kernel(u, signs, sources, ds, weights, 0.8)
+    for i in range(n):
+        o = rule.sigmoid_scalar(float(u[i]), 0.4)
+        slope = rule.slope(o, float(signs[i]))
+        signal = rule.faithful_signal(float(sources[i]), float(signs[i]), float(ds[i]))
+        expected = (o, slope, signal, rule.learned(float(weights[i]), slope, signal, 0.8))
+        assert tuple(compiled[:, i]) == expected

@@ -34,7 +34,7 @@ class EDMethod(LearningMethod):
         return params
 
     def get_weights(self) -> list[np.ndarray]:
-        """Weights in the layout documented in ``edbench.ed`` (copies)."""
+        """Weights in the layout documented in ``rule`` (copies)."""
         raise NotImplementedError
 
     def set_weights(self, weights: list[np.ndarray]) -> None:

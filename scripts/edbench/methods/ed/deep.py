@@ -18,11 +18,14 @@ to rounding (tests/test_ed.py).
 """
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from edbench import threads
 from edbench.methods.ed import online_kernel as ed_online
-from edbench.methods.ed.deep_kernel import forward_stack, learn_stack, train_epoch
+from edbench.methods.ed import rule as ed
+from edbench.methods.ed.deep_kernel import DeepLayers, forward_stack, learn_stack, train_epoch
 from edbench.methods.ed.matrix import EDMatrix
 
 
@@ -33,7 +36,9 @@ class EDDeep(EDMatrix):
     span = 16384   # samples per compiled call of several networks' epoch
 
     def skips_unmatched_columns(self):
-        return False   # every batch size goes through this class's minibatch path
+        """Never: every batch size, 1 included, goes through ``epoch``'s minibatch path, which learns
+        every column."""
+        return False
 
     @staticmethod
     def hidden_widths(params):
@@ -47,14 +52,22 @@ class EDDeep(EDMatrix):
         # The list entries become views of the stack, so get_weights and the layout stay as ed_matrix's.
         self.weights[1:-1] = list(self.stack)
         masks = self.connected[1:-1]
-        self.stack_connected = None if all(m is None for m in masks) else np.stack(
+        stack_connected = None if all(m is None for m in masks) else np.stack(
             [np.ones(self.stack.shape[1:], dtype=bool) if m is None else m for m in masks])
+        self.deep_layers = DeepLayers(self.weights_t[0], self.stack, self.weights[-1], stack_connected,
+                                      self.cell_signs[0])
         # Folding the update needs every first-layer connection present (an absent one must stay 0).
         self.folded = self.paired_inputs and self.connected[0] is None
         # Several networks: each one's epoch in one compiled call, first layer to output, where no
         # mask needs keeping. One network keeps the BLAS first layer: in float32 its dense product
         # was faster than the compiled loop over non-zero pixels (0.51 against 0.55-0.71 ms a batch).
         self.whole_network = self.folded and self.connected[-1] is None and self.k > 1
+
+    @cached_property
+    def settings(self) -> ed.Settings:
+        """The rule's settings for the deep kernels, in float64: they convert them to the weights'
+        type themselves."""
+        return ed.Settings.of(self.params)
 
     def epoch(self, x, targets, order):
         # Every batch size, 1 included, goes through this class's forward and learn: the hidden
@@ -81,12 +94,8 @@ class EDDeep(EDMatrix):
         """Whole batches in ``order`` through ``deep_kernel.train_epoch``: each network's epoch in
         one compiled call, the networks spread over numba's threads; the inputs as compressed rows,
         so the first layer visits only non-zero pixels."""
-        p = self.params
-        rows = ed_online.nonzero_rows(np.ascontiguousarray(x, dtype=self.dtype), order)
-        ordered = np.ascontiguousarray(targets[:, order], dtype=self.dtype)
-        return train_epoch(self.weights_t[0], self.stack, self.weights[-1], self.stack_connected, *rows, ordered,
-                           self.cell_signs[0], p["beta"], p["u0"], p["alpha"], p["u1"], p["batch_size"],
-                           p["rule"] == "faithful")
+        samples = ed_online.compress(x, targets, order, self.dtype)
+        return train_epoch(self.deep_layers, samples, self.settings, self.params["batch_size"])
 
     def expand_inputs(self, x):
         """Folded: (B, 1 + n), [beta, x], one column per pair of the first layer's columns (the
@@ -113,14 +122,12 @@ class EDDeep(EDMatrix):
             np.matmul(folded, first_sources.T, out=first)
         else:
             first[...] = np.matmul(first_sources, self.weights_t[0]).transpose(0, 2, 1).reshape(k * width, batch)
-        np.tanh(first / u0, out=first)
-        first *= 0.5
-        first += 0.5
+        ed.sigmoid(first, u0, out=first)
         forward_stack(self.stack, outputs, beta, u0)
         last_sources = np.empty((self.k, batch, 2 + width), dtype=self.dtype)
         last_sources[..., :2] = beta
         last_sources[..., 2:] = outputs[-1].transpose(0, 2, 1)
-        out = np.tanh(np.matmul(last_sources, last_w.transpose(0, 2, 1)) / u0) * 0.5 + 0.5
+        out = ed.sigmoid(np.matmul(last_sources, last_w.transpose(0, 2, 1)), u0)
         return (first_sources, last_sources), (outputs, out)
 
     def learn_first_layer(self, values, o, error):
@@ -154,8 +161,8 @@ class EDDeep(EDMatrix):
             self.weights[0] += self.layer_change(0, first_sources, stacked[0].transpose(0, 2, 1), error)
         if len(self.stack):
             step = p["alpha"] * p["u1"] / error.shape[1]
-            learn_stack(self.stack, stacked, np.maximum(error, 0), np.maximum(-error, 0), error, p["beta"], step,
-                        self.cell_signs[1], p["rule"] == "faithful", self.stack_connected)
+            errors = np.stack([error, np.maximum(error, 0), np.maximum(-error, 0)])
+            learn_stack(self.deep_layers, stacked, errors, self.settings, step)
         self.weights[last] += self.layer_change(last, last_sources, out, error)
 
 

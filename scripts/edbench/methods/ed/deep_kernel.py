@@ -1,4 +1,4 @@
-"""Deep ED's two compiled loops (numba), for ``methods.ed_deep``'s stack of equal hidden layers.
+"""Deep ED's compiled loops (numba), for ``deep``'s stack of equal hidden layers.
 
 - ``forward_stack``: layer after layer, with the minibatch as the innermost, contiguous axis so the
   products and the sigmoid (through ``exp_kernel.exp_into``) run as SIMD;
@@ -6,15 +6,32 @@
   inputs and outputs and the broadcast error;
 - ``train_epoch``: for several networks, each one's whole minibatch epoch (first layer, stack,
   output cell, error, learning) in one call, the networks over numba's threads.
+
+The rule's settings come as ``rule.Settings`` in float64; each loop converts them to the weights'
+type itself, so a float32 network computes in float32.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numba
 import numpy as np
 
 from edbench.maths.exp_kernel import exp_into
+from edbench.methods.ed import rule, rule_kernel
+from edbench.methods.ed.online_kernel import Samples
 
 
+class DeepLayers(NamedTuple):
+    """Every network's weights as ``deep`` holds them: the first layer source-major (K, 2 + 2n,
+    width), the stack of equal hidden layers (layers, K, width, 2 + width), the output cells
+    (K, 1, 2 + width), the stack's connections (None where none of its weights is absent), and the
+    hidden cells' signs (width,)."""
+    first_t: np.ndarray
+    stack: np.ndarray
+    last: np.ndarray
+    connected: np.ndarray | None
+    cell_signs: np.ndarray
 def forward_stack(stack, outputs, beta, u0):
     """outputs[l + 1, k, i, :] = f(stack[l, k, i] . [beta, beta, outputs[l, k, :, b]]) for every b.
 
@@ -41,11 +58,15 @@ def _forward_parallel(stack, outputs, beta, u0):
 
 @numba.njit(cache=True, error_model="numpy")  # no zero-divisor check, so 1 / (1 + e) runs as SIMD
 def _forward_network(k, stack, outputs, beta, u0):
+    """Network k's stack, forward. Each cell's output is ``rule.sigmoid_scalar`` in Kaneko's own
+    form, 1 / (1 + exp(-2u/u0)), written for SIMD: ``rule.sigmoid_scalar`` calls the C library's
+    tanh once per value, which does not vectorise, where this runs the vectorisable exp
+    (``exp_kernel``) over a whole layer's sums at once. The two agree to rounding, not bit for bit."""
     layers, networks, width, _ = stack.shape
     batch = outputs.shape[3]
     real = outputs.dtype.type
     scale, beta, one = real(-2.0 / u0), real(beta), real(1.0)
-    # One layer's sums as one (width * batch) row, so the exp runs over all its cells at once.
+    # One layer's sums, times -2/u0, as one (width * batch) row, so the exp runs over all its cells at once.
     u = np.empty(width * batch, dtype=outputs.dtype)
     e = np.empty(width * batch, dtype=outputs.dtype)
     scratch = np.empty(width * batch, dtype=outputs.dtype)
@@ -71,46 +92,50 @@ def _forward_network(k, stack, outputs, beta, u0):
                 out[i, b] = one / (one + e[i * batch + b])
 
 
-def learn_stack(stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected):
-    """stack[l] += change of hidden layer l + 1, from outputs[l] (its sources) and outputs[l + 1];
-    several networks on numba's threads, as in ``forward_stack``."""
-    args = (stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected)
-    if stack.shape[1] > 1 and numba.get_num_threads() > 1:
-        _learn_parallel(*args)
+def learn_stack(layers: DeepLayers, outputs, errors, settings: rule.Settings, step):
+    """stack[l] += step times the change of hidden layer l + 1, from outputs[l] (its sources) and
+    outputs[l + 1]; errors (3, K, B) holds e, d+ and d- per network and sample. Several networks on
+    numba's threads, as in ``forward_stack``."""
+    if layers.stack.shape[1] > 1 and numba.get_num_threads() > 1:
+        _learn_parallel(layers, outputs, errors, settings, step)
     else:
-        _learn_serial(*args)
+        _learn_serial(layers, outputs, errors, settings, step)
 
 
 @numba.njit(cache=True)
-def _learn_serial(stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected):
-    for k in range(stack.shape[1]):
-        _learn_network(k, stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected)
+def _learn_serial(layers, outputs, errors, settings, step):
+    for k in range(layers.stack.shape[1]):
+        _learn_network(k, layers, outputs, errors, settings, step, layers.connected)
 
 
 @numba.njit(cache=True, parallel=True)
-def _learn_parallel(stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected):
-    for k in numba.prange(stack.shape[1]):
-        _learn_network(k, stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected)
+def _learn_parallel(layers, outputs, errors, settings, step):
+    for k in numba.prange(layers.stack.shape[1]):
+        _learn_network(k, layers, outputs, errors, settings, step, layers.connected)
 
 
 @numba.njit(cache=True, fastmath={"reassoc"})  # lets the sums over the minibatch vectorise
-def _learn_network(k, stack, outputs, d_plus, d_minus, error, beta, step, cell_signs, faithful, connected):
-    layers, networks, width, columns = stack.shape
+def _learn_network(k, layers, outputs, errors, settings, step, connected):
+    """Network k's stack learns. ``connected`` is ``layers.connected``, passed on its own so that
+    numba drops its test where it is None (it does so only for arguments)."""
+    stack, cell_signs, faithful = layers.stack, layers.cell_signs, settings.faithful
+    error, d_plus, d_minus = errors[0, k], errors[1, k], errors[2, k]
+    n_layers, networks, width, columns = stack.shape
     batch = outputs.shape[3]
     # Every constant in the stack's type: a Python float would turn float32 arithmetic into float64.
     real = stack.dtype.type
-    beta, step, one = real(beta), real(step), real(1.0)
+    beta, step, one = real(settings.beta), real(step), real(1.0)
     g = np.empty((width, batch), dtype=stack.dtype)
     signal = np.empty((columns, batch), dtype=stack.dtype)
     # The bias cells' signals are the same in every layer.
     for b in range(batch):
         if faithful:
-            signal[0, b] = beta * d_plus[k, b]
-            signal[1, b] = -(beta * d_minus[k, b])
+            signal[0, b] = beta * d_plus[b]
+            signal[1, b] = -(beta * d_minus[b])
         else:
             signal[0, b] = beta
             signal[1, b] = beta
-    for layer in range(layers):
+    for layer in range(n_layers):
         for i in range(width):
             o = outputs[layer + 1, k, i]
             sign = cell_signs[i]
@@ -119,7 +144,7 @@ def _learn_network(k, stack, outputs, d_plus, d_minus, error, beta, step, cell_s
                     g[i, b] = o[b] * (one - o[b]) * sign
             else:
                 for b in range(batch):
-                    g[i, b] = o[b] * (one - o[b]) * sign * error[k, b]
+                    g[i, b] = o[b] * (one - o[b]) * sign * error[b]
         for j in range(width):
             x = outputs[layer, k, j]
             if not faithful:
@@ -127,10 +152,10 @@ def _learn_network(k, stack, outputs, d_plus, d_minus, error, beta, step, cell_s
                     signal[2 + j, b] = x[b]
             elif cell_signs[j] > 0:  # source j is cell j of the layer below, of the same type
                 for b in range(batch):
-                    signal[2 + j, b] = x[b] * d_plus[k, b]
+                    signal[2 + j, b] = x[b] * d_plus[b]
             else:
                 for b in range(batch):
-                    signal[2 + j, b] = -(x[b] * d_minus[k, b])
+                    signal[2 + j, b] = -(x[b] * d_minus[b])
         for i in range(width):
             for m in range(columns):
                 if connected is not None and not connected[layer, k, i, m]:
@@ -141,65 +166,60 @@ def _learn_network(k, stack, outputs, d_plus, d_minus, error, beta, step, cell_s
                 stack[layer, k, i, m] += total * step
 
 
-def train_epoch(first_t, stack, last, stack_connected, starts, pixels, values, targets, cell_signs,
-                beta, u0, alpha, u1, batch, faithful):
+def train_epoch(layers: DeepLayers, samples: Samples, settings: rule.Settings, batch: int) -> np.ndarray:
     """A whole minibatch epoch of every network, each from first layer to output and back, with no
     NumPy step between: the K networks are independent for the whole epoch, so several go to
     numba's threads in one parallel region, each computing exactly what it would alone.
 
-    first_t is the first layer source-major (K, 2 + 2n, cells); the samples come as compressed
-    rows (``ed_online.nonzero_rows``) in the epoch's order, and targets (K, samples) in that order.
-    Returns each network's summed |error|."""
-    args = (first_t, stack, last, stack_connected, starts, pixels, values, targets, cell_signs,
-            beta, u0, alpha, u1, batch, faithful)
-    if stack.shape[1] > 1 and numba.get_num_threads() > 1:
+    The samples come compressed, with their targets, in the epoch's order; only whole batches are
+    learned. Returns each network's summed |error|."""
+    if layers.stack.shape[1] > 1 and numba.get_num_threads() > 1:
         # One network at a time to whichever thread is free, so a thread slowed by another process
         # on its core leaves more networks to the other (the same weights whatever the split).
         with numba.parallel_chunksize(1):
-            return _epoch_parallel(*args)
-    return _epoch_serial(*args)
+            return _epoch_parallel(layers, samples, settings, batch)
+    return _epoch_serial(layers, samples, settings, batch)
 
 
 @numba.njit(cache=True)
-def _epoch_serial(first_t, stack, last, stack_connected, starts, pixels, values, targets, cell_signs,
-                  beta, u0, alpha, u1, batch, faithful):
+def _epoch_serial(layers, samples, settings, batch):
+    stack = layers.stack
     totals = np.zeros(stack.shape[1])
     outputs = np.empty((stack.shape[0] + 1, stack.shape[1], stack.shape[2], batch), dtype=stack.dtype)
     errors = np.empty((3, stack.shape[1], batch), dtype=stack.dtype)
     for k in range(stack.shape[1]):
-        totals[k] = _epoch_network(k, first_t, stack, last, stack_connected, starts, pixels, values, targets,
-                                   cell_signs, beta, u0, alpha, u1, faithful, outputs, errors)
+        totals[k] = _epoch_network(k, layers, samples, settings, outputs, errors)
     return totals
 
 
 @numba.njit(cache=True, parallel=True)
-def _epoch_parallel(first_t, stack, last, stack_connected, starts, pixels, values, targets, cell_signs,
-                    beta, u0, alpha, u1, batch, faithful):
+def _epoch_parallel(layers, samples, settings, batch):
+    stack = layers.stack
     totals = np.zeros(stack.shape[1])
     outputs = np.empty((stack.shape[0] + 1, stack.shape[1], stack.shape[2], batch), dtype=stack.dtype)
     errors = np.empty((3, stack.shape[1], batch), dtype=stack.dtype)
     for k in numba.prange(stack.shape[1]):
-        totals[k] = _epoch_network(k, first_t, stack, last, stack_connected, starts, pixels, values, targets,
-                                   cell_signs, beta, u0, alpha, u1, faithful, outputs, errors)
+        totals[k] = _epoch_network(k, layers, samples, settings, outputs, errors)
     return totals
 
 
 @numba.njit(cache=True)
-def _epoch_network(k, first_t, stack, last, stack_connected, starts, pixels, values, targets, cell_signs,
-                   beta, u0, alpha, u1, faithful, outputs, errors):
+def _epoch_network(k, layers, samples, settings, outputs, errors):
     """Network k's epoch; outputs[:, k] and errors[:, k] are its own scratch."""
-    samples = targets.shape[1]
+    first_t, stack, last, connected, cell_signs = layers
+    targets = samples.targets
     batch = outputs.shape[3]
     real = stack.dtype.type
+    beta, u0, alpha, u1 = settings.beta, settings.u0, settings.alpha, settings.u1
     pairs = first_t.shape[1] // 2
     width = first_t.shape[2]
     folded = np.empty((pairs, width), dtype=stack.dtype)
     change = np.empty((pairs, 2, width), dtype=stack.dtype)
     out = np.empty(batch, dtype=stack.dtype)
     total = 0.0
-    for begin in range(0, samples - batch + 1, batch):
+    for begin in range(0, targets.shape[1] - batch + 1, batch):
         _fold(k, first_t, folded)
-        _first_forward(folded, starts, pixels, values, begin, real(beta), real(u0), outputs[0, k])
+        _first_forward(folded, samples, begin, real(beta), real(u0), outputs[0, k])
         _forward_network(k, stack, outputs, beta, u0)
         _last_forward(last[k, 0], outputs[-1, k], real(beta), real(u0), out)
         error, d_plus, d_minus = errors[0, k], errors[1, k], errors[2, k]
@@ -210,11 +230,11 @@ def _epoch_network(k, first_t, stack, last, stack_connected, starts, pixels, val
             d_minus[b] = max(-e, real(0.0))
             total += abs(e)
         step = alpha * u1 / batch
-        _first_learn(k, first_t, change, starts, pixels, values, begin, outputs[0, k], cell_signs, error,
-                     real(beta), real(step), faithful)
-        _learn_network(k, stack, outputs, errors[1], errors[2], errors[0], beta, step, cell_signs, faithful,
-                       stack_connected)
-        _last_learn(last[k, 0], outputs[-1, k], out, error, real(beta), real(alpha / batch), cell_signs, faithful)
+        _first_learn(k, layers, change, samples, begin, outputs[0, k], error, real(beta), real(step),
+                     settings.faithful)
+        _learn_network(k, layers, outputs, errors, settings, step, connected)
+        _last_learn(last[k, 0], outputs[-1, k], out, error, real(beta), real(alpha / batch), cell_signs,
+                    settings.faithful)
     return total
 
 
@@ -226,11 +246,11 @@ def _fold(k, first_t, folded):
 
 
 @numba.njit(cache=True)
-def _first_forward(folded, starts, pixels, values, begin, beta, u0, first):
+def _first_forward(folded, samples, begin, beta, u0, first):
     """first[i, b] = f(folded[0, i] * beta + the sum over sample b's non-zero pixels): a zero
     source adds nothing, so only the non-zeros are visited."""
+    starts, pixels, values, _ = samples
     width, batch = first.shape
-    half = first.dtype.type(0.5)
     sums = np.empty(width, dtype=first.dtype)
     for b in range(batch):
         for i in range(width):
@@ -240,15 +260,16 @@ def _first_forward(folded, starts, pixels, values, begin, beta, u0, first):
             for i in range(width):
                 sums[i] += folded[m, i] * v
         for i in range(width):
-            first[i, b] = half + half * np.tanh(sums[i] / u0)
+            first[i, b] = rule_kernel.sigmoid_scalar(sums[i], u0)
 
 
 @numba.njit(cache=True)
-def _first_learn(k, first_t, change, starts, pixels, values, begin, first, cell_signs, error, beta, step,
-                 faithful):
+def _first_learn(k, layers, change, samples, begin, first, error, beta, step, faithful):
     """The folded first-layer update (``EDMatrix.learn_first_layer``): each sample's gain times its
     source values; faithful, into the + column of each pair where e > 0 and the - column where
     e < 0. Summed over the batch in ``change`` (only the rows a sample reaches), then added."""
+    first_t, cell_signs = layers.first_t, layers.cell_signs
+    starts, pixels, values, _ = samples
     width, batch = first.shape
     real = first.dtype.type
     one = real(1.0)
@@ -295,13 +316,12 @@ def _first_learn(k, first_t, change, starts, pixels, values, begin, first, cell_
 @numba.njit(cache=True)
 def _last_forward(w, hidden, beta, u0, out):
     width, batch = hidden.shape
-    half = out.dtype.type(0.5)
     bias = w[0] * beta + w[1] * beta
     for b in range(batch):
         u = bias
         for j in range(width):
             u += w[2 + j] * hidden[j, b]
-        out[b] = half + half * np.tanh(u / u0)
+        out[b] = rule_kernel.sigmoid_scalar(u, u0)
 
 
 @numba.njit(cache=True)

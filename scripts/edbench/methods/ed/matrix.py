@@ -1,4 +1,4 @@
-"""Matrix ED: the rule of ``edbench.ed`` as matrix operations, with the K networks stacked.
+"""Matrix ED: the rule (``rule``) as matrix operations, with the K networks stacked.
 
 Each layer is one (K, cells, columns) array. A minibatch of B samples runs forward as one
 batched product per layer, and learns as one batched product per layer: the update is
@@ -16,6 +16,8 @@ are too small for NumPy calls to pay for themselves. The weights are stored sour
 cells)); ``weights`` are (K, cells, columns) views of the same memory.
 """
 from __future__ import annotations
+
+from functools import cached_property
 
 import numpy as np
 
@@ -38,12 +40,10 @@ class EDMatrix(EDMethod):
 
     def set_weights(self, weights):
         ed.check_layout(weights, self.n_inputs, self.hidden, self.k)
-        self.flat, self.weights, self.weights_t, self.offsets, self.cells, self.columns = ed_online.flatten(
-            weights, self.dtype)
+        self.flat_layers, self.weights, self.weights_t = ed_online.flatten(weights, self.dtype)
         n_layers = len(self.weights)
         self.cell_signs = [ed.cell_signs(i, n_layers, w.shape[1]).astype(self.dtype)
                            for i, w in enumerate(self.weights)]
-        self.sign_tables = [t.astype(self.dtype) for t in ed.sign_tables([w.shape[1:] for w in self.weights])]
         # Columns of excitatory and inhibitory sources: strided views where the signs alternate from +.
         self.source_kinds = []
         for index, w in enumerate(self.weights):
@@ -60,6 +60,11 @@ class EDMatrix(EDMethod):
 
     def get_weights(self):
         return [np.array(w, dtype=np.float64, order="C") for w in self.weights]
+
+    @cached_property
+    def settings(self) -> ed.Settings:
+        """The rule's settings for the online kernel, in the weights' type."""
+        return ed.Settings.of(self.params, self.dtype.type)
 
     @property
     def gemm(self):
@@ -210,13 +215,8 @@ class EDMatrix(EDMethod):
     def epoch(self, x, targets, order) -> float:
         """One pass in ``order``; returns the summed |error|. Online runs in the compiled loop."""
         if self.params["batch_size"] == 1:
-            p = self.params
-            scalar = self.dtype.type
-            rows = ed_online.nonzero_rows(np.ascontiguousarray(x, dtype=self.dtype), order)
-            totals = ed_online.online_epoch(self.flat, self.offsets, self.cells, self.columns, *self.sign_tables,
-                                            *rows, targets, order, scalar(p["beta"]), scalar(p["u0"]),
-                                            scalar(p["alpha"]), scalar(p["u1"]), p["rule"] == "faithful")
-            return float(totals.sum())
+            samples = ed_online.compress(x, targets, order, self.dtype)
+            return float(ed_online.online_epoch(self.flat_layers, samples, self.settings).sum())
         return self.minibatch_epoch(x, targets, order)
 
     def minibatch_epoch(self, x, targets, order) -> float:

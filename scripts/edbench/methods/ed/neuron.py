@@ -1,10 +1,8 @@
 """Per-neuron ED: one object per cell and a loop per connection, as in seed 000.
 
-The readable reference for the rule (see ``edbench.ed``) and the slow baseline. Online only.
+The readable reference for the rule (see ``rule``) and the slow baseline. Online only.
 """
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -24,19 +22,17 @@ class Cell:
         total = 0.0
         for source, weight in zip(self.sources, self.weights):
             total += weight * source.output
-        self.output = 0.5 + 0.5 * math.tanh(total / u0)
+        self.output = ed.sigmoid_scalar(total, u0)
 
     def learn(self, step: float, d_plus: float, d_minus: float, error: float, faithful: bool) -> None:
-        # Every product is grouped as in ed_matrix's online kernel, so the two agree bit for bit.
-        slope = self.output * (1.0 - self.output) * self.sign
+        slope = ed.slope(self.output, self.sign)
         for m, source in enumerate(self.sources):
-            if self.weights[m] == 0.0:
-                continue
             if faithful:
                 d = d_plus if source.sign > 0 else d_minus
-                self.weights[m] += (slope * (source.output * source.sign * d)) * step
+                signal = ed.faithful_signal(source.output, source.sign, d)
+                self.weights[m] = ed.learned(self.weights[m], slope, signal, step)
             else:
-                self.weights[m] += ((slope * error) * source.output) * step
+                self.weights[m] = ed.learned(self.weights[m], slope * error, source.output, step)
 
 
 class Network:

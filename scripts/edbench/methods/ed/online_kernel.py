@@ -8,29 +8,55 @@ proportional to it), so the kernel visits only the non-zero sources of each samp
 in learning. About 19% of MNIST's pixels are non-zero.
 
 Exactness: for every cell the sum still runs over the (non-zero) columns in increasing order, and
-every product is grouped as in ``ed_neuron``'s Python, with the C library's ``tanh`` in both, so
-the weights agree with ``ed_neuron`` bit for bit. Skipping a zero source drops a term of +-0.0,
-which cannot change a sum. The loop over cells is the innermost, with no dependence between
-cells, so it runs as SIMD without reordering any sum: each source's weights are read through a row
-of a (columns, cells) view, whose index needs no check for a negative value, and layers 16, 32 or
-64 cells wide keep their sums in vector registers across the sources (LLVM vector code, IEEE
-multiply then add per lane, no fused multiply-add), since LLVM cannot keep numba array elements in
-registers itself.
+each cell's output and each weight's step are ``rule.sigmoid_scalar`` and ``rule.learned``, as in
+``ed_neuron``'s Python, with the C library's ``tanh`` in both, so the weights agree with
+``ed_neuron`` bit for bit. Skipping a zero source drops a term of +-0.0, which cannot change a sum.
+The loop over cells is the innermost, with no dependence between cells, so it runs as SIMD without
+reordering any sum: each source's weights are read through a row of a (columns, cells) view, whose
+index needs no check for a negative value, and layers 16, 32 or 64 cells wide keep their sums in
+vector registers across the sources (``vector_kernel``), since LLVM cannot keep numba array elements
+in registers itself.
 
 The K networks of a ten-class run are independent: ``prange`` spreads them over numba's threads,
 each network seeing the samples in the same order, so the weights do not depend on the thread
-count. The signs of cells and columns come in as tables (``edbench.ed.sign_tables``), so the kernel
+count. The signs of cells and columns come in as tables (``rule.sign_tables``), so the kernel
 holds no convention of its own.
 """
 from __future__ import annotations
 
-import math
+from typing import NamedTuple
 
 import numba
 import numpy as np
-from llvmlite import ir
-from numba.core import cgutils, types
-from numba.extending import intrinsic
+
+from edbench.methods.ed import rule, rule_kernel
+from edbench.methods.ed.vector_kernel import vector_sums, vector_update
+
+
+class FlatLayers(NamedTuple):
+    """Every network's weights in one flat buffer (``flatten``), where each layer starts, its cells and
+    columns, and the (layers, most cells) and (layers, most columns) sign tables."""
+    flat: np.ndarray
+    offsets: np.ndarray
+    cells: np.ndarray
+    columns: np.ndarray
+    cell_signs: np.ndarray
+    column_signs: np.ndarray
+
+
+class Samples(NamedTuple):
+    """The samples in training order as compressed rows (``nonzero_rows``: where each row starts,
+    its non-zero pixels and their values), and the targets (K, samples) in that order."""
+    starts: np.ndarray
+    pixels: np.ndarray
+    values: np.ndarray
+    targets: np.ndarray
+
+
+def compress(inputs: np.ndarray, targets: np.ndarray, order: np.ndarray, dtype) -> Samples:
+    """``Samples`` of (n, inputs) values and (K, n) targets, taken in ``order``."""
+    rows = nonzero_rows(np.ascontiguousarray(inputs, dtype=dtype), order)
+    return Samples(*rows, np.ascontiguousarray(targets[:, order], dtype=dtype))
 
 
 @numba.njit(cache=True)
@@ -59,301 +85,183 @@ def nonzero_rows(inputs, order):
     return starts, pixels[:starts[n]], values[:starts[n]]
 
 
-def online_epoch(flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels, values, targets, rows,
-                 beta, u0, alpha, u1, faithful):
-    """Train every network on every sample (compressed by ``nonzero_rows``, in training order);
-    ``rows[r]`` is sample r's column of ``targets``. Returns the summed |error| per network.
+def online_epoch(layers: FlatLayers, samples: Samples, settings: rule.Settings) -> np.ndarray:
+    """Train every network on every sample, in order; returns the summed |error| per network.
     Several networks go to numba's threads; one, or one thread, runs without the parallel region,
     whose start-up costs more than a small epoch."""
-    args = (flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels, values, targets, rows,
-            beta, u0, alpha, u1, faithful)
-    if targets.shape[0] > 1 and numba.get_num_threads() > 1:
+    if samples.targets.shape[0] > 1 and numba.get_num_threads() > 1:
         # One network at a time to whichever thread is free: the networks' costs differ (each learns
         # only where its error's sign says), so equal shares of networks are not equal shares of work.
         with numba.parallel_chunksize(1):
-            return _epoch_parallel(*args)
-    return _epoch_serial(*args)
+            return _epoch_parallel(layers, samples, settings)
+    return _epoch_serial(layers, samples, settings)
 
 
 @numba.njit(cache=True)
-def _epoch_serial(flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels, values, targets, rows,
-                  beta, u0, alpha, u1, faithful):
-    totals = np.zeros(targets.shape[0])
-    for k in range(targets.shape[0]):
-        totals[k] = _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels,
-                                   values, targets, rows, beta, u0, alpha, u1, faithful)
+def _epoch_serial(layers, samples, settings):
+    totals = np.zeros(samples.targets.shape[0])
+    for k in range(samples.targets.shape[0]):
+        totals[k] = _train_network(k, layers, samples, settings)
     return totals
 
 
 @numba.njit(cache=True, parallel=True)
-def _epoch_parallel(flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels, values, targets, rows,
-                    beta, u0, alpha, u1, faithful):
-    totals = np.zeros(targets.shape[0])
-    for k in numba.prange(targets.shape[0]):
-        totals[k] = _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels,
-                                   values, targets, rows, beta, u0, alpha, u1, faithful)
+def _epoch_parallel(layers, samples, settings):
+    totals = np.zeros(samples.targets.shape[0])
+    for k in numba.prange(samples.targets.shape[0]):
+        totals[k] = _train_network(k, layers, samples, settings)
     return totals
 
 
 @numba.njit(cache=True)
-def _train_network(k, flat, offsets, cells, columns, cell_signs, column_signs, starts, pixels, values, targets,
-                   rows, beta, u0, alpha, u1, faithful):
+def _train_network(k, layers, samples, settings):
     """Network k's epoch; returns its summed |error|.
 
-    The first layer's columns come in pairs (a value's excitatory and inhibitory cell, bias
-    included) that hold the same value and lie next to each other, so that layer walks pairs: one
-    pass over the cells per pair, each cell's sum still adding the pair's two terms in column
-    order. Under the faithful rule a column learns from d+ if its sign is positive and from d-
-    otherwise, and one of the two is exactly 0, so only the columns whose sign matches the
-    error's learn: the others would add (slope * +-0.0) * step to each weight, which leaves it
-    as it is. An error of exactly 0 changes nothing under either rule."""
+    The records are taken apart here, once, and the helpers get plain arrays: an array taken out of
+    a record costs a reference count (an atomic add) each time, and taking them out per layer and
+    sample made the epoch about a tenth slower. An error of exactly 0 changes nothing under either
+    rule, so such a sample is not learned."""
+    flat, offsets, cells, columns, cell_signs, column_signs = layers
+    starts, pixels, values, targets = samples
+    alpha, beta, u0, u1, faithful = settings
     n_layers = len(cells)
-    most_columns = 0
-    most_cells = 0
-    for layer in range(n_layers):
-        most_columns = max(most_columns, columns[layer])
-        most_cells = max(most_cells, cells[layer])
-    sources = np.empty((n_layers, most_columns), dtype=flat.dtype)  # read only where active
-    active = np.empty((n_layers, most_columns), dtype=np.int64)     # layer 0: the pairs' first columns
+    sources = np.empty((n_layers, columns.max()), dtype=flat.dtype)  # read only where active
+    active = np.empty((n_layers, columns.max()), dtype=np.int64)     # layer 0: the pairs' first columns
     n_active = np.empty(n_layers, dtype=np.int64)
-    outputs = np.empty((n_layers, most_cells), dtype=flat.dtype)
-    u = np.empty(most_cells, dtype=flat.dtype)
-    slope = np.empty(most_cells, dtype=flat.dtype)
+    outputs = np.empty((n_layers, cells.max()), dtype=flat.dtype)
+    sums = np.empty(cells.max(), dtype=flat.dtype)
+    slopes = np.empty(cells.max(), dtype=flat.dtype)
     total = 0.0
-    for r in range(len(rows)):
-        count = 0
-        if beta != 0.0:
-            sources[0, 0] = beta
-            active[0, 0] = 0
-            count = 1
-        for at in range(starts[r], starts[r + 1]):
-            column = 2 + 2 * pixels[at]
-            sources[0, column] = values[at]
-            active[0, count] = column
-            count += 1
-        n_active[0] = count
+    for r in range(len(starts) - 1):
+        _take_sample(starts[r], starts[r + 1], pixels, values, beta, sources, active, n_active)
         for layer in range(n_layers):
-            n_cells = cells[layer]
             weights = _layer(flat, offsets, cells, columns, layer, k)
-            if _vector_sums(weights, active[layer], sources[layer], n_active[layer], u, layer == 0):
-                pass
-            elif layer == 0:
-                for i in range(n_cells):
-                    u[i] = 0.0
-                for a in range(n_active[0]):
-                    m = active[0, a]
-                    x = sources[0, m]
-                    excitatory, inhibitory = weights[m], weights[m + 1]
-                    for i in range(n_cells):
-                        u[i] = (u[i] + excitatory[i] * x) + inhibitory[i] * x
-            else:
-                for i in range(n_cells):
-                    u[i] = 0.0
-                for a in range(n_active[layer]):
-                    m = active[layer, a]
-                    x = sources[layer, m]
-                    row = weights[m]
-                    for i in range(n_cells):
-                        u[i] += row[i] * x
-            for i in range(n_cells):
-                outputs[layer, i] = 0.5 + 0.5 * math.tanh(u[i] / u0)
+            _sums(weights, active[layer], sources[layer], n_active[layer], sums, layer == 0)
+            for i in range(cells[layer]):
+                outputs[layer, i] = rule_kernel.sigmoid_scalar(sums[i], u0)
             if layer + 1 < n_layers:
-                count = 0
-                for column in range(2):
-                    sources[layer + 1, column] = beta
-                    if beta != 0.0:
-                        active[layer + 1, count] = column
-                        count += 1
-                for i in range(n_cells):
-                    sources[layer + 1, 2 + i] = outputs[layer, i]
-                    if outputs[layer, i] != 0.0:
-                        active[layer + 1, count] = 2 + i
-                        count += 1
-                n_active[layer + 1] = count
-        error = targets[k, rows[r]] - outputs[n_layers - 1, 0]
+                _list_sources(outputs, layer, cells[layer], beta, sources, active, n_active)
+        error = targets[k, r] - outputs[n_layers - 1, 0]
         total += abs(error)
         if error == 0.0:
             continue
-        learning_sign = 1.0 if error > 0.0 else -1.0   # faithful: the sign of the columns that learn
-        d = abs(error)                                  # d+ for those columns if error > 0, else d-
         for layer in range(n_layers):
             step = alpha if layer == n_layers - 1 else alpha * u1
-            n_cells = cells[layer]
-            weights = _layer(flat, offsets, cells, columns, layer, k)
-            for i in range(n_cells):
-                o = outputs[layer, i]
-                slope[i] = o * (1.0 - o) * cell_signs[layer, i]
+            for i in range(cells[layer]):
+                slopes[i] = rule_kernel.slope(outputs[layer, i], cell_signs[layer, i])
                 if not faithful:
-                    slope[i] = slope[i] * error
+                    slopes[i] = slopes[i] * error
+            weights = _layer(flat, offsets, cells, columns, layer, k)
             if layer == 0 and not faithful:
-                for a in range(n_active[0]):
-                    m = active[0, a]
-                    x = sources[0, m]
-                    if _vector_update(weights, m, slope, x, step):
-                        _vector_update(weights, m + 1, slope, x, step)
-                        continue
-                    excitatory, inhibitory = weights[m], weights[m + 1]
-                    for i in range(n_cells):
-                        change = (slope[i] * x) * step
-                        w = excitatory[i]
-                        excitatory[i] = w + change if w != 0.0 else w
-                        w = inhibitory[i]
-                        inhibitory[i] = w + change if w != 0.0 else w
-                continue
-            for a in range(n_active[layer]):
-                m = active[layer, a]
-                x = sources[layer, m]
-                if layer == 0 and column_signs[0, m] != learning_sign:
-                    m += 1                                      # the pair's other column
-                if faithful:
-                    sign = column_signs[layer, m]
-                    if sign != learning_sign:
-                        continue
-                    signal = x * sign * d
-                    if _vector_update(weights, m, slope, signal, step):
-                        continue
-                    row = weights[m]
-                    for i in range(n_cells):
-                        w = row[i]
-                        row[i] = w + (slope[i] * signal) * step if w != 0.0 else w
-                elif not _vector_update(weights, m, slope, x, step):
-                    row = weights[m]
-                    for i in range(n_cells):
-                        w = row[i]
-                        row[i] = w + (slope[i] * x) * step if w != 0.0 else w
+                _learn_pairs(weights, active, sources, n_active, slopes, step)
+            else:
+                _learn_columns(weights, layer, active, sources, n_active, slopes, column_signs, step, error, faithful)
     return total
 
 
-# --- the cell loops of the common widths, with the cells' sums in vector registers ------------------
-# LLVM keeps an array element in a register across a loop only where it can prove no other array
-# aliases it, which it cannot for numba's arrays, so these loops are written as LLVM vector code:
-# one <width x float> accumulator per layer, an IEEE multiply and add per lane (no fused
-# multiply-add: the instructions carry no fast-math flags), in the scalar loop's order.
-VECTOR_WIDTHS = (16, 32, 64)
-
-
-def _splat(builder, vector, value):
-    lane = builder.insert_element(ir.Constant(vector, ir.Undefined), value, ir.Constant(ir.IntType(32), 0))
-    return builder.shuffle_vector(lane, ir.Constant(vector, ir.Undefined),
-                                  ir.Constant(ir.VectorType(ir.IntType(32), vector.count), [0] * vector.count))
-
-
-def _vector_at(context, builder, element, pointer, index, width):
-    """(pointer to the ``width`` values at ``pointer[index]`` as one vector, its alignment)."""
-    address = builder.gep(pointer, [index]) if index is not None else pointer
-    return builder.bitcast(address, ir.VectorType(element, width).as_pointer()), context.get_abi_sizeof(element)
-
-
-def _make_sums(width: int, paired: bool):
-    """sums[:width] = the sum over a < count, in order, of weights[m] * x (paired: weights[m] * x, then
-    weights[m + 1] * x), m = active[a], x = sources[m], starting from +0.0."""
-    @intrinsic
-    def sums_of(typingctx, weights, active, sources, count, sums):
-        def codegen(context, builder, signature, args):
-            w, act, src, _, out = (context.make_array(t)(context, builder, a) if isinstance(t, types.Array) else a
-                                   for t, a in zip(signature.args, args))
-            element = context.get_data_type(signature.args[0].dtype)
-            vector = ir.VectorType(element, width)
-            total = cgutils.alloca_once_value(builder, ir.Constant(vector, None))
-            with cgutils.for_range(builder, args[3]) as loop:
-                m = builder.load(builder.gep(act.data, [loop.index]))
-                x = _splat(builder, vector, builder.load(builder.gep(src.data, [m])))
-                start = builder.mul(m, ir.Constant(m.type, width))
-                row, align = _vector_at(context, builder, element, w.data, start, width)
-                value = builder.fadd(builder.load(total), builder.fmul(builder.load(row, align=align), x))
-                if paired:
-                    row, align = _vector_at(context, builder, element, w.data,
-                                            builder.add(start, ir.Constant(m.type, width)), width)
-                    value = builder.fadd(value, builder.fmul(builder.load(row, align=align), x))
-                builder.store(value, total)
-            target, align = _vector_at(context, builder, element, out.data, None, width)
-            builder.store(builder.load(total), target, align=align)
-            return context.get_dummy_value()
-        return types.void(weights, active, sources, count, sums), codegen
-    return sums_of
-
-
-def _make_update(width: int):
-    """With row = weights[m]: row[i] += (slope[i] * signal) * step for i < width where row[i] != 0,
-    each value converted as the scalar loop converts it (to signal's type for the arithmetic, back
-    to row's to store). Takes the layer and m, not a view of the row, which would cost a reference
-    count per source."""
-    @intrinsic
-    def update(typingctx, layer, m, slope, signal, step):
-        def codegen(context, builder, signature, args):
-            row_t, _, slope_t, signal_t, step_t = signature.args
-            w = context.make_array(row_t)(context, builder, args[0])
-            g = context.make_array(slope_t)(context, builder, args[2])
-            compute = context.get_data_type(signal_t)
-            vector = ir.VectorType(compute, width)
-            start = builder.mul(args[1], ir.Constant(args[1].type, width))
-
-            def load(array, array_t, index):
-                element = context.get_data_type(array_t.dtype)
-                pointer, align = _vector_at(context, builder, element, array.data, index, width)
-                value = builder.load(pointer, align=align)
-                return value if element == compute else builder.fpext(value, vector)
-
-            weights = load(w, row_t, start)
-            step_value = context.cast(builder, args[4], step_t, signal_t)
-            change = builder.fmul(builder.fmul(load(g, slope_t, None), _splat(builder, vector, args[3])),
-                                  _splat(builder, vector, step_value))
-            changed = builder.select(builder.fcmp_unordered("!=", weights, ir.Constant(vector, None)),
-                                     builder.fadd(weights, change), weights)
-            element = context.get_data_type(row_t.dtype)
-            if element != compute:
-                changed = builder.fptrunc(changed, ir.VectorType(element, width))
-            pointer, align = _vector_at(context, builder, element, w.data, start, width)
-            builder.store(changed, pointer, align=align)
-            return context.get_dummy_value()
-        return types.void(layer, m, slope, signal, step), codegen
-    return update
-
-
-_sums_16, _sums_32, _sums_64 = (_make_sums(width, False) for width in VECTOR_WIDTHS)
-_paired_sums_16, _paired_sums_32, _paired_sums_64 = (_make_sums(width, True) for width in VECTOR_WIDTHS)
-_update_16, _update_32, _update_64 = (_make_update(width) for width in VECTOR_WIDTHS)
+@numba.njit(cache=True)
+def _take_sample(start, end, pixels, values, beta, sources, active, n_active):
+    """The sample whose non-zeros are pixels[start:end] as the first layer's sources: the bias pair
+    (if beta is not 0) and the non-zero pixels, each listed by its pair's first column."""
+    count = 0
+    if beta != 0.0:
+        sources[0, 0] = beta
+        active[0, 0] = 0
+        count = 1
+    for at in range(start, end):
+        column = 2 + 2 * pixels[at]
+        sources[0, column] = values[at]
+        active[0, count] = column
+        count += 1
+    n_active[0] = count
 
 
 @numba.njit(cache=True)
-def _vector_sums(weights, active, sources, count, sums, paired):
-    """The layer's sums into ``sums`` if its width has a vector loop (returns True), else False.
-    Unchecked: ``sums`` holds at least the width's values and every active source is a row."""
-    width = weights.shape[1]
-    if width == 16:
+def _sums(weights, active, sources, count, sums, paired):
+    """sums[i] = the sum over the active sources, in column order, of weights[m, i] * sources[m].
+
+    The first layer's columns come in pairs (a value's excitatory and inhibitory cell, bias
+    included) that hold the same value and lie next to each other (``paired``), so that layer walks
+    pairs: one pass over the cells per pair, each cell's sum still adding the pair's two terms in
+    column order."""
+    if vector_sums(weights, active, sources, count, sums, paired):
+        return
+    n_cells = weights.shape[1]
+    for i in range(n_cells):
+        sums[i] = 0.0
+    for a in range(count):
+        m = active[a]
+        x = sources[m]
         if paired:
-            _paired_sums_16(weights, active, sources, count, sums)
+            excitatory, inhibitory = weights[m], weights[m + 1]
+            for i in range(n_cells):
+                sums[i] = (sums[i] + excitatory[i] * x) + inhibitory[i] * x
         else:
-            _sums_16(weights, active, sources, count, sums)
-    elif width == 32:
-        if paired:
-            _paired_sums_32(weights, active, sources, count, sums)
-        else:
-            _sums_32(weights, active, sources, count, sums)
-    elif width == 64:
-        if paired:
-            _paired_sums_64(weights, active, sources, count, sums)
-        else:
-            _sums_64(weights, active, sources, count, sums)
-    else:
-        return False
-    return True
+            row = weights[m]
+            for i in range(n_cells):
+                sums[i] += row[i] * x
 
 
 @numba.njit(cache=True)
-def _vector_update(weights, m, slope, signal, step):
-    """Source m's learning step into ``weights[m]`` if the layer's width has a vector loop (returns
-    True), else False. Unchecked: m is a row and ``slope`` holds at least the width's values."""
-    width = weights.shape[1]
-    if width == 16:
-        _update_16(weights, m, slope, signal, step)
-    elif width == 32:
-        _update_32(weights, m, slope, signal, step)
-    elif width == 64:
-        _update_64(weights, m, slope, signal, step)
-    else:
-        return False
-    return True
+def _list_sources(outputs, layer, n_cells, beta, sources, active, n_active):
+    """The outputs of ``layer`` as the next layer's sources, after the bias pair, listing the
+    non-zero ones."""
+    following = layer + 1
+    count = 0
+    for column in range(2):
+        sources[following, column] = beta
+        if beta != 0.0:
+            active[following, count] = column
+            count += 1
+    for i in range(n_cells):
+        sources[following, 2 + i] = outputs[layer, i]
+        if outputs[layer, i] != 0.0:
+            active[following, count] = 2 + i
+            count += 1
+    n_active[following] = count
+
+
+@numba.njit(cache=True)
+def _learn_columns(weights, layer, active, sources, n_active, slopes, column_signs, step, error, faithful):
+    """The step of every active column that learns (the first layer's under the bidirectional rule
+    is ``_learn_pairs``). Under the faithful rule a column learns from d+ if its sign is positive
+    and from d- otherwise, and one of the two is exactly 0, so only the columns whose sign matches
+    the error's learn: the others would add (slope * +-0.0) * step to each weight, which leaves it
+    as it is. In the first layer that is one column of each pair. A column's step is written out
+    here rather than in a function of its own: a call per column, compiled apart or inlined by
+    numba, made the epoch a quarter slower."""
+    learning_sign = 1.0 if error > 0.0 else -1.0   # faithful: the sign of the columns that learn
+    d = abs(error)                                  # d+ for those columns if error > 0, else d-
+    for a in range(n_active[layer]):
+        m = active[layer, a]
+        signal = sources[layer, m]
+        if faithful:
+            if layer == 0 and column_signs[0, m] != learning_sign:
+                m += 1                              # the pair's other column
+            sign = column_signs[layer, m]
+            if sign != learning_sign:
+                continue
+            signal = rule_kernel.faithful_signal(signal, sign, d)
+        if not vector_update(weights, m, slopes, signal, step):
+            row = weights[m]
+            for i in range(weights.shape[1]):
+                row[i] = rule_kernel.learned(row[i], slopes[i], signal, step)
+
+
+@numba.njit(cache=True)
+def _learn_pairs(weights, active, sources, n_active, slopes, step):
+    """The bidirectional rule's step in the first layer: both columns of a pair see one value, and
+    learn the same change."""
+    for a in range(n_active[0]):
+        m = active[0, a]
+        x = sources[0, m]
+        if vector_update(weights, m, slopes, x, step):
+            vector_update(weights, m + 1, slopes, x, step)
+            continue
+        excitatory, inhibitory = weights[m], weights[m + 1]
+        for i in range(weights.shape[1]):
+            excitatory[i] = rule_kernel.learned(excitatory[i], slopes[i], x, step)
+            inhibitory[i] = rule_kernel.learned(inhibitory[i], slopes[i], x, step)
 
 
 @numba.njit(cache=True)
@@ -366,15 +274,17 @@ def _layer(flat, offsets, cells, columns, layer, k):
     return flat[start:start + size].reshape((columns[layer], cells[layer]))
 
 
-def flatten(weights: list[np.ndarray], dtype=np.float64):
-    """One flat buffer holding ``weights`` source-major, the (K, cells, columns) views of it that
-    the rest of the package reads and writes, the source-major views, and the offsets and sizes."""
+def flatten(weights: list[np.ndarray], dtype=np.float64) -> tuple[FlatLayers, list[np.ndarray], list[np.ndarray]]:
+    """``weights`` in one flat buffer, source-major, as ``FlatLayers``; the (K, cells, columns) views
+    of it that the rest of the package reads and writes; and the source-major (K, columns, cells) views."""
     sizes = [w.size for w in weights]
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     flat = np.concatenate([np.ascontiguousarray(w.transpose(0, 2, 1)).ravel() for w in weights]).astype(dtype)
     source_major = [flat[o:o + s].reshape(w.shape[0], w.shape[2], w.shape[1])
                     for o, s, w in zip(offsets, sizes, weights)]
     views = [v.transpose(0, 2, 1) for v in source_major]
-    cells = np.array([w.shape[1] for w in weights], dtype=np.int64)
-    columns = np.array([w.shape[2] for w in weights], dtype=np.int64)
-    return flat, views, source_major, offsets, cells, columns
+    shapes = [w.shape[1:] for w in weights]
+    cells = np.array([c for c, _ in shapes], dtype=np.int64)
+    columns = np.array([m for _, m in shapes], dtype=np.int64)
+    signs = [table.astype(dtype) for table in rule.sign_tables(shapes)]
+    return FlatLayers(flat, offsets, cells, columns, *signs), views, source_major

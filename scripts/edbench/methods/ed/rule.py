@@ -23,6 +23,9 @@ Rules (per sample; minibatches average the per-sample changes):
 """
 from __future__ import annotations
 
+import math
+from typing import NamedTuple
+
 import numpy as np
 
 RULES = ("faithful", "bidirectional")
@@ -30,9 +33,58 @@ ED_DEFAULTS = {"hidden": [16], "alpha": 0.8, "beta": 0.8, "u0": 0.4, "u1": 1.0, 
                "rule": "faithful", "shuffle": True, "dtype": "float64"}
 
 
-def sigmoid(u: np.ndarray, u0: float) -> np.ndarray:
-    """Kaneko's f(u) = 1 / (1 + exp(-2u/u0)), written with tanh so it never overflows."""
-    return 0.5 + 0.5 * np.tanh(u / u0)
+class Settings(NamedTuple):
+    """The rule's settings as the compiled kernels take them."""
+    alpha: float
+    beta: float
+    u0: float
+    u1: float
+    faithful: bool
+
+    @classmethod
+    def of(cls, params: dict, real=float) -> Settings:
+        """The settings of ``params``, each number converted by ``real`` (a kernel's scalar type)."""
+        return cls(real(params["alpha"]), real(params["beta"]), real(params["u0"]), real(params["u1"]),
+                   params["rule"] == "faithful")
+
+
+# One cell's output and one weight's step, each defined once: ed_neuron runs them as Python, and the
+# numba kernels compile them in through ``rule_kernel`` (which says what a change here asks of their
+# caches). numba is not imported here: it would add its start-up to every ED job, ed_neuron's too.
+def sigmoid_scalar(u, u0):
+    """Kaneko's f(u) = 1 / (1 + exp(-2u/u0)), written with tanh so it never overflows: one cell's
+    output from its sum. The C library's tanh, in Python and in numba alike, so the two agree bit for
+    bit. In float32 the arithmetic after tanh is float64, which rounds back to the same float32."""
+    return 0.5 + 0.5 * math.tanh(u / u0)
+
+
+def sigmoid(u: np.ndarray, u0: float, out: np.ndarray | None = None) -> np.ndarray:
+    """``sigmoid_scalar`` over a NumPy array (into ``out`` if given), for the minibatch paths. A second
+    form because NumPy's array tanh is its own SIMD code, whose last bit can differ from the C
+    library's: the minibatch paths compute with NumPy's, and their results are NumPy's."""
+    out = np.tanh(u / u0, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
+
+
+def slope(output, sign):
+    """o(1-o)s_k: how much a cell of sign s_k with output o passes on to its weights."""
+    return output * (1.0 - output) * sign
+
+
+def faithful_signal(source, sign, d):
+    """x_m * s_m * d, the faithful rule's factor of the source m: d is d+ for an excitatory source
+    and d- for an inhibitory one (the bidirectional rule's factor is x_m, its slope times e)."""
+    return source * sign * d
+
+
+def learned(weight, gain, signal, step):
+    """A weight after one sample: w + (gain * signal) * step, with gain the cell's slope (times e
+    under the bidirectional rule) and signal the source's factor (x_m under that rule). ed_neuron and
+    ed_matrix's online kernel both step through here, which keeps them bit for bit alike. A weight of
+    exactly zero is no connection and stays zero."""
+    return weight + (gain * signal) * step if weight != 0.0 else weight
 
 
 def hidden_signs(n: int) -> np.ndarray:

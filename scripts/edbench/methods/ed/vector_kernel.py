@@ -1,0 +1,140 @@
+"""The online kernel's cell loops for layers 16, 32 or 64 cells wide, written as LLVM vector code.
+
+LLVM keeps an array element in a register across a loop only where it can prove no other array
+aliases it, which it cannot for numba's arrays, so these loops keep the cells' sums in vector
+registers themselves: one <width x float> accumulator per layer, an IEEE multiply and add per lane
+(no fused multiply-add: the instructions carry no fast-math flags), in the scalar loop's order. The
+update is ``rule.learned`` lane by lane, for the same reason and with the same rounding.
+"""
+from __future__ import annotations
+
+import numba
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
+
+VECTOR_WIDTHS = (16, 32, 64)
+
+
+def _splat(builder, vector, value):
+    lane = builder.insert_element(ir.Constant(vector, ir.Undefined), value, ir.Constant(ir.IntType(32), 0))
+    return builder.shuffle_vector(lane, ir.Constant(vector, ir.Undefined),
+                                  ir.Constant(ir.VectorType(ir.IntType(32), vector.count), [0] * vector.count))
+
+
+def _vector_at(context, builder, element, pointer, index, width):
+    """(pointer to the ``width`` values at ``pointer[index]`` as one vector, its alignment)."""
+    address = builder.gep(pointer, [index]) if index is not None else pointer
+    return builder.bitcast(address, ir.VectorType(element, width).as_pointer()), context.get_abi_sizeof(element)
+
+
+def _make_sums(width: int, paired: bool):
+    """sums[:width] = the sum over a < count, in order, of weights[m] * x (paired: weights[m] * x, then
+    weights[m + 1] * x), m = active[a], x = sources[m], starting from +0.0."""
+    @intrinsic
+    def sums_of(typingctx, weights, active, sources, count, sums):
+        def codegen(context, builder, signature, args):
+            w, act, src, _, out = (context.make_array(t)(context, builder, a) if isinstance(t, types.Array) else a
+                                   for t, a in zip(signature.args, args))
+            element = context.get_data_type(signature.args[0].dtype)
+            vector = ir.VectorType(element, width)
+            total = cgutils.alloca_once_value(builder, ir.Constant(vector, None))
+            with cgutils.for_range(builder, args[3]) as loop:
+                m = builder.load(builder.gep(act.data, [loop.index]))
+                x = _splat(builder, vector, builder.load(builder.gep(src.data, [m])))
+                start = builder.mul(m, ir.Constant(m.type, width))
+                row, align = _vector_at(context, builder, element, w.data, start, width)
+                value = builder.fadd(builder.load(total), builder.fmul(builder.load(row, align=align), x))
+                if paired:
+                    row, align = _vector_at(context, builder, element, w.data,
+                                            builder.add(start, ir.Constant(m.type, width)), width)
+                    value = builder.fadd(value, builder.fmul(builder.load(row, align=align), x))
+                builder.store(value, total)
+            target, align = _vector_at(context, builder, element, out.data, None, width)
+            builder.store(builder.load(total), target, align=align)
+            return context.get_dummy_value()
+        return types.void(weights, active, sources, count, sums), codegen
+    return sums_of
+
+
+def _make_update(width: int):
+    """With row = weights[m]: row[i] = rule.learned(row[i], slope[i], signal, step) for i < width,
+    that is row[i] + (slope[i] * signal) * step where row[i] != 0, each value converted as the
+    scalar loop converts it (to signal's type for the arithmetic, back to row's to store). Takes
+    the layer and m, not a view of the row, which would cost a reference count per source."""
+    @intrinsic
+    def update(typingctx, layer, m, slope, signal, step):
+        def codegen(context, builder, signature, args):
+            row_t, _, slope_t, signal_t, step_t = signature.args
+            w = context.make_array(row_t)(context, builder, args[0])
+            g = context.make_array(slope_t)(context, builder, args[2])
+            compute = context.get_data_type(signal_t)
+            vector = ir.VectorType(compute, width)
+            start = builder.mul(args[1], ir.Constant(args[1].type, width))
+
+            def load(array, array_t, index):
+                element = context.get_data_type(array_t.dtype)
+                pointer, align = _vector_at(context, builder, element, array.data, index, width)
+                value = builder.load(pointer, align=align)
+                return value if element == compute else builder.fpext(value, vector)
+
+            weights = load(w, row_t, start)
+            step_value = context.cast(builder, args[4], step_t, signal_t)
+            change = builder.fmul(builder.fmul(load(g, slope_t, None), _splat(builder, vector, args[3])),
+                                  _splat(builder, vector, step_value))
+            changed = builder.select(builder.fcmp_unordered("!=", weights, ir.Constant(vector, None)),
+                                     builder.fadd(weights, change), weights)
+            element = context.get_data_type(row_t.dtype)
+            if element != compute:
+                changed = builder.fptrunc(changed, ir.VectorType(element, width))
+            pointer, align = _vector_at(context, builder, element, w.data, start, width)
+            builder.store(changed, pointer, align=align)
+            return context.get_dummy_value()
+        return types.void(layer, m, slope, signal, step), codegen
+    return update
+
+
+_sums_16, _sums_32, _sums_64 = (_make_sums(width, False) for width in VECTOR_WIDTHS)
+_paired_sums_16, _paired_sums_32, _paired_sums_64 = (_make_sums(width, True) for width in VECTOR_WIDTHS)
+_update_16, _update_32, _update_64 = (_make_update(width) for width in VECTOR_WIDTHS)
+
+
+@numba.njit(cache=True)
+def vector_sums(weights, active, sources, count, sums, paired):
+    """The layer's sums into ``sums`` if its width has a vector loop (returns True), else False.
+    Unchecked: ``sums`` holds at least the width's values and every active source is a row."""
+    width = weights.shape[1]
+    if width == 16:
+        if paired:
+            _paired_sums_16(weights, active, sources, count, sums)
+        else:
+            _sums_16(weights, active, sources, count, sums)
+    elif width == 32:
+        if paired:
+            _paired_sums_32(weights, active, sources, count, sums)
+        else:
+            _sums_32(weights, active, sources, count, sums)
+    elif width == 64:
+        if paired:
+            _paired_sums_64(weights, active, sources, count, sums)
+        else:
+            _sums_64(weights, active, sources, count, sums)
+    else:
+        return False
+    return True
+
+
+@numba.njit(cache=True)
+def vector_update(weights, m, slope, signal, step):
+    """Source m's learning step into ``weights[m]`` if the layer's width has a vector loop (returns
+    True), else False. Unchecked: m is a row and ``slope`` holds at least the width's values."""
+    width = weights.shape[1]
+    if width == 16:
+        _update_16(weights, m, slope, signal, step)
+    elif width == 32:
+        _update_32(weights, m, slope, signal, step)
+    elif width == 64:
+        _update_64(weights, m, slope, signal, step)
+    else:
+        return False
+    return True
