@@ -29,7 +29,8 @@ def test_fashion10_reads_fashion_mnist_and_runs_every_method():
     specs = [s for s in config.expand(cfg) if s.task == "fashion10"]
     assert {s.dataset for s in specs} == {"fashion_mnist"}
     everywhere = {name for name, entry in config.entries(cfg).items() if "run_on" not in entry}
-    assert {s.entry for s in specs} == everywhere
+    assert {s.entry for s in specs if s.role == "protocol"} == everywhere
+    assert {s.contestant for s in specs if s.role == "winner"} == set(cfg["race"]["contestants"])
     assert all("when_available" not in s.budget.to_dict() for s in specs)
 
 

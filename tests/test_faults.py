@@ -22,19 +22,20 @@ SMOKE = ("--configfile", "config/smoke.yaml")
 
 
 def slow_to_finish_batches(workdir: Path) -> list[tuple[str, list[Path]]]:
-    """The batches of race winners on mnist10, as the workflow plans them, whose last run is torch's
-    (its import alone takes 2 s), each as its runs in the order its one process trains them: a fault
-    can land between the first run written and the last. Nothing but the tables depends on race
-    winners, so redoing them leaves every other output of the shared smoke run up to date."""
+    """The batches of the race's last runs on mnist10 (the winners at the last budget, which wait for
+    the promoted trials), as the workflow plans them, whose last run is torch's (its import alone
+    takes 2 s), each as its runs in the order its one process trains them: a fault can land between
+    the first run written and the last. Nothing but the tables depends on those winners, so redoing
+    them leaves every other output of the shared smoke run up to date."""
     done = snakemake(workdir, "--dry-run", "--forceall", *SMOKE)
     assert done.returncode == 0, done.stderr[-3000:]
     batches, rule = [], None
     for line in done.stdout.splitlines():
         if line.startswith("rule "):
             rule = line.removeprefix("rule ").rstrip(":")
-        elif rule and rule.startswith("train_batch_mnist_mnist10_tuned_") and line.strip().startswith("output:"):
+        elif rule and rule.startswith("train_batch_mnist_mnist10_level2_") and line.strip().startswith("output:"):
             runs = [workdir / name for name in line.split(":", 1)[1].replace(",", " ").split()]
-            if len(runs) >= 3 and runs[-1].parts[-2] == "tuned-torch":
+            if len(runs) >= 3 and runs[-1].parts[-2] == "tuned-long-torch":
                 batches.append((rule, runs))
     assert batches, done.stdout[-3000:]
     return batches

@@ -13,7 +13,8 @@ from edbench import config, methods, runner
 from edbench.data import fetch
 from edbench.methods.base import ConfigError
 from edbench.race import choice as race
-from edbench.report import tables as aggregate
+from edbench.race import plan, search
+from edbench.report import race_tables
 from edbench.spec import Budget, RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +22,7 @@ SPACE = {"lr": {"log": [0.001, 0.1]}, "momentum": {"uniform": [0.5, 0.9]}, "hidd
 
 
 def test_trial_zero_is_the_declared_setting_and_draws_stay_in_their_ranges():
-    draws = race.sample(SPACE, 40, seed=3, contestant="bp_sgd", task="mnist10")
+    draws = search.sample(SPACE, 40, seed=3, contestant="bp_sgd", task="mnist10")
     assert draws[0] == {} and len(draws) == 40
     for draw in draws[1:]:
         assert 0.001 <= draw["lr"] <= 0.1 and 0.5 <= draw["momentum"] <= 0.9 and draw["hidden"] in ([8], [16], [32])
@@ -33,11 +34,11 @@ def test_trial_zero_is_the_declared_setting_and_draws_stay_in_their_ranges():
 
 
 def test_the_sampler_is_seeded_per_contestant_and_task():
-    again = race.sample(SPACE, 6, seed=3, contestant="bp_sgd", task="mnist10")
-    assert again == race.sample(SPACE, 6, seed=3, contestant="bp_sgd", task="mnist10")
-    assert again != race.sample(SPACE, 6, seed=4, contestant="bp_sgd", task="mnist10")
-    assert again != race.sample(SPACE, 6, seed=3, contestant="bp_adam", task="mnist10")
-    assert again != race.sample(SPACE, 6, seed=3, contestant="bp_sgd", task="mnist01")
+    again = search.sample(SPACE, 6, seed=3, contestant="bp_sgd", task="mnist10")
+    assert again == search.sample(SPACE, 6, seed=3, contestant="bp_sgd", task="mnist10")
+    assert again != search.sample(SPACE, 6, seed=4, contestant="bp_sgd", task="mnist10")
+    assert again != search.sample(SPACE, 6, seed=3, contestant="bp_adam", task="mnist10")
+    assert again != search.sample(SPACE, 6, seed=3, contestant="bp_sgd", task="mnist01")
 
 
 @pytest.mark.parametrize("space, message", [
@@ -49,7 +50,7 @@ def test_the_sampler_is_seeded_per_contestant_and_task():
 ])
 def test_a_bad_search_space_is_refused_by_name(space, message):
     with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
-        race.check_space("race.contestants.x.space", space)
+        search.check_space("race.contestants.x.space", space)
 
 
 def test_the_choice_reads_validation_only():
@@ -63,7 +64,35 @@ def test_the_choice_reads_validation_only():
     for record in shuffled:
         record["test_accuracy"] = 1.0 - record.get("test_accuracy", 0.5)
     assert race.choose(shuffled)[0] == 1
-    assert race.choose([{"validation_accuracy": None}, {"validation_accuracy": math.nan}])[0] == 0
+    assert race.choose([{"validation_accuracy": None}, {"validation_accuracy": math.nan}])[0] is None
+
+
+def test_a_tie_within_the_margin_goes_to_the_smaller_setting():
+    """A last-digit difference cannot flip the choice: within the margin the smaller setting wins."""
+    records = [{"validation_accuracy": 0.9800, "size": 400}, {"validation_accuracy": 0.9815, "size": 900},
+               {"validation_accuracy": 0.9790, "size": 100}, {"validation_accuracy": 0.9700, "size": 50}]
+    assert race.choose(records)[0] == 1                          # no margin: the highest
+    assert race.choose(records, tie_margin=0.002)[0] == 0        # 0.9800 ties 0.9815; 0.9790 does not
+    assert race.choose(records, tie_margin=0.003)[0] == 2
+    assert race.ranking(records, tie_margin=0.002) == [0, 1, 2, 3]
+    assert race.choose(records, tie_margin=0.002, rank=3)[0] == 3
+    assert race.choose(records, rank=4)[0] is None
+    # the same accuracies shifted by less than the margin choose the same setting
+    nudged = [{**r, "validation_accuracy": r["validation_accuracy"] + 0.0004 * (i % 2)} for i, r in enumerate(records)]
+    assert race.choose(nudged, tie_margin=0.002)[0] == 0
+
+
+def test_a_chosen_value_at_the_edge_of_its_space_is_flagged():
+    assert search.edge({"log": [0.001, 1.0]}, 0.0012)["at_edge"] == "low"      # log space: the outer tenth
+    assert search.edge({"log": [0.001, 1.0]}, 0.03)["at_edge"] == ""
+    assert search.edge({"log": [0.001, 1.0]}, 0.9)["at_edge"] == "high"
+    assert search.edge({"uniform": [0, 10]}, 9.5)["at_edge"] == "high"
+    assert search.edge({"uniform": [0, 10]}, 5)["position"] == 0.5
+    widths = {"choice": [[16, 16], [64], [128]]}
+    assert search.edge(widths, [128])["at_edge"] == "high" and search.edge(widths, [16, 16])["at_edge"] == "low"
+    assert search.edge(widths, [64])["at_edge"] == ""
+    assert search.edge({"choice": ["faithful", "bidirectional"]}, "faithful")["at_edge"] == "unordered"
+    assert search.edge({"log": [0.001, 1.0]}, 2.0)["at_edge"] == "outside"
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +164,8 @@ def test_time_to_target_is_the_first_epoch_at_or_above_it():
 
 
 def _winner(seed, curve, status="ok"):
-    return {"key": {"task": "mnist10", "contestant": "fd", "method": "fd", "seed": seed, "entry": "tuned-fd"},
+    return {"key": {"task": "mnist10", "contestant": "fd", "method": "fd", "seed": seed, "entry": "tuned-short-fd",
+                    "role": "winner", "stage": "short"},
             "data": {"name": "mnist", "task_train_count": 100, "task_test_count": 50}, "status": status,
             "metrics": {"curve": curve, "epochs_run": len(curve), "test_accuracy": 0.9},
             "timing": {"train_seconds": 3.0, "samples_per_second": 10.0,
@@ -150,7 +180,7 @@ def test_time_to_target_table_counts_seeds_that_never_reach():
     reached = [{"epoch": 1, "validation_accuracy": 0.85, "samples": 100},
                {"epoch": 2, "validation_accuracy": 0.92, "samples": 200}]
     missed = [{"epoch": 1, "validation_accuracy": 0.5, "samples": 100}]
-    table = aggregate.time_to_target([_winner(0, reached), _winner(1, reached), _winner(2, missed)])
+    table = race_tables.time_to_target([_winner(0, reached), _winner(1, reached), _winner(2, missed)])
     row = table.iloc[0]
     assert (row["seeds"], row["reached"], row["never_reached"], row["median_seconds"]) == (3, 2, 1, 2.0)
 
@@ -165,17 +195,24 @@ def test_every_method_and_task_gets_the_same_trials_and_data(path):
     specs = config.expand(cfg)
     trials = Counter((s.task, s.contestant) for s in specs if s.role == "trial")
     assert set(trials.values()) == {cfg["race"]["trials"]}
+    promoted = Counter((s.task, s.contestant) for s in specs if s.role == "promoted")
     winners = [s for s in specs if s.role == "winner"]
-    contestants = set(cfg["race"]["contestants"])
-    for task in cfg["race"]["tasks"]:
-        assert {s.contestant for s in winners if s.task == task} == contestants
-        ran = [s for s in specs if s.task == task and s.role in ("trial", "winner") and not s.capped]
-        # same examples, validation split and epochs for every uncapped run of the task
-        assert len({s.budget for s in ran}) == 1
+    for task, settings in cfg["race"]["tasks"].items():
+        running = {name for name, c in cfg["race"]["contestants"].items() if task in c.get("run_on", [task])}
+        stages = list(settings["budgets"])
+        # every contestant: the same promotions to each later budget, and a winner at every budget
+        assert {promoted[(task, name)] for name in running} == {plan.promotions(cfg["race"]) * (len(stages) - 1)}
+        assert {(s.contestant, s.stage) for s in winners if s.task == task} == {(n, b) for n in running for b in stages}
+        for stage, epochs in settings["budgets"].items():
+            ran = [s for s in specs if s.task == task and s.stage == stage and not s.capped]
+            # same examples, validation split and epochs for every uncapped run at a budget
+            assert {s.budget for s in ran} == {ran[0].budget} and ran[0].budget.epochs == epochs
     for spec in winners:
         owner = cfg["race"]["contestants"][spec.contestant].get("shares_trials_with", spec.contestant)
-        assert len(spec.trials) == trials[(spec.task, owner)]
-        assert all(f"/trial-{owner}-" in p for p in spec.trials)
+        kind = "trial" if spec.stage == list(cfg["race"]["tasks"][spec.task]["budgets"])[0] else "promoted"
+        expected = trials[(spec.task, owner)] if kind == "trial" else plan.promotions(cfg["race"])
+        assert len(spec.trials) == expected
+        assert all(f"/{kind}-{owner if kind == 'trial' else spec.contestant}-" in p for p in spec.trials)
 
 
 def test_a_shared_search_must_name_a_contestant_with_trials():
@@ -208,3 +245,14 @@ def test_a_contestant_starts_from_its_entry_and_states_what_differs():
 def test_ed_neuron_learns_online_only():
     with pytest.raises(ConfigError, match="batch_size"):
         methods.get("ed_neuron").check_params({"batch_size": 8})
+
+
+def test_every_choice_value_is_checked_at_plan_time_not_only_the_drawn_ones():
+    """A misspelt choice fails the plan by name even when no trial happens to draw it."""
+    cfg = yaml.safe_load((ROOT / "config/smoke.yaml").read_text())
+    cfg["race"]["trials"] = 1   # trial 0 only, the declared setting: no value is drawn at all
+    cfg["race"]["contestants"]["ed_matrix"]["space"]["rule"] = {"choice": ["faithful", "tanhh"]}
+    assert all(len(search.sample(c.get("space", {}), 1, 11, name, "mnist01")) == 1
+               for name, c in cfg["race"]["contestants"].items())
+    with pytest.raises(ConfigError, match=r"race\.contestants\.ed_matrix\.space\.rule.*'tanhh'"):
+        config.validate(cfg)

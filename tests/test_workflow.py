@@ -5,13 +5,14 @@ import yaml
 
 from conftest import snakemake
 from edbench import config
+from edbench.race import plan
 
 pytestmark = pytest.mark.workflow
 
 
 def test_smoke_run_covers_the_grid(smoke_run, packaged_wheel, report_time):
     workdir = smoke_run.workdir
-    smoke = yaml.safe_load((workdir / "config/smoke.yaml").read_text())
+    smoke = config.load(workdir / "config/smoke.yaml")
     summary = pd.read_csv(workdir / "results/tables/summary.csv")
     assert {"dataset", "task", "method", "seed", "test_accuracy", "train_seconds",
             "samples_per_second"} <= set(summary.columns)
@@ -31,22 +32,33 @@ def test_smoke_run_covers_the_grid(smoke_run, packaged_wheel, report_time):
 
 def test_smoke_race_tunes_every_method_alike(smoke_run):
     workdir = smoke_run.workdir
-    smoke = yaml.safe_load((workdir / "config/smoke.yaml").read_text())
+    smoke = config.load(workdir / "config/smoke.yaml")
     best = pd.read_csv(workdir / "results/tables/best_settings.csv")
     contestants = set(smoke["race"]["contestants"])
-    for task in smoke["race"]["tasks"]:
-        searched = best[best["task"] == task]
-        assert set(searched["contestant"]) == contestants
-        assert set(searched.groupby("contestant").size()) == {smoke["race"]["trials"]}
-        assert (searched.groupby("contestant")["chosen"].sum() == 1).all()
+    promoted = plan.promotions(smoke["race"])
+    for task, settings in smoke["race"]["tasks"].items():
+        first, *later = settings["budgets"]
+        for budget in settings["budgets"]:
+            searched = best[(best["task"] == task) & (best["budget"] == budget)]
+            assert set(searched["contestant"]) == contestants
+            # the same trials at the first budget, the same promotions at each later one
+            assert set(searched.groupby("contestant").size()) == {smoke["race"]["trials"] if budget == first
+                                                                   else promoted}
+            assert (searched.groupby("contestant")["chosen"].sum() == 1).all()
+            assert set(searched["promotions"]) == {promoted * len(later)}
+        went_on = best[(best["task"] == task) & (best["budget"] == first)].groupby("contestant")["promoted"].sum()
+        assert (went_on == promoted).all()
     assert best["recorded_choice_agrees"].all()
     shared = best[best["contestant"] == "ed_neuron"]
     assert (shared["trained_by"] == "ed_matrix").all()
     headline = pd.read_csv(workdir / "results/tables/headline.csv")
     assert set(headline["contestant"]) == contestants and headline["test_accuracy_mean"].notna().all()
-    assert "identical weights" in headline.set_index(["task", "contestant"]).loc[("mnist10", "ed_neuron"), "note"]
+    notes = headline.set_index(["task", "budget", "contestant"])["note"]
+    assert all("identical weights" in notes.loc[("mnist10", budget, "ed_neuron")]
+               for budget in smoke["race"]["tasks"]["mnist10"]["budgets"])
     targets = pd.read_csv(workdir / "results/tables/time_to_target.csv")
-    assert len(targets) == sum(len(t.get("targets", [])) for t in smoke["race"]["tasks"].values()) * len(contestants)
+    assert len(targets) == sum(len(t.get("targets", [])) * len(t["budgets"])
+                               for t in smoke["race"]["tasks"].values()) * len(contestants)
     assert ((targets["reached"] + targets["never_reached"]) == targets["seeds"]).all()
     for name in ["search", "time_to_target"] + [f"headline_{task}" for task in smoke["race"]["tasks"]]:
         png = workdir / f"results/figures/{name}.png"

@@ -11,13 +11,10 @@ import yaml
 from edbench import tasks
 from edbench.data import catalog, fetch
 from edbench.methods.base import ConfigError
-from edbench.race import choice as race
+from edbench.race.plan import check_race, check_race_choices, race_specs
 from edbench.spec import Budget, RunSpec
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
-# What a race contestant takes from its methods entry, besides the method and the params it
-# states its differences from.
-INHERITED = ("threads", "seeds", "mem_mb", "runtime")
 
 
 def load(path: str | Path) -> dict:
@@ -50,6 +47,7 @@ def validate(config: dict) -> dict:
     check_race(config)
     for spec in expand(config):
         spec.check()
+    check_race_choices(config)
     return config
 
 
@@ -154,98 +152,3 @@ def protocol_specs(config: dict) -> list[RunSpec]:
 
 def _resources(entry: dict, task: tasks.Task) -> dict:
     return {"mem_mb": entry.get("mem_mb", task.mem_mb), "runtime": entry.get("runtime", task.runtime)}
-
-
-def contestants(config: dict) -> dict[str, dict]:
-    """Each race contestant as it runs: the methods entry it names (``entry``, by default its own
-    name; its method, params and INHERITED keys) with the contestant's own keys over it, params
-    merged key by key, so a contestant states only how it differs."""
-    resolved, names = {}, sorted(config["methods"])
-    for name, contestant in config["race"]["contestants"].items():
-        entry_name = contestant.get("entry", name)
-        if entry_name not in config["methods"]:
-            raise ConfigError(f"config key 'race.contestants.{name}.entry': no methods entry {entry_name!r} to "
-                              f"start from; entries: {names}")
-        entry = config["methods"][entry_name]
-        resolved[name] = {**{key: entry[key] for key in INHERITED if key in entry}, **contestant,
-                          "method": entry_method(entry_name, entry),
-                          "params": {**entry.get("params", {}), **contestant.get("params", {})}}
-    return resolved
-
-
-def race_specs(config: dict) -> list[RunSpec]:
-    """The race: per (dataset, task, contestant) ``trials`` trial runs (one seed, scored on the
-    validation split only), then the winner rerun on every seed. A contestant that
-    ``shares_trials_with`` another has no trials of its own: its winner is the best of the other's
-    trials that it can run."""
-    settings = config.get("race")
-    if not settings:
-        return []
-    resolved = contestants(config)
-    specs = []
-    for configured in config["datasets"]:
-        for task_name, race_budget in settings["tasks"].items():
-            if task_name not in config["tasks"]:
-                continue
-            dataset = tasks.get(task_name).dataset(configured)
-            trial_paths = {}
-            for name, contestant in resolved.items():
-                if "shares_trials_with" in contestant:
-                    continue
-                shared, params = _contestant_run(config, name, contestant, dataset, task_name, race_budget)
-                draws = race.sample(contestant_space(contestant, task_name), settings["trials"],
-                                    settings["sampler"]["seed"], name, task_name)
-                trials = [RunSpec(**shared, entry=f"trial-{name}-{index:02d}", params={**params, **draw},
-                                  seed=settings["trial_seed"], role="trial", trial=index)
-                          for index, draw in enumerate(draws)]
-                specs += trials
-                trial_paths[name] = tuple(trial.result_path() for trial in trials)
-            for name, contestant in resolved.items():
-                shared, params = _contestant_run(config, name, contestant, dataset, task_name, race_budget)
-                paths = trial_paths[contestant.get("shares_trials_with", name)]
-                specs += [RunSpec(**shared, entry=f"tuned-{name}", params=params, seed=seed, role="winner",
-                                  trials=paths, targets=tuple(race_budget.get("targets", [])))
-                          for seed in contestant.get("seeds", config["seeds"])]
-    return specs
-
-
-def contestant_space(contestant: dict, task: str) -> dict:
-    """A contestant's search space on ``task``: its ``space``, with its per-task ``space`` over it."""
-    return {**contestant.get("space", {}), **contestant.get("tasks", {}).get(task, {}).get("space", {})}
-
-
-def _contestant_run(config, name, contestant, dataset, task_name, race_budget) -> tuple[dict, dict]:
-    """What every run of a contestant on a task shares (RunSpec fields), and its declared params: the
-    race's budget and the contestant's params, each with the contestant's overrides for the task."""
-    override = contestant.get("tasks", {}).get(task_name, {})
-    cap = override.get("budget", {})
-    shared = {"dataset": dataset, "task": task_name, "contestant": name, "method": contestant["method"],
-              "budget": Budget.from_settings(race_budget).overridden(cap),
-              "threads": contestant.get("threads", config["threads"]),
-              "capped": tuple(sorted(k for k, v in cap.items() if v != race_budget.get(k))),
-              **_resources(contestant, tasks.get(task_name))}
-    return shared, {**contestant["params"], **override.get("params", {})}
-
-
-def check_race(config: dict) -> None:
-    """Every contestant starts from a methods entry, search spaces are well formed, shared searches
-    point at a contestant with trials, and every race task is in the config's tasks."""
-    settings = config.get("race")
-    if not settings:
-        return
-    resolved = contestants(config)
-    for name, contestant in resolved.items():
-        where = f"race.contestants.{name}"
-        owner = contestant.get("shares_trials_with")
-        if owner is not None and (owner not in resolved or "shares_trials_with" in resolved[owner]):
-            raise ConfigError(f"config key '{where}.shares_trials_with': {owner!r} is not a contestant with "
-                              f"trials of its own; contestants: {sorted(resolved)}")
-        for task in settings["tasks"]:
-            race.check_space(f"{where}.space", contestant_space(contestant, task))
-        unknown = sorted(set(contestant.get("tasks", {})) - set(settings["tasks"]))
-        if unknown:
-            raise ConfigError(f"config key '{where}.tasks': {unknown} not among the race's tasks "
-                              f"{sorted(settings['tasks'])}")
-    missing = sorted(set(settings["tasks"]) - set(config["tasks"]))
-    if missing:
-        raise ConfigError(f"config key 'race.tasks': {missing} not among the config's tasks {sorted(config['tasks'])}")

@@ -128,17 +128,29 @@ class Built:
     choice: dict | None   # a race winner's: the trials and the one chosen
 
 
-def choose_tuned_params(spec: RunSpec) -> tuple[dict, dict | None]:
-    """A race winner's params: the best of its trials on validation (``spec.trials``, result
-    files); other runs keep their own. Also the record of the choice, for the result."""
+def choose_tuned_params(spec: RunSpec, problems: tasks.ProblemSet) -> tuple[dict, dict | None]:
+    """A race winner's or promoted run's params: its candidate on validation (``spec.trials``, result
+    files: the best for a winner, the one at ``spec.rank`` for a promoted run), or the declared
+    params where none is eligible; other runs keep their own. Also the record of the choice."""
     if not spec.trials:
         return spec.params, None
-    from edbench.race import choice as race
+    from edbench.race import choice
 
-    records = race.trial_records(list(spec.trials), methods.get(spec.method))
-    chosen, reason = race.choose(records)
-    params = {**spec.params, **records[chosen]["params"]} if records[chosen]["eligible"] else spec.params
-    return params, {"trials": records, "chosen_trial": chosen, "reason": reason, "targets": list(spec.targets)}
+    first = problems.problems[0]
+
+    def size_of(params: dict, trained_by: str) -> int:
+        learner = methods.get(trained_by)(first.n_inputs, first.n_classes, params, seed=0)
+        return int(sum(array.size for array in learner.state().values()))
+
+    records = choice.trial_records(list(spec.trials), methods.get(spec.chosen_for or spec.method),
+                                   spec.max_hidden_cells)
+    for record in records:
+        record["size"] = size_of(record["params"], record["trained_by"])
+    chosen, reason = choice.choose(records, spec.tie_margin, spec.rank or 0)
+    params = spec.params if chosen is None else {**spec.params, **records[chosen]["params"]}
+    return params, {"stage": spec.stage, "trials": records, "chosen_trial": chosen, "reason": reason,
+                    "rank": spec.rank, "targets": list(spec.targets), "space": spec.space,
+                    "tie_margin": spec.tie_margin, "max_hidden_cells": spec.max_hidden_cells}
 
 
 def run(spec: RunSpec, data: DataFile | None = None) -> dict:
@@ -168,7 +180,7 @@ def build(spec: RunSpec, data: DataFile | None) -> Built:
         arrays, record_of_data = None, task.own_data
     budget = spec.budget
     problems = task.build(arrays, budget.train_size, budget.test_size, budget.held_out)
-    params, choice = choose_tuned_params(spec)
+    params, choice = choose_tuned_params(spec, problems)
     return Built(method_cls, problems, record_of_data, params, choice)
 
 
@@ -205,7 +217,8 @@ def record(spec: RunSpec, built: Built, outcomes: list[dict], started: float) ->
     return {
         "schema": RESULT_SCHEMA,
         "key": {"dataset": spec.dataset, "task": spec.task, "entry": spec.entry, "method": spec.method,
-                "seed": spec.seed, "role": spec.role, "contestant": spec.contestant, "trial": spec.trial},
+                "seed": spec.seed, "role": spec.role, "contestant": spec.contestant, "trial": spec.trial,
+                "stage": spec.stage},
         "status": "diverged" if diverged else "ok",
         "diverged_epoch": min(diverged) if diverged else None,
         "data": {**built.data, "task_train_count": problems.train_count, "task_test_count": problems.test_count},

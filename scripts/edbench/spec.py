@@ -14,12 +14,13 @@ from typing import Any
 from edbench import methods, tasks
 from edbench.methods.base import ConfigError
 
-ROLES = ("protocol", "trial", "winner")
+ROLES = ("protocol", "trial", "promoted", "winner")
 # The JSON type of each key of a spec; a key whose default is None may also be null.
-JSON_TYPES = {str: "a string", int: "a whole number", dict: "an object", list: "a list"}
+JSON_TYPES = {str: "a string", int: "a whole number", dict: "an object", list: "a list", (int, float): "a number"}
 KEY_TYPES = {"dataset": str, "task": str, "entry": str, "method": str, "params": dict, "budget": dict, "seed": int,
              "threads": int, "role": str, "contestant": str, "trial": int, "trials": list, "targets": list,
-             "capped": list, "mem_mb": int, "runtime": int}
+             "capped": list, "mem_mb": int, "runtime": int, "stage": str, "rank": int, "space": dict,
+             "chosen_for": str, "max_hidden_cells": int, "tie_margin": (int, float)}
 
 
 @dataclass(frozen=True)
@@ -79,19 +80,27 @@ class RunSpec:
     trials: tuple[str, ...] = ()      # a winner's: the result files of the trials it is chosen from
     targets: tuple[float, ...] = ()   # a winner's: validation accuracies whose first reaching is timed
     capped: tuple[str, ...] = ()      # budget keys this contestant runs below the race's budget
+    stage: str | None = None          # a race run's budget: its name in the race's budgets (short, long)
+    rank: int | None = None           # a promoted run's: the place, on validation, of the trial it trains
+    space: dict[str, Any] | None = None   # a race run's search space, for the edge flags of its choice
+    chosen_for: str | None = None     # the method whose eligibility a choice applies, where another trains
+    max_hidden_cells: int | None = None   # a choice offers no trial with more hidden cells than this
+    tie_margin: float = 0.0           # validation accuracies this close count as a tie (race.choice)
     mem_mb: int | None = None
     runtime: int | None = None
 
     @property
     def scores_test(self) -> bool:
-        """A trial scores the validation split only: a choice made on it must not see test labels."""
-        return self.role != "trial"
+        """A trial or a promoted trial scores the validation split only: a choice made on it must not
+        see test labels."""
+        return self.role not in ("trial", "promoted")
 
     @property
     def where(self) -> str:
         """The config key this run comes from, for error messages."""
         if self.contestant is not None:
-            return f"race.contestants.{self.contestant} (trial {'winner' if self.trial is None else self.trial})"
+            which = self.role if self.trial is None else f"trial {self.trial}"
+            return f"race.contestants.{self.contestant} ({which})"
         return f"methods.{self.entry}"
 
     def result_path(self, root: str = "results/runs") -> str:

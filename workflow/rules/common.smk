@@ -28,6 +28,8 @@ TABLE_NAMES = [
     "time_to_target.csv",
     "headline.csv",
     "search_dimensions.csv",
+    "search_edges.csv",
+    "gap.csv",
 ]
 REPORTED_TABLES = [
     "headline.csv",
@@ -120,14 +122,21 @@ def entry_resources(key):
 RUNS_PER_JOB = config.get("runs_per_job", {})
 
 
+def dependency_level(path, levels={}):
+    """0 for a run that waits for no other run; else one more than the runs it chooses from."""
+    if path not in levels:
+        levels[path] = 1 + max((dependency_level(p) for p in RUNS[path].trials), default=-1)
+    return levels[path]
+
+
 def plan_batches():
-    """Race winners batch apart from the rest: they wait for their trials. Within a stage, runs of
-    one method go to the same batches, so a process imports torch or loads numba's kernels once
-    for all of them, not once in every batch."""
+    """Runs batch with the runs of their dependency level only: a race's promoted runs and winners wait
+    for the runs they choose from. Within a level, runs of one method go to the same batches, so a
+    process imports torch or loads numba's kernels once for all of them, not once in every batch."""
     by_task = {}
     for path, spec in sorted(RUNS.items(), key=lambda item: (item[1].method, item[0])):
         if RUNS_PER_JOB.get(spec.task, 1) > 1:
-            stage = "tuned" if spec.trials else "runs"
+            stage = f"level{dependency_level(path)}"
             by_task.setdefault((spec.dataset, spec.task, stage), []).append(path)
     batches = {}
     for (dataset, task, stage), paths in by_task.items():

@@ -58,6 +58,12 @@ class LearningMethod:
     def state(self) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
+    @classmethod
+    def hidden_cells(cls, params: dict[str, Any]) -> int:
+        """The hidden cells of a setting, summed over its layers (what a cost limit on a race's
+        shared trials counts)."""
+        return sum(params.get("hidden", []))
+
     def work_per_sample(self, x: np.ndarray) -> Work:
         """The least work per sample of training on inputs like ``x`` (for the speed benchmark)."""
         raise NotImplementedError(f"method {self.name!r} does not state its work per sample")

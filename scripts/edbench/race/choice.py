@@ -1,102 +1,75 @@
-"""The fair race: a search space per contestant, a seeded sampler, the winner chosen on validation
-accuracy alone, and the time each winner takes to reach a target.
+"""The race's choices: which trials a contestant may take, their ranking on validation accuracy with
+a stated tie margin, and the time each winner takes to reach a target.
 
-Trials are drawn before anything runs (seeded random search), so the workflow's job graph is
-known up front. Trial 0 is always the contestant's declared setting, so a search can only match
-or beat the hand-picked one on validation.
+Nothing but a candidate's validation accuracy, its eligibility and its size (the weights its
+setting trains) is read, so a test score in a record can never change a choice. Two candidates
+whose validation accuracies lie within the tie margin of each other count as equal, and the one
+with fewer weights wins (then the earlier trial): a choice that a last-digit difference between two
+machines' arithmetic cannot flip.
 """
 from __future__ import annotations
 
 import json
 import math
-import zlib
 from pathlib import Path
-
-import numpy as np
 
 from edbench.methods.base import ConfigError
 
-SPACE_KINDS = ("log", "uniform", "choice")
 
-
-def check_space(where: str, space: dict) -> None:
-    """Raise ConfigError naming the key if ``space`` is not a mapping of parameter -> one kind."""
-    if not isinstance(space, dict):
-        raise ConfigError(f"config key '{where}': a search space is a mapping of parameter to range")
-    for key, spec in space.items():
-        if not (isinstance(spec, dict) and len(spec) == 1 and next(iter(spec)) in SPACE_KINDS):
-            raise ConfigError(f"config key '{where}.{key}': give exactly one of {list(SPACE_KINDS)}, got {spec!r}")
-        kind, values = next(iter(spec.items()))
-        if not (isinstance(values, list) and values):
-            raise ConfigError(f"config key '{where}.{key}.{kind}': needs a non-empty list, got {values!r}")
-        if kind in ("log", "uniform"):
-            if len(values) != 2 or not all(isinstance(v, (int, float)) for v in values) or values[0] > values[1]:
-                raise ConfigError(f"config key '{where}.{key}.{kind}': needs [low, high] with low <= high, "
-                                  f"got {values!r}")
-            if kind == "log" and values[0] <= 0:
-                raise ConfigError(f"config key '{where}.{key}.log': the range must be positive, got {values!r}")
-
-
-def _round(value: float) -> float:
-    """Three significant digits: readable in tables, and exact through JSON."""
-    return float(f"{value:.3g}")
-
-
-def sample(space: dict, trials: int, seed: int, contestant: str, task: str) -> list[dict]:
-    """``trials`` settings: ``{}`` (the declared setting) first, then seeded random draws.
-
-    The stream depends on (seed, contestant, task) only, so adding a contestant or a task leaves
-    every other search unchanged.
-    """
-    rng = np.random.default_rng([seed, zlib.crc32(contestant.encode()), zlib.crc32(task.encode())])
-    draws = [{}]
-    for _ in range(trials - 1):
-        draw = {}
-        for key in sorted(space):
-            kind, values = next(iter(space[key].items()))
-            if kind == "choice":
-                draw[key] = values[int(rng.integers(len(values)))]
-            elif kind == "log":
-                draw[key] = _round(math.exp(rng.uniform(math.log(values[0]), math.log(values[1]))))
-            else:
-                draw[key] = _round(rng.uniform(values[0], values[1]))
-        draws.append(draw)
-    return draws
-
-
-def choose(records: list[dict]) -> tuple[int, str]:
-    """Index of the winning trial and why: the highest validation accuracy among eligible trials
-    that converged, ties to the earlier trial. Nothing but ``validation_accuracy`` and
-    ``eligible`` is read: a test score in a record cannot change the choice."""
-    best, best_score = None, -math.inf
-    for index, record in enumerate(records):
-        score = record.get("validation_accuracy")
-        if not record.get("eligible", True) or score is None or not math.isfinite(score):
-            continue
-        if score > best_score:
-            best, best_score = index, score
-    if best is None:
-        return 0, "no eligible trial converged: the declared setting (trial 0) is rerun"
-    return best, "highest validation accuracy"
-
-
-def trial_records(paths: list[str | Path], method_cls) -> list[dict]:
-    """What the choice may see of each trial: its settings, validation accuracy, and whether
-    ``method_cls`` can run its settings (a shared search offers trials another method ran)."""
+def trial_records(paths: list[str | Path], method_cls, max_hidden_cells: int | None = None,
+                  size_of=None) -> list[dict]:
+    """What a choice may see of each trial: its settings, validation accuracy, size, and whether
+    ``method_cls`` may take it: it can run the settings (a shared search offers trials another method
+    ran) and, where ``max_hidden_cells`` is set, they have no more hidden cells than that.
+    ``size_of(params)`` gives a setting's weights (None: not recorded)."""
     records = []
     for path in paths:
         run = json.loads(Path(path).read_text())
         params = run["config"]["params"]
         try:
             method_cls.check_params(params)
-            eligible = True
+            eligible = max_hidden_cells is None or method_cls.hidden_cells(params) <= max_hidden_cells
         except ConfigError:
             eligible = False
         # nothing measured: a winner's record, like its metrics, is the same on every rerun
         records.append({"entry": run["key"]["entry"], "trial": run["key"].get("trial"), "params": params,
                         "status": run["status"], "validation_accuracy": run["metrics"]["validation_accuracy"],
-                        "trained_by": run["key"]["method"], "eligible": eligible})
+                        "trained_by": run["key"]["method"], "eligible": eligible,
+                        "size": None if size_of is None else size_of(params),
+                        "promoted_from": (run.get("race") or {}).get("chosen_trial")
+                        if run["key"].get("role") == "promoted" else None})
     return records
+
+
+def _candidates(records: list[dict]) -> list[int]:
+    return [index for index, record in enumerate(records)
+            if record.get("eligible", True) and record.get("validation_accuracy") is not None
+            and math.isfinite(record["validation_accuracy"])]
+
+
+def ranking(records: list[dict], tie_margin: float = 0.0) -> list[int]:
+    """The eligible, converged candidates, best first. The best is the smallest among those within
+    ``tie_margin`` of the highest validation accuracy (then the earliest); the rest are ranked the
+    same way among themselves."""
+    left, ranked = _candidates(records), []
+    while left:
+        best = max(records[index]["validation_accuracy"] for index in left)
+        tied = [index for index in left if records[index]["validation_accuracy"] >= best - tie_margin - 1e-12]
+        size = {index: records[index].get("size") for index in tied}
+        first = min(tied, key=lambda index: (math.inf if size[index] is None else size[index], index))
+        ranked.append(first)
+        left.remove(first)
+    return ranked
+
+
+def choose(records: list[dict], tie_margin: float = 0.0, rank: int = 0) -> tuple[int | None, str]:
+    """The candidate at ``rank`` (0: the winner) and why; None where fewer candidates are eligible."""
+    ranked = ranking(records, tie_margin)
+    if rank < len(ranked):
+        why = "highest validation accuracy" if rank == 0 else f"validation accuracy ranked {rank + 1}"
+        tie = " (ties within the margin go to the smaller setting)" if tie_margin else ""
+        return ranked[rank], why + tie
+    return None, f"only {len(ranked)} eligible trial(s) converged: nothing at rank {rank + 1}"
 
 
 def time_to_target(curve: list[dict], cumulative_seconds: list[float], targets: list[float]) -> list[dict]:

@@ -10,6 +10,7 @@ import seaborn as sns
 
 from edbench.report.drawing import finish_panels, log_scale, placeholder, save, with_panels
 from edbench.report.palette import method_styles
+from edbench.report.run_tables import scored_runs
 
 
 def accuracy_vs_time(summary: pd.DataFrame, path: Path) -> None:
@@ -89,7 +90,7 @@ def draw_all(summary: pd.DataFrame, curve_table: pd.DataFrame, out_dir: Path, sw
              xor: pd.DataFrame | None = None, kaneko: dict[int, float] | None = None) -> list[Path]:
     out_dir = Path(out_dir)
     if "role" in summary:   # trials are scored on validation only: the search figure shows them
-        summary = summary[summary["role"] != "trial"]
+        summary = scored_runs(summary)
     paths = []
     for name, draw in FIGURES.items():
         paths.append(out_dir / f"{name}.png")

@@ -11,8 +11,8 @@ SUMMARY_COLUMNS = [
     "dataset", "task", "method", "seed", "status", "test_accuracy", "train_seconds", "samples_per_second",
     "warmup_seconds", "startup_seconds", "validation_accuracy",
     "final_train_loss", "train_cpu_seconds", "peak_memory_mb", "epochs", "diverged_epoch", "implementation",
-    "config_dataset", "train_count", "test_count", "threads", "data_sha256", "git_commit", "role", "contestant",
-    "trial",
+    "config_dataset", "train_count", "test_count", "threads", "data_sha256", "git_commit", "role", "stage",
+    "contestant", "trial",
 ]
 
 
@@ -41,7 +41,8 @@ def summary(runs: list[dict]) -> pd.DataFrame:
             "config_dataset": key["dataset"], "train_count": run["data"]["task_train_count"],
             "test_count": run["data"]["task_test_count"], "threads": run["config"]["threads"],
             "data_sha256": run["data"].get("sha256"), "git_commit": run["provenance"]["git_commit"],
-            "role": key.get("role", "protocol"), "contestant": key.get("contestant"), "trial": key.get("trial"),
+            "role": key.get("role", "protocol"), "stage": key.get("stage"), "contestant": key.get("contestant"),
+            "trial": key.get("trial"),
         })
     frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     return frame.sort_values(["dataset", "task", "method", "seed"], kind="stable").reset_index(drop=True)
@@ -74,9 +75,13 @@ def curves(runs: list[dict]) -> pd.DataFrame:
                                        "validation_accuracy", "samples"])
 
 
+TRIAL_ROLES = ("trial", "promoted")
+
+
 def scored_runs(frame: pd.DataFrame) -> pd.DataFrame:
-    """The runs that report a test score: every run but the race's trials (scored on validation only)."""
-    return frame[frame["role"] != "trial"] if "role" in frame else frame
+    """The runs that report a test score: every run but the race's trials and promoted trials (scored
+    on validation only)."""
+    return frame[~frame["role"].isin(TRIAL_ROLES)] if "role" in frame else frame
 
 
 def depth_sweep(runs: list[dict]) -> pd.DataFrame:

@@ -8,8 +8,9 @@ import pandas as pd
 
 from edbench import atomic
 from edbench.report import reproduction, xor_convergence
+from edbench.report.gap import gap
 from edbench.report.method_summary import per_method, per_method_markdown
-from edbench.report.race_tables import best_settings, headline, search_dimensions, time_to_target
+from edbench.report.race_tables import best_settings, headline, search_dimensions, search_edges, time_to_target
 from edbench.report.run_tables import curves, data_provenance, depth_sweep, read_runs, scored_runs, summary
 from edbench.report.throughput import throughput_check
 
@@ -17,8 +18,8 @@ from edbench.report.throughput import throughput_check
 def write_tables(run_paths, out_dir: Path, claims_path: Path, xor_path: Path | None = None,
                  speed_path: Path | None = None) -> None:
     """summary.csv, per_method.csv/.md, curves.csv, data_provenance.csv, depth_sweep.csv, the race's
-    best_settings.csv, search_dimensions.csv, time_to_target.csv and headline.csv, reproduction.csv
-    and throughput_check.csv."""
+    best_settings.csv, search_dimensions.csv, search_edges.csv, time_to_target.csv, headline.csv and
+    gap.csv, reproduction.csv and throughput_check.csv."""
     claims = reproduction.load_claims(claims_path)
     runs = read_runs(run_paths)
     run_table = summary(runs)
@@ -34,6 +35,8 @@ def write_tables(run_paths, out_dir: Path, claims_path: Path, xor_path: Path | N
     atomic.write_csv(out_dir / "search_dimensions.csv", search_dimensions(best))
     atomic.write_csv(out_dir / "time_to_target.csv", time_to_target(runs))
     atomic.write_csv(out_dir / "headline.csv", headline(runs))
+    atomic.write_csv(out_dir / "search_edges.csv", search_edges(runs))
+    atomic.write_csv(out_dir / "gap.csv", gap(runs))
     tables = {}
     if xor_path and xor_path.exists():
         tables["xor_convergence"] = xor_convergence.medians(pd.read_csv(xor_path))
