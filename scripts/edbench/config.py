@@ -125,8 +125,8 @@ def drop_unavailable(config: dict, raw_root: str | Path = "resources/raw") -> tu
 
 
 def expand(config: dict) -> list[RunSpec]:
-    """The protocol runs (one per dataset, task, entry, seed), then the race's trials and winners."""
-    return protocol_specs(config) + race_specs(config)
+    """The protocol runs (one per dataset, task, entry, seed), the deep-ED study's, then the race's."""
+    return protocol_specs(config) + study_specs(config) + race_specs(config)
 
 
 def protocol_specs(config: dict) -> list[RunSpec]:
@@ -152,3 +152,27 @@ def protocol_specs(config: dict) -> list[RunSpec]:
 
 def _resources(entry: dict, task: tasks.Task) -> dict:
     return {"mem_mb": entry.get("mem_mb", task.mem_mb), "runtime": entry.get("runtime", task.runtime)}
+
+
+def study_specs(config: dict) -> list[RunSpec]:
+    """The deep-ED study: ``ed_deep`` at every combination of each of its grids, every run spending
+    the same compute (``weight_passes``: weights times training samples, so the epochs follow from
+    the network's size), recording whether the input still reaches the output before and after."""
+    study = config.get("deep_ed_study")
+    if not study:
+        return []
+    task = tasks.get(study["task"])
+    budget = Budget.from_dict({"epochs": 1, **study.get("budget", {})})
+    variants = {}
+    for grid in study["grids"]:
+        keys = sorted(grid)
+        for values in itertools.product(*(grid[k] for k in keys)):
+            variants["deep_study." + ".".join(f"{k}-{_name_part(v)}" for k, v in zip(keys, values))] = \
+                dict(zip(keys, values))
+    return [RunSpec(dataset=task.dataset(configured), task=study["task"], entry=entry, method="ed_deep",
+                    params={**study.get("params", {}), **variant}, budget=budget, seed=seed,
+                    threads=study.get("threads", config["threads"]), diagnose=True,
+                    weight_passes=float(study["weight_passes"]), mem_mb=task.mem_mb, runtime=task.runtime)
+            for configured in config["datasets"][:1] for entry, variant in variants.items()
+            for seed in study["seeds"]]
+

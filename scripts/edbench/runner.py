@@ -18,7 +18,7 @@ import numpy as np
 from edbench import atomic, methods, provenance, tasks, threads
 from edbench.data import arrays as arrays_file
 from edbench.methods.base import ConfigError
-from edbench.spec import RunSpec
+from edbench.spec import Budget, RunSpec
 
 log = logging.getLogger("edbench.run")
 RESULT_SCHEMA = 1
@@ -63,14 +63,16 @@ def _finite(method: methods.LearningMethod, loss: float) -> bool:
 
 
 def train_problem(problem: tasks.Problem, method_cls, params: dict, seed: int, epochs: int, label: str,
-                  score_test: bool = True):
+                  score_test: bool = True, diagnose: bool = False):
     """Train one problem; after every epoch score the validation split (if any) and, unless
-    ``score_test`` is False (a search trial: its choice must not see test labels), the test set."""
+    ``score_test`` is False (a search trial: its choice must not see test labels), the test set.
+    With ``diagnose``, the method's diagnostics on the first 1,000 test images, before and after."""
     method = method_cls(problem.n_inputs, problem.n_classes, params, seed)
     _mark_first_step()
     x_train = problem.x_train.astype(method.dtype)
     x_test = problem.x_test.astype(method.dtype) if score_test else None
     x_val = None if problem.y_val is None else problem.x_val.astype(method.dtype)
+    diagnostics = {"start": method.diagnostics(x_test[:1000])} if diagnose and score_test else None
     wall0, cpu0 = time.perf_counter(), time.process_time()
     method.warm_up(x_train, problem.y_train)
     warmup_wall, warmup_cpu = time.perf_counter() - wall0, time.process_time() - cpu0
@@ -102,7 +104,9 @@ def train_problem(problem: tasks.Problem, method_cls, params: dict, seed: int, e
                  label, epoch, epochs, train_loss, point["test_accuracy"], point["validation_accuracy"], wall,
                  remaining)
     validation = None if diverged_epoch is not None else curve[-1]["validation_accuracy"]
-    return {"curve": curve, "wall": wall, "cpu": cpu, "epoch_seconds": epoch_seconds,
+    if diagnostics is not None and diverged_epoch is None:
+        diagnostics["end"] = method.diagnostics(x_test[:1000])
+    return {"diagnostics": diagnostics, "curve": curve, "wall": wall, "cpu": cpu, "epoch_seconds": epoch_seconds,
             "warmup_wall": warmup_wall, "warmup_cpu": warmup_cpu,
             "diverged_epoch": diverged_epoch, "params": method.params, "validation": validation}
 
@@ -126,6 +130,8 @@ class Built:
     data: dict
     params: dict
     choice: dict | None   # a race winner's: the trials and the one chosen
+    budget: Budget        # the spec's, with the epochs a compute budget gives (``compute_epochs``)
+    weights: int | None   # with a compute budget: the weights it is counted in
 
 
 def choose_tuned_params(spec: RunSpec, problems: tasks.ProblemSet) -> tuple[dict, dict | None]:
@@ -181,13 +187,27 @@ def build(spec: RunSpec, data: DataFile | None) -> Built:
     budget = spec.budget
     problems = task.build(arrays, budget.train_size, budget.test_size, budget.held_out)
     params, choice = choose_tuned_params(spec, problems)
-    return Built(method_cls, problems, record_of_data, params, choice)
+    epochs, weights = compute_epochs(spec, method_cls, problems, params)
+    return Built(method_cls, problems, record_of_data, params, choice, budget.overridden({"epochs": epochs}),
+                 weights)
+
+
+def compute_epochs(spec: RunSpec, method_cls, problems: tasks.ProblemSet, params: dict) -> tuple[int, int | None]:
+    """The spec's epochs; or, where it sets a compute budget (``weight_passes``: the weights, of all
+    the method's networks, times the training samples they see), the epochs that spend it, at least
+    one, and the weights it is counted in."""
+    if spec.weight_passes is None:
+        return spec.budget.epochs, None
+    first = problems.problems[0]
+    weights = sum(array.size for array in method_cls(first.n_inputs, first.n_classes, params, 0).state().values())
+    return max(1, round(spec.weight_passes / (weights * problems.train_count))), weights
 
 
 def train(spec: RunSpec, built: Built) -> list[dict]:
     """Each problem of the run trained in turn: one outcome each (see ``train_problem``)."""
-    return [train_problem(problem, built.method_cls, built.params, spec.seed, spec.budget.epochs,
-                          f"{spec.task}/{problem.name}/{spec.entry}/seed{spec.seed}", spec.scores_test)
+    return [train_problem(problem, built.method_cls, built.params, spec.seed, built.budget.epochs,
+                          f"{spec.task}/{problem.name}/{spec.entry}/seed{spec.seed}", spec.scores_test,
+                          spec.diagnose)
             for problem in built.problems.problems]
 
 
@@ -222,8 +242,9 @@ def record(spec: RunSpec, built: Built, outcomes: list[dict], started: float) ->
         "status": "diverged" if diverged else "ok",
         "diverged_epoch": min(diverged) if diverged else None,
         "data": {**built.data, "task_train_count": problems.train_count, "task_test_count": problems.test_count},
-        "config": {"params": outcomes[0]["params"], "task_params": spec.budget.to_dict(), "threads": spec.threads,
-                   "capped": list(spec.capped)},
+        "config": {"params": outcomes[0]["params"], "task_params": built.budget.to_dict(), "threads": spec.threads,
+                   "capped": list(spec.capped),
+                   **({"weights": built.weights, "weight_passes": spec.weight_passes} if built.weights else {})},
         "race": built.choice,
         "metrics": {
             "test_accuracy": test_accuracy,
@@ -233,6 +254,7 @@ def record(spec: RunSpec, built: Built, outcomes: list[dict], started: float) ->
                 np.mean([o["validation"] for o in outcomes])),
             "epochs_run": len(curve),
             "curve": curve,
+            **({"diagnostics": outcomes[0]["diagnostics"]} if spec.diagnose else {}),
         },
         "timing": _timing(problems, outcomes, len(curve), seconds_by_epoch, started),
         "provenance": provenance.environment(spec.threads),

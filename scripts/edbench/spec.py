@@ -16,11 +16,13 @@ from edbench.methods.base import ConfigError
 
 ROLES = ("protocol", "trial", "promoted", "winner")
 # The JSON type of each key of a spec; a key whose default is None may also be null.
-JSON_TYPES = {str: "a string", int: "a whole number", dict: "an object", list: "a list", (int, float): "a number"}
+JSON_TYPES = {str: "a string", int: "a whole number", dict: "an object", list: "a list", (int, float): "a number",
+              bool: "true or false"}
 KEY_TYPES = {"dataset": str, "task": str, "entry": str, "method": str, "params": dict, "budget": dict, "seed": int,
              "threads": int, "role": str, "contestant": str, "trial": int, "trials": list, "targets": list,
              "capped": list, "mem_mb": int, "runtime": int, "stage": str, "rank": int, "space": dict,
-             "chosen_for": str, "max_hidden_cells": int, "tie_margin": (int, float)}
+             "chosen_for": str, "max_hidden_cells": int, "tie_margin": (int, float), "diagnose": bool,
+             "weight_passes": (int, float)}
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class RunSpec:
     chosen_for: str | None = None     # the method whose eligibility a choice applies, where another trains
     max_hidden_cells: int | None = None   # a choice offers no trial with more hidden cells than this
     tie_margin: float = 0.0           # validation accuracies this close count as a tie (race.choice)
+    diagnose: bool = False            # record the method's diagnostics before and after training
+    weight_passes: float | None = None   # a compute budget that sets the epochs (runner.compute_epochs)
     mem_mb: int | None = None
     runtime: int | None = None
 

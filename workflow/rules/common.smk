@@ -30,6 +30,7 @@ TABLE_NAMES = [
     "search_dimensions.csv",
     "search_edges.csv",
     "gap.csv",
+    "deep_ed_study.csv",
 ]
 REPORTED_TABLES = [
     "headline.csv",

@@ -64,6 +64,11 @@ class LearningMethod:
         shared trials counts)."""
         return sum(params.get("hidden", []))
 
+    def diagnostics(self, x: np.ndarray) -> dict[str, float]:
+        """Measures of the network's state on inputs ``x`` that a study records at its start and end
+        (none by default)."""
+        return {}
+
     def work_per_sample(self, x: np.ndarray) -> Work:
         """The least work per sample of training on inputs like ``x`` (for the speed benchmark)."""
         raise NotImplementedError(f"method {self.name!r} does not state its work per sample")

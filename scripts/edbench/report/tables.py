@@ -8,6 +8,7 @@ import pandas as pd
 
 from edbench import atomic
 from edbench.report import reproduction, xor_convergence
+from edbench.report.deep_study import deep_study
 from edbench.report.gap import gap
 from edbench.report.method_summary import per_method, per_method_markdown
 from edbench.report.race_tables import best_settings, headline, search_dimensions, search_edges, time_to_target
@@ -19,7 +20,7 @@ def write_tables(run_paths, out_dir: Path, claims_path: Path, xor_path: Path | N
                  speed_path: Path | None = None) -> None:
     """summary.csv, per_method.csv/.md, curves.csv, data_provenance.csv, depth_sweep.csv, the race's
     best_settings.csv, search_dimensions.csv, search_edges.csv, time_to_target.csv, headline.csv and
-    gap.csv, reproduction.csv and throughput_check.csv."""
+    gap.csv, deep_ed_study.csv, reproduction.csv and throughput_check.csv."""
     claims = reproduction.load_claims(claims_path)
     runs = read_runs(run_paths)
     run_table = summary(runs)
@@ -37,6 +38,7 @@ def write_tables(run_paths, out_dir: Path, claims_path: Path, xor_path: Path | N
     atomic.write_csv(out_dir / "headline.csv", headline(runs))
     atomic.write_csv(out_dir / "search_edges.csv", search_edges(runs))
     atomic.write_csv(out_dir / "gap.csv", gap(runs))
+    atomic.write_csv(out_dir / "deep_ed_study.csv", deep_study(runs))
     tables = {}
     if xor_path and xor_path.exists():
         tables["xor_convergence"] = xor_convergence.medians(pd.read_csv(xor_path))

@@ -47,6 +47,13 @@ class EDMethod(LearningMethod):
     def predict(self, x):
         return ed.decide(self.outputs(x), self.n_classes)
 
+    def diagnostics(self, x):
+        """Whether the inputs reach the output: the spread (standard deviation over the samples ``x``)
+        of each network's output cell, its median over networks, and the fraction of networks whose
+        output no longer depends on the input at all (spread below 1e-6)."""
+        spread = self.outputs(x).std(axis=0)
+        return {"output_spread": float(np.median(spread)), "constant_networks": float(np.mean(spread < 1e-6))}
+
     def state(self):
         return {f"layer{i}": w for i, w in enumerate(self.get_weights())}
 
