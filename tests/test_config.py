@@ -1,11 +1,14 @@
 """Bad configuration gets an error naming the key and the allowed values, before any job runs."""
 import copy
+from pathlib import Path
 
 import pytest
 import yaml
 
 from edbench import config
 from edbench.methods.base import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SMOKE = yaml.safe_load(open("config/smoke.yaml"))
 
@@ -194,3 +197,31 @@ def test_an_entry_may_set_its_threads():
     loaded = config.load("config/config.yaml")
     threads = {s.entry: s.threads for s in config.expand(loaded)}
     assert threads["ed_deep_bidirectional"] == 2 and threads["bp_sgd"] == loaded["threads"] == 1
+
+
+def test_every_schema_description_reads_as_written():
+    """A description with an unquoted comma or colon becomes extra keys in YAML, and every error
+    message that quotes it comes out mangled."""
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    mangled = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if value is None and key != "default":
+                    mangled.append(".".join(map(str, path + [key])))
+                if key == "description" and not isinstance(value, str):
+                    mangled.append(".".join(map(str, path + [key])))
+                walk(value, path + [key])
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, path + [index])
+    walk(schema, [])
+    assert mangled == []
+
+
+def test_a_missing_claims_file_is_refused_by_name_even_when_the_tables_are_up_to_date():
+    cfg = yaml.safe_load((ROOT / "config/smoke.yaml").read_text())
+    cfg["claims"] = "config/no_such_claims.yaml"
+    with pytest.raises(ConfigError, match=r"'claims'.*no_such_claims\.yaml does not exist"):
+        config.validate(cfg)

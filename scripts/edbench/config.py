@@ -44,6 +44,8 @@ def validate(config: dict) -> dict:
         if unknown:
             raise ConfigError(f"config key 'methods.{name}.tasks': unknown task(s) {unknown}; "
                               f"known: {list(tasks.TASKS)}")
+    if not (SCHEMA.parents[2] / config["claims"]).is_file() and not Path(config["claims"]).is_file():
+        raise ConfigError(f"config key 'claims': the claims file {config['claims']} does not exist")
     check_race(config)
     for spec in expand(config):
         spec.check()
