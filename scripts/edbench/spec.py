@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edbench import methods, tasks
+from edbench.data import splits
 from edbench.methods.base import ConfigError
 
 ROLES = ("protocol", "trial", "promoted", "winner")
@@ -28,16 +29,22 @@ KEY_TYPES = {"dataset": str, "task": str, "entry": str, "method": str, "params":
 @dataclass(frozen=True)
 class Budget:
     """What a run trains and scores on: ``epochs``, the first ``train_size`` and ``test_size`` examples
-    (None: all), and the last ``validation_size`` of those training examples held out (None: none)."""
+    (None: all), and ``validation_size`` of those training examples held out (None: none), the
+    examples drawn by ``split`` (``edbench.data.splits``: by default the first in file order)."""
     epochs: int
     train_size: int | None = None
     test_size: int | None = None
     validation_size: int | None = None
+    split: str = "first"
 
     @classmethod
     def from_dict(cls, given: dict, where: str = "budget") -> Budget:
         _check_keys(where, given, cls)
         for key, value in given.items():
+            if key == "split":
+                if value not in splits.SPLITS:
+                    raise ConfigError(f"{where}: split {value!r} is not one of {list(splits.SPLITS)}")
+                continue
             least = 1 if key == "epochs" else 0
             if not (isinstance(value, int) and value >= least) and not (value is None and key != "epochs"):
                 raise ConfigError(f"{where}: {key} needs a whole number >= {least}, got {value!r}")
@@ -50,9 +57,12 @@ class Budget:
         return cls.from_dict({f.name: settings[f.name] for f in dataclasses.fields(cls) if f.name in settings})
 
     def to_dict(self) -> dict:
-        """As results record it (``config.task_params``): no validation_size where none is held out."""
+        """As results record it (``config.task_params``): no validation_size where none is held out,
+        no split where it is the first examples."""
         kept = {"train_size": self.train_size, "test_size": self.test_size, "epochs": self.epochs}
-        return kept if self.validation_size is None else {**kept, "validation_size": self.validation_size}
+        if self.validation_size is not None:
+            kept["validation_size"] = self.validation_size
+        return kept if self.split == "first" else {**kept, "split": self.split}
 
     def overridden(self, changes: dict) -> Budget:
         return Budget.from_dict({**self.to_dict(), **changes})

@@ -1,10 +1,12 @@
-"""The benchmark's tasks: logic gates, MNIST 0-vs-1, all ten digits, and Fashion-MNIST's ten classes.
+"""The benchmark's tasks: logic gates, MNIST 0-vs-1, all ten digits, Fashion-MNIST's ten classes, and
+scikit-learn's 8x8 Digits.
 
 A task knows what data it needs (a data set it reads, or its own truth tables), its classes, the
 resources a job of it is given, and builds its problems. A task is one or more supervised
-problems: ``gates`` holds four (AND, OR, NAND, XOR), each trained as its own network; the MNIST
-tasks hold one. Subsets are chosen without randomness (the first N examples), so every method
-and seed sees the same data.
+problems: ``gates`` holds four (AND, OR, NAND, XOR), each trained as its own network; the image
+tasks hold one. Which images a problem takes is the budget's ``split`` (``edbench.data.splits``):
+by default the first N examples, chosen without randomness, so every method and seed sees the same
+data. Pixels are scaled to [0, 1] from the range the arrays file records.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from edbench.data import splits
 from edbench.methods.base import ConfigError
 
 log = logging.getLogger("edbench.tasks")
@@ -75,7 +78,7 @@ class Task:
         raise NotImplementedError
 
     def build(self, arrays: dict[str, np.ndarray] | None, train_size: int | None = None,
-              test_size: int | None = None, validation_size: int = 0) -> ProblemSet:
+              test_size: int | None = None, validation_size: int = 0, split: str = "first") -> ProblemSet:
         raise NotImplementedError
 
     def check_sizes(self, train_size: int | None, validation_size: int) -> None:
@@ -96,7 +99,7 @@ class TruthTables(Task):
     def dataset(self, configured: str) -> str:
         return self.own_data["name"]
 
-    def build(self, arrays=None, train_size=None, test_size=None, validation_size=0) -> ProblemSet:
+    def build(self, arrays=None, train_size=None, test_size=None, validation_size=0, split="first") -> ProblemSet:
         problems = [Problem(gate, GATE_INPUTS, targets, GATE_INPUTS, targets, len(self.classes))
                     for gate, targets in GATES.items()]
         return ProblemSet(self.name, problems)
@@ -118,26 +121,26 @@ class ImageClasses(Task):
     def dataset(self, configured: str) -> str:
         return self.bound_dataset or configured
 
-    def build(self, arrays, train_size=None, test_size=None, validation_size=0) -> ProblemSet:
-        """The first ``train_size`` examples of the task's classes; the last ``validation_size`` of them
-        are held out as a validation split (for choosing hyperparameters), never trained on."""
+    def build(self, arrays, train_size=None, test_size=None, validation_size=0, split="first") -> ProblemSet:
+        """The first ``train_size`` examples of the task's classes on the training side of ``split``
+        and the first ``test_size`` on its test side; ``validation_size`` of the training examples are
+        held out as a validation split (for choosing hyperparameters), never trained on."""
         if arrays is None:
             raise ValueError(f"task {self.name!r} needs a dataset")
-        splits = {}
-        for split, size in (("train", train_size), ("test", test_size)):
-            labels = arrays[f"y_{split}"]
+        pixels = _pixel_range(arrays, self.name)
+        taken = {}
+        for side, (images, labels) in splits.sides(arrays, split).items():
             keep = np.isin(labels, self.classes)
-            splits[split] = _take(arrays[f"x_{split}"][keep], labels[keep], size, f"{self.name} {split}")
-        x_train, y_train = splits["train"]
-        x_val = y_val = None
+            size = train_size if side == "train" else test_size
+            taken[side] = _take(images[keep], labels[keep], size, f"{self.name} {side}", pixels)
+        (x_train, y_train), validation = taken["train"], (None, None)
         if validation_size:
             if validation_size >= len(y_train):
                 raise ValueError(f"{self.name}: validation_size {validation_size} leaves no training examples "
                                  f"(of {len(y_train)})")
-            x_train, x_val = x_train[:-validation_size], x_train[-validation_size:]
-            y_train, y_val = y_train[:-validation_size], y_train[-validation_size:]
-        problem = Problem(self.name, x_train, y_train, *splits["test"], n_classes=len(self.classes), x_val=x_val,
-                          y_val=y_val)
+            (x_train, y_train), validation = splits.hold_out(x_train, y_train, validation_size, split)
+        problem = Problem(self.name, x_train, y_train, *taken["test"], n_classes=len(self.classes),
+                          x_val=validation[0], y_val=validation[1])
         return ProblemSet(self.name, [problem])
 
     def check_sizes(self, train_size, validation_size) -> None:
@@ -146,24 +149,38 @@ class ImageClasses(Task):
                               f"examples to train on")
 
 
-def _take(x: np.ndarray, y: np.ndarray, size: int | None, what: str) -> tuple[np.ndarray, np.ndarray]:
+def _pixel_range(arrays: dict[str, np.ndarray], task: str) -> tuple[float, float]:
+    if "pixel_range" not in arrays:
+        raise ValueError(f"{task}: the arrays file records no pixel_range (an arrays file older than that "
+                         f"record); delete resources/data/*.npz and rerun snakemake, which rebuilds them")
+    low, high = (float(value) for value in arrays["pixel_range"])
+    return low, high
+
+
+def _take(x: np.ndarray, y: np.ndarray, size: int | None, what: str,
+          pixels: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``size`` examples (None: all), pixels scaled from their ``pixels`` range to [0, 1]."""
     if size is not None:
         if size > len(y):
             # The offline subset is smaller than full MNIST; results record the count actually used.
             log.warning("%s: %d examples requested, only %d available; using all of them", what, size, len(y))
         x, y = x[:size], y[:size]
-    return (x.astype(np.float64) / 255.0), y.astype(np.int64)
+    low, high = pixels
+    return (x.astype(np.float64) - low) / (high - low), y.astype(np.int64)
 
 
 # Default resources, sized from peak RSS measured on full MNIST (60,000/10,000), with headroom:
 # ed_deep (512 layers of 4) on all of mnist10 2,057 MB, bp_adam on all of mnist10 975 MB, ed_deep
 # on all of mnist01 754 MB. fashion10 reads an arrays file of the same size and trains on fewer
-# examples. A config entry's mem_mb/runtime override these.
+# examples. digits10's arrays are 150 KB: torch's 512 hidden cells peaked at 330 MB, and per-neuron
+# ED, the slowest, trains about 70 images a second (30 epochs of 1,077 in 8 minutes). A config
+# entry's mem_mb/runtime override these.
 TASKS: dict[str, Task] = {task.name: task for task in (
     TruthTables("gates", (0, 1), mem_mb=1000, runtime=15),
     ImageClasses("mnist01", (0, 1), mem_mb=1500, runtime=60),
     ImageClasses("mnist10", tuple(range(10)), mem_mb=3000, runtime=240),
     ImageClasses("fashion10", tuple(range(10)), mem_mb=3000, runtime=240, bound_dataset="fashion_mnist"),
+    ImageClasses("digits10", tuple(range(10)), mem_mb=1000, runtime=60, bound_dataset="digits"),
 )}
 
 
@@ -174,8 +191,8 @@ def get(name: str) -> Task:
 
 
 def build(name: str, arrays: dict[str, np.ndarray] | None, train_size=None, test_size=None,
-          validation_size: int = 0) -> ProblemSet:
-    return get(name).build(arrays, train_size, test_size, validation_size or 0)
+          validation_size: int = 0, split: str = "first") -> ProblemSet:
+    return get(name).build(arrays, train_size, test_size, validation_size or 0, split)
 
 
 def gates_task() -> ProblemSet:

@@ -1,8 +1,13 @@
-"""What each data set is: its four IDX files, the published checksums that accept them, and where
-they are published (mirrors, local directories, a packaged wheel)."""
+"""What each data set is: its files (four IDX files, or Digits' one CSV), the published checksums that
+accept them, where they are published (mirrors, local directories, a packaged wheel), how they are
+read into arrays, and the range its pixels run over."""
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from edbench.data import digits
 
 IMAGE_SHAPE = (28, 28)
 SPLIT_FILES = {
@@ -15,7 +20,7 @@ SPLIT_FILES = {
 
 @dataclass(frozen=True)
 class FileSpec:
-    """One IDX file, by its name without ``.gz``, and the checksums that accept it."""
+    """One file, by its name without ``.gz``, and the checksums that accept it."""
     name: str
     gzip_md5: str | None = None
     idx_md5: str | None = None
@@ -40,9 +45,20 @@ class DatasetSpec:
     mirrors: tuple[str, ...]
     local_dirs: tuple[str, ...] = field(default_factory=tuple)
     packaged: PackagedSource | None = None
+    layout: str = "idx"                          # how its files read into arrays: "idx" or "digits_csv"
+    pixel_range: tuple[int, int] = (0, 255)      # its pixels' darkest and brightest values
 
     def file(self, name: str) -> FileSpec:
         return next(f for f in self.files if f.name == name)
+
+
+def package_data_dir(package: str, *parts: str) -> tuple[str, ...]:
+    """The directory ``parts`` inside an installed ``package``, found without importing it (none if
+    the package is not installed)."""
+    found = importlib.util.find_spec(package)
+    if found is None or not found.submodule_search_locations:
+        return ()
+    return (str(Path(found.submodule_search_locations[0], *parts)),)
 
 
 CATALOG = {
@@ -78,6 +94,17 @@ CATALOG = {
         ),
         mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
         local_dirs=("/usr/share/datasets/fashion-mnist",),
+    ),
+    # scikit-learn's bundled copy (load_digits reads the same file); no download.
+    "digits": DatasetSpec(
+        name="digits",
+        # the SHA-256 of the CSV as scikit-learn 1.9.1 ships it (gzipped)
+        files=(FileSpec(digits.FILE,
+                        payload_sha256="6ebb3d2fee246a4e99363262ddf8a00a3c41bee6014c373ed9d9216ba7f651b8"),),
+        mirrors=(),
+        local_dirs=package_data_dir("sklearn", "datasets", "data"),
+        layout="digits_csv",
+        pixel_range=digits.PIXEL_RANGE,
     ),
 }
 

