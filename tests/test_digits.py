@@ -3,14 +3,13 @@ digits10 task; and seed 002's split of MNIST, which must draw the images scikit-
 train_test_split draws."""
 import hashlib
 import importlib.metadata
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from edbench import config, methods, runner, tasks
+from edbench import config, runner, tasks
 from edbench.data import arrays, catalog, digits, fetch, splits
 from edbench.methods.base import ConfigError
 from edbench.spec import Budget, RunSpec
@@ -193,17 +192,12 @@ def seed002_data(tmp_path):
 def test_seed002_split_run_trains_end_to_end(seed002_data):
     data_file, data = seed002_data
     SEED002_SPEC.check()
-    problems = tasks.build("mnist10", arrays.load(data_file.arrays, data_file.provenance["file_sha256"]), 1000, 1000,
-                           100, "seed002")
-    built = runner.Built(methods.get("torch"), problems, data_file.provenance, SEED002_SPEC.params, None)
-    result = runner.record(SEED002_SPEC, built, runner.train(SEED002_SPEC, built), time.time())
+    result = runner.run(SEED002_SPEC, data_file)
     assert result["status"] == "ok" and result["config"]["task_params"]["split"] == "seed002"
     assert (result["data"]["task_train_count"], result["data"]["task_test_count"]) == (900, 1000)
     assert result["metrics"]["epochs_run"] == 2 and result["metrics"]["validation_accuracy"] is not None
 
 
-@pytest.mark.xfail(strict=True, reason="runner.build calls task.build without the budget's split; once it passes "
-                                       "spec.budget.split, this passes and the mark goes")
 def test_a_runs_problems_are_built_on_its_split(seed002_data):
     data_file, data = seed002_data
     expected = tasks.build("mnist10", data, 1000, 1000, 100, "seed002").problems[0]

@@ -185,7 +185,7 @@ def build(spec: RunSpec, data: DataFile | None) -> Built:
     else:
         arrays, record_of_data = None, task.own_data
     budget = spec.budget
-    problems = task.build(arrays, budget.train_size, budget.test_size, budget.held_out)
+    problems = task.build(arrays, budget.train_size, budget.test_size, budget.held_out, budget.split)
     params, choice = choose_tuned_params(spec, problems)
     epochs, weights = compute_epochs(spec, method_cls, problems, params)
     return Built(method_cls, problems, record_of_data, params, choice, budget.overridden({"epochs": epochs}),
