@@ -18,14 +18,16 @@ ruleorder: measure_speed > figures
 REDRAWN_SPEED_FIGURES = [SPEED_FIGURE, SPEED_BATCH_FIGURE] if Path(SPEED_TABLE).exists() else []
 
 
-def figure_caption(name):
-    """A figure's report caption, which says what to read from it: the per-task headline figures
-    share one, and a figure named as a reported table has its own beside the table's."""
-    if name.startswith("headline_"):
-        return "../report/headline_figure.rst"
-    if f"{name}.csv" in REPORTED_TABLES:
-        return f"../report/{name}_figure.rst"
-    return f"../report/{name}.rst"
+# Each figure's report caption, which says what to read from it: the per-task headline figures
+# share one, and a figure named as a reported table (gap, time to target) has its own beside the table's.
+FIGURE_CAPTIONS = {
+    name: (
+        "../report/headline_figure.rst"
+        if name.startswith("headline_")
+        else f"../report/{name}_figure.rst" if f"{name}.csv" in REPORTED_TABLES else f"../report/{name}.rst"
+    )
+    for name in FIGURE_NAMES
+}
 
 
 rule xor_convergence:
@@ -95,7 +97,7 @@ rule draw_figures:
         claims=config["claims"],
     output:
         [
-            report(f"results/figures/{name}.png", caption=figure_caption(name), category="Figures")
+            report(f"results/figures/{name}.png", caption=FIGURE_CAPTIONS[name], category="Figures")
             for name in FIGURE_NAMES
         ],
         LANDING_PAGE,
