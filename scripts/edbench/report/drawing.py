@@ -66,19 +66,23 @@ def finish_panels(grid, path: Path, x_label: str, y_label: str, title: str, show
 
 
 def log_ticks(low: float, high: float, most: int = 8) -> list[float]:
-    """Tick values for a log axis from ``low`` to ``high``: 1-2-5 steps; every digit where the range
+    """Tick values for a log axis from ``low`` to ``high``: 1-2-5 steps; finer steps where the range
     is too narrow for three of those; decades (every second, third... one) where it is too wide."""
     decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
-    for steps in ((1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
-        ticks = [float(f"{step}e{power}") for power in decades for step in steps
-                 if low <= float(f"{step}e{power}") <= high]
-        if 3 <= len(ticks) <= most:
-            return ticks
-        if len(ticks) > most:
-            break
-    powers = [float(f"1e{power}") for power in decades if low <= float(f"1e{power}") <= high]
-    stride = max(1, math.ceil(len(powers) / most))
-    return powers[::stride]
+
+    def ticks(steps):
+        return [float(f"{step}e{power}") for power in decades for step in steps
+                if low <= float(f"{step}e{power}") <= high]
+
+    coarse = ticks((1, 2, 5))
+    if len(coarse) > most:
+        powers = ticks((1,))
+        return powers[::max(1, math.ceil(len(powers) / most))]
+    if len(coarse) < 3:
+        for steps in ((1, 2, 3, 4, 5, 6, 8), (1, 2, 3, 5), (1, 3)):   # no 9: it crowds the next decade's 1
+            if 3 <= len(ticks(steps)) <= most:
+                return ticks(steps)
+    return coarse
 
 
 def plain_number(value: float) -> str:

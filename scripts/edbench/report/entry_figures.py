@@ -56,14 +56,15 @@ def seed_protocols(summary: pd.DataFrame, path: Path):
     variants = variant_entries(summary)
     if variants.empty:
         return placeholder(path, "no seed-protocol entries in this config")
-    ok_methods = method_entries(summary)
+    own = method_entries(summary)
     tasks = sorted(variants["task"].unique())
-    figure, axes = plt.subplots(len(tasks), 2, figsize=(10, 0.45 * len(variants["method"].unique()) * len(tasks)
-                                                         + 1.6 * len(tasks)), squeeze=False)
-    for (accuracy_ax, time_ax), task in zip(axes, tasks):
-        mine = variants[variants["task"] == task]
-        kin = ok_methods[(ok_methods["task"] == task) & ok_methods["method"].isin(mine["implementation"])]
-        runs = pd.concat([kin, mine])
+    panels = {task: pd.concat([own[(own["task"] == task) & own["method"].isin(variants.loc[variants["task"] == task,
+                                                                                          "implementation"])],
+                               variants[variants["task"] == task]]) for task in tasks}
+    rows = [runs["method"].nunique() + 1.5 for runs in panels.values()]
+    figure, axes = plt.subplots(len(tasks), 2, figsize=(10, 0.32 * sum(rows) + 0.8), squeeze=False,
+                                gridspec_kw={"height_ratios": rows})
+    for (accuracy_ax, time_ax), (task, runs) in zip(axes, panels.items()):
         accuracy, seconds = spread(runs, "test_accuracy"), spread(runs, "train_seconds")
         order = under_their_method(accuracy["implementation"])
         for y, entry in enumerate(order):
@@ -82,7 +83,7 @@ def seed_protocols(summary: pd.DataFrame, path: Path):
             ax.grid(True, axis="x", color="0.92", lw=0.6)
     figure.suptitle(f"The seed articles' protocols and other variants, each under the method it varies. "
                     f"{excluded_note(variants)}".strip(), fontsize=10)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 1, 0.98))
     return save(figure, path)
 
 

@@ -122,7 +122,7 @@ def headline(table: pd.DataFrame, task: str, path: Path):
                 ax.axis("off")
                 continue
             panel(ax, part, f"{task} on {dataset}: {when}")
-    figure.legend(handles=key(), loc="lower center", ncol=3, fontsize=7.5, frameon=False,
+    figure.legend(handles=key(), loc="lower center", ncol=3 if len(order) > 1 else 1, fontsize=7.5, frameon=False,
                   bbox_to_anchor=(0.5, -0.04))
     figure.suptitle(f"{task}: each method at its tuned setting. Lower left is better.", fontsize=10)
     figure.tight_layout(rect=(0, 0.03, 1, 0.97))

@@ -28,6 +28,8 @@ def accuracy_vs_time(summary: pd.DataFrame, path: Path):
 def learning_curves(curve_table: pd.DataFrame, summary: pd.DataFrame, path: Path):
     ok_runs = summary[summary["status"] == "ok"][["dataset", "task", "method", "seed"]]
     curves = with_panels(curve_table.merge(ok_runs, on=["dataset", "task", "method", "seed"]))
+    if curves.empty:
+        return placeholder(path, "no learning curves recorded")
     grid = sns.relplot(data=curves, x="epoch", y="train_loss", hue="method", col="panel", kind="line",
                        errorbar=("pi", 100), facet_kws={"sharex": False, "sharey": False}, height=3.4,
                        palette=method_styles(curves["method"])[0])
