@@ -1,4 +1,4 @@
-"""Draw the comparison figures from summary.csv and curves.csv."""
+"""Draw every figure from the tables in one folder, and the report's landing page beside them."""
 import argparse
 from pathlib import Path
 
@@ -13,8 +13,9 @@ def body():
     parser.add_argument("--out-dir", type=Path, required=True)
     parser.add_argument("--claims", type=Path, required=True)
     parser.add_argument("--race-tasks", nargs="*", default=[], help="tasks to draw a headline figure for")
+    parser.add_argument("--speed", type=Path, help="speed.csv, to redraw the speed figures from")
     args = parser.parse_args()
-    figures.draw_figures(args.tables, args.out_dir, args.claims, args.race_tasks)
+    figures.draw_figures(args.tables, args.out_dir, args.claims, args.race_tasks, args.speed)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ TABLE_NAMES = [
 ]
 REPORTED_TABLES = [
     "headline.csv",
+    "gap.csv",
     "time_to_target.csv",
     "search_dimensions.csv",
     "per_method.csv",
@@ -45,14 +46,21 @@ REPORTED_TABLES = [
 TABLES = [f"results/tables/{name}" for name in TABLE_NAMES]
 RACE_TASKS = [task for task in config.get("race", {}).get("tasks", {}) if task in config["tasks"]]
 FIGURE_NAMES = [f"headline_{task}" for task in RACE_TASKS] + [
+    "convergence",
+    "gap",
     "time_to_target",
     "search",
     "accuracy_vs_time",
     "learning_curves",
     "time_per_method",
+    "seed_protocols",
+    "grids",
     "depth_sweep",
     "xor_convergence",
 ]
+# The report's landing page (workflow/report/workflow.rst includes it): the verdicts, the headline
+# figures and table, written with the figures.
+LANDING_PAGE = "results/figures/answer.rst"
 XOR_TABLE = "results/tables/xor_convergence.csv"
 SPEED_TABLE = "results/tables/speed.csv"
 SPEED_FIGURE = "results/figures/speed.png"
@@ -65,7 +73,7 @@ def speed_results(wildcards=None):
     return [path for path in (SPEED_TABLE, SPEED_FIGURE, SPEED_BATCH_FIGURE) if Path(path).exists()]
 
 
-FIGURES = [f"results/figures/{name}.png" for name in FIGURE_NAMES]
+FIGURES = [f"results/figures/{name}.png" for name in FIGURE_NAMES] + [LANDING_PAGE]
 
 
 def caption(name):

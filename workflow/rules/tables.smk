@@ -11,6 +11,23 @@ REDRAW_CODE = provenance.reporting_code_digest("scripts/tables.py", "scripts/dra
 # would wait a scheduler round trip longer than itself.
 ruleorder: tables > figures
 ruleorder: draw_figures > figures
+ruleorder: measure_speed > figures
+
+
+# `figures` redraws the speed figures too, from the speed table `snakemake speed` measured.
+REDRAWN_SPEED_FIGURES = [SPEED_FIGURE, SPEED_BATCH_FIGURE] if Path(SPEED_TABLE).exists() else []
+
+
+# Each figure's report caption, which says what to read from it: the per-task headline figures
+# share one, and a figure named as a reported table (gap, time to target) has its own beside the table's.
+FIGURE_CAPTIONS = {
+    name: (
+        "../report/headline_figure.rst"
+        if name.startswith("headline_")
+        else f"../report/{name}_figure.rst" if f"{name}.csv" in REPORTED_TABLES else f"../report/{name}.rst"
+    )
+    for name in FIGURE_NAMES
+}
 
 
 rule xor_convergence:
@@ -75,10 +92,15 @@ rule draw_figures:
         "results/tables/headline.csv",
         "results/tables/time_to_target.csv",
         "results/tables/best_settings.csv",
+        "results/tables/gap.csv",
         XOR_TABLE,
         claims=config["claims"],
     output:
-        [report(f"results/figures/{name}.png", caption=caption(name), category="Figures") for name in FIGURE_NAMES],
+        [
+            report(f"results/figures/{name}.png", caption=FIGURE_CAPTIONS[name], category="Figures")
+            for name in FIGURE_NAMES
+        ],
+        LANDING_PAGE,
     log:
         "logs/figures.log",
     localrule: True
@@ -104,6 +126,7 @@ rule figures:
     output:
         TABLES,
         FIGURES,
+        REDRAWN_SPEED_FIGURES,
     log:
         "logs/redraw.log",
     localrule: True
@@ -117,8 +140,9 @@ rule figures:
         xor=XOR_TABLE,
         code=REDRAW_CODE,
         race_tasks=" ".join(RACE_TASKS),
+        speed=f"--speed {SPEED_TABLE}" if REDRAWN_SPEED_FIGURES else "",
     shell:
         "(python scripts/tables.py {input.runs} --claims {input.claims} --xor {params.xor}"
         " --speed results/tables/speed.csv --out-dir results/tables"
         " && python scripts/draw_figures.py --tables results/tables --claims {input.claims}"
-        " --race-tasks {params.race_tasks} --out-dir results/figures) 2> {log}"
+        " --race-tasks {params.race_tasks} {params.speed} --out-dir results/figures) 2> {log}"

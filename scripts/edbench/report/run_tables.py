@@ -65,14 +65,17 @@ def data_provenance(runs: list[dict]) -> pd.DataFrame:
 
 
 def curves(runs: list[dict]) -> pd.DataFrame:
+    """One row per run and epoch: its losses and accuracies, and ``seconds``, the training time to
+    the end of that epoch (absent in runs from before it was recorded)."""
     rows = []
     for run in runs:
         key = run["key"]
-        for point in run["metrics"]["curve"]:
+        seconds = run["timing"].get("cumulative_seconds") or []
+        for index, point in enumerate(run["metrics"]["curve"]):
             rows.append({"dataset": run["data"]["name"], "task": key["task"], "method": key["entry"],
-                         "seed": key["seed"], **point})
+                         "seed": key["seed"], **point, "seconds": seconds[index] if index < len(seconds) else None})
     return pd.DataFrame(rows, columns=["dataset", "task", "method", "seed", "epoch", "train_loss", "test_accuracy",
-                                       "validation_accuracy", "samples"])
+                                       "validation_accuracy", "samples", "seconds"])
 
 
 TRIAL_ROLES = ("trial", "promoted")
