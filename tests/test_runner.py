@@ -78,7 +78,7 @@ def test_divergence_is_recorded_not_raised():
 
 
 def test_failed_job_leaves_no_result(tmp_path, monkeypatch):
-    def explode(spec, data):
+    def explode(spec, data, placement):
         raise RuntimeError("killed")
     monkeypatch.setattr(runner, "run", explode)
     with pytest.raises(RuntimeError):
