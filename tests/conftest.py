@@ -278,7 +278,8 @@ TINY = {
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory):
     """A copy of the repository with a 6-job gates config, trained with --cores 4, and MNIST fetched
-    (the speed target reads it): for the tests of the "tiny" group of SHARED_RUNS, which change it."""
+    (the speed target reads it): for the tests of the "tiny" group of SHARED_RUNS, which change it.
+    Snakemake's output is kept in ``TINY_LOG`` there."""
     from edbench import config as edconfig
 
     target = copy_repository(tmp_path_factory.mktemp("tiny"))
@@ -286,7 +287,11 @@ def tiny(tmp_path_factory):
     runs = [spec.result_path() for spec in edconfig.expand(edconfig.validate(dict(TINY)))]
     done = snakemake(target, *runs, "resources/data/mnist.npz", "--cores", "4", "--configfile", "config/tiny.yaml")
     assert done.returncode == 0, done.stderr[-3000:]
+    (target / TINY_LOG).write_text(done.stdout + done.stderr)
     return target, runs
+
+
+TINY_LOG = "tiny_run.log"
 
 
 def timing_columns(table) -> list[str]:
