@@ -50,12 +50,12 @@ def test_timed_training_jobs_run_side_by_side_on_cores_of_their_own(tiny):
     records = [json.loads((workdir / r).read_text()) for r in runs]
     assert len(records) == 6
     for record in records:
-        cores = record["provenance"]["cores"]
+        cores = record["timing"]["cores"]
         assert cores["pinned"] and len(cores["cpus"]) == 1 and record["provenance"]["threads_granted"] == 1
     for first, second in itertools.combinations(records, 2):
         spans = [(r["timing"]["started"], r["timing"]["finished"]) for r in (first, second)]
         if spans[0][0] < spans[1][1] and spans[1][0] < spans[0][1]:
-            assert set(first["provenance"]["cores"]["cpus"]).isdisjoint(second["provenance"]["cores"]["cpus"])
+            assert set(first["timing"]["cores"]["cpus"]).isdisjoint(second["timing"]["cores"]["cpus"])
 
 
 def test_the_default_profile_sets_the_greedy_scheduler_and_its_cost_is_recorded(tiny):
@@ -92,7 +92,7 @@ def test_threads_above_the_grant_are_clamped_with_a_warning_and_both_recorded(ma
     used = min(2, len(os.sched_getaffinity(0)))
     assert (provenance["threads_asked"], provenance["threads_granted"], provenance["threads"]) == (64, 2, used)
     assert {pool["threads"] for pool in provenance["threads_in_effect"]["threadpools"]} == {used}
-    assert provenance["cores"]["pinned"] and len(provenance["cores"]["cpus"]) == used
+    assert record["timing"]["cores"]["pinned"] and len(record["timing"]["cores"]["cpus"]) == used
     assert record["config"]["threads"] == 64   # the config's request, as every rerun records it
     log = (workdir / "logs/train/truth_tables/gates/bp_sgd/seed7.log").read_text()
     assert "asks for 64 threads, but Snakemake granted its job 2" in log

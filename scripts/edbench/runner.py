@@ -198,8 +198,8 @@ def _combined_curve(outcomes: list[dict]) -> tuple[list[dict], list[float]]:
 def record(spec: RunSpec, built: Built, outcomes: list[dict], started: float,
            placement: threads.Placement = threads.AS_ASKED) -> dict:
     """The result of a run: what must be identical on a rerun (key, data, config, metrics, the race's
-    choice), what was measured (timing) and where (provenance: the threads it ran on, those it asked
-    for and was granted, and the cores its process claimed)."""
+    choice), what was measured (timing, with the cores its process claimed) and where (provenance,
+    with the threads it ran on and those it asked for and was granted)."""
     problems = built.problems
     diverged = [o["diverged_epoch"] for o in outcomes if o["diverged_epoch"] is not None]
     per_problem = {problem.name: outcome["curve"][-1]["test_accuracy"]
@@ -226,7 +226,8 @@ def record(spec: RunSpec, built: Built, outcomes: list[dict], started: float,
             "epochs_run": len(curve),
             "curve": curve,
         },
-        "timing": _timing(problems, outcomes, len(curve), seconds_by_epoch, started),
+        "timing": {**_timing(problems, outcomes, len(curve), seconds_by_epoch, started),
+                   "cores": placement.cores_record()},
         "provenance": {**provenance.environment(placement.threads_for(spec.threads)),
                        **placement.record(spec.threads)},
     }

@@ -290,8 +290,12 @@ class Placement:
         return self.cores.waited if self.cores else 0.0
 
     def record(self, asked: int) -> dict:
-        return {"threads_asked": asked, "threads_granted": self.granted,
-                "cores": self.cores.record() if self.cores else None}
+        """The thread counts, which a rerun with the same cores repeats."""
+        return {"threads_asked": asked, "threads_granted": self.granted}
+
+    def cores_record(self) -> dict | None:
+        """The CPUs claimed and the wait for them, which vary from run to run."""
+        return self.cores.record() if self.cores else None
 
 
 # A process outside the workflow: nothing granted, no cores claimed; each run gets what it asks for.
