@@ -96,7 +96,9 @@ def workflow_usage(scheduler: str, cores: int | None, jobs: int) -> dict:
     local_jobs = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = process_age_seconds()
     cpu = own.ru_utime + own.ru_stime
-    return {"command": " ".join(sys.argv[1:]), "scheduler": scheduler, "cores": cores, "jobs": jobs,
+    command = " ".join(sys.argv[1:])
+    return {"command": command if len(command) <= 300 else command[:300] + " ...", "scheduler": scheduler,
+            "cores": cores, "jobs": jobs,
             "finished": round(time.time(), 3), "wall_seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
             "share_of_a_core": round(cpu / wall, 4) if wall > 0 else None,
             "local_jobs_cpu_seconds": round(local_jobs.ru_utime + local_jobs.ru_stime, 3),
