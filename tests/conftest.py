@@ -271,7 +271,10 @@ TINY = {
                 "ed_matrix": {"params": {"hidden": [4]}},
                 "torch": {"params": {"hidden": [4], "activation": "sigmoid", "batch_size": 4, "lr": 0.05}}},
     "xor_convergence": {"method": "ed_matrix", "hidden": [8], "seeds": 1, "threshold": 0.1, "max_epochs": 50},
-    "speed": yaml.safe_load((REPO / "config/smoke.yaml").read_text())["speed"],
+    # The speed target as the smoke config runs it, each row timed once: beside the other test
+    # worker every row is disturbed, and measuring it again (up to `attempts` times) tripled the
+    # target's time in the suite; test_speed.py holds the re-measuring.
+    "speed": {**yaml.safe_load((REPO / "config/smoke.yaml").read_text())["speed"], "attempts": 1},
 }
 
 
