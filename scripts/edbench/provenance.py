@@ -106,9 +106,12 @@ def workflow_usage(scheduler: str, cores: int | None, jobs: int) -> dict:
 
 
 def add_workflow_usage(path: Path, usage: dict, keep: int = 20) -> None:
-    """Add ``usage`` to the record at ``path``, which keeps the last ``keep`` workflow runs."""
-    path = Path(path)
-    runs = json.loads(path.read_text())["runs"] if path.exists() else []
+    """Add ``usage`` to the record at ``path``, which keeps the last ``keep`` workflow runs (a record
+    that cannot be read is started again: it must not fail the workflow that just succeeded)."""
+    try:
+        runs = list(json.loads(Path(path).read_text())["runs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        runs = []
     atomic.write_json(path, {"runs": [*runs, usage][-keep:]})
 
 
