@@ -218,6 +218,17 @@ class SmokeRun(NamedTuple):
     summary: pd.DataFrame  # summary.csv as the run left it, for tests on other workers
     rerun_plan: str        # a dry run straight after: what a second `snakemake` would do
     metrics: dict          # every run's results as the run left them (``run_metrics``), by path under results/runs
+    own_cpu: dict          # the main Snakemake process's own CPU use in that run (``snakemake_usage``)
+
+
+def snakemake_usage(workdir: Path) -> dict:
+    """What the main Snakemake process of the last run in ``workdir`` recorded of its own cost."""
+    return json.loads((Path(workdir) / "results/tables/snakemake_usage.json").read_text())["runs"][-1]
+
+
+def describe_usage(usage: dict) -> str:
+    share = usage["share_of_a_core"]
+    return f"{usage['cpu_seconds']:.1f} CPU s in {usage['wall_seconds']:.0f} s ({share:.1%} of a core)"
 
 
 def run_metrics(runs_dir: Path) -> dict:
@@ -257,11 +268,12 @@ def smoke_run(tmp_path_factory, request):
             shutil.copy2(workdir / "results/tables/summary.csv", shared / "smoke_summary.csv")
             (shared / "smoke_metrics.json").write_text(json.dumps(run_metrics(workdir / "results/runs")))
             record.write_text(json.dumps({"workdir": str(workdir), "seconds": seconds, "load": load,
-                                          "rerun_plan": plan.stdout + plan.stderr}))
+                                          "rerun_plan": plan.stdout + plan.stderr,
+                                          "own_cpu": snakemake_usage(workdir)}))
     saved = json.loads(record.read_text())
     return SmokeRun(Path(saved["workdir"]), saved["seconds"], saved["load"],
                     pd.read_csv(shared / "smoke_summary.csv"), saved["rerun_plan"],
-                    json.loads((shared / "smoke_metrics.json").read_text()))
+                    json.loads((shared / "smoke_metrics.json").read_text()), saved["own_cpu"])
 
 
 TINY = {
