@@ -2,7 +2,8 @@
 
 One run: ``--spec SPEC --out OUT``. A batch of small runs in one process (so the interpreter and
 imports are paid once): repeat ``--spec SPEC --out OUT --log LOG`` per run; each run then logs to
-its own LOG.
+its own LOG. The workflow passes ``--threads-granted``, the threads Snakemake granted the job: the
+process then claims that many cores of its own and no run uses more threads than it was granted.
 """
 import argparse
 import contextlib
@@ -13,33 +14,40 @@ from pathlib import Path
 
 from edbench import cli
 
+# How long a job waits for cores that other timed jobs hold before it runs unpinned (and says so).
+CORE_WAIT_SECONDS = 3600
+
 
 def body():
-    from edbench import runner
-
     parser = argparse.ArgumentParser(description=__doc__)
-    # a bad spec fails the batch before any training
-    parser.add_argument("--spec", required=True, action="append", type=_checked_spec,
+    parser.add_argument("--spec", required=True, action="append",
                         help="the run spec as JSON (edbench.spec.RunSpec); repeat for a batch")
     parser.add_argument("--out", type=Path, required=True, action="append", help="one per --spec")
     parser.add_argument("--log", type=Path, action="append", help="one per --spec, for a batch")
     parser.add_argument("--data-npz", type=Path)
     parser.add_argument("--data-provenance", type=Path)
+    parser.add_argument("--threads-granted", type=int,
+                        help="the threads Snakemake granted this job: claim that many cores, run on no more")
     args = parser.parse_args()
     logs = args.log or [None] * len(args.spec)
     if not len(args.spec) == len(args.out) == len(logs):
         parser.error("give one --out (and, if any, one --log) per --spec")
     if (args.data_npz is None) != (args.data_provenance is None):
         parser.error("give --data-npz and --data-provenance together")
+    # before NumPy, numba or torch start a thread: the threads they start keep the pinning
+    placement = _placement(args.threads_granted)
+    specs = [_checked_spec(parser, text) for text in args.spec]   # a bad spec fails the batch before any training
+    from edbench import runner
+
     data = None
     if args.data_npz is not None:
         data = runner.DataFile(args.data_npz, json.loads(args.data_provenance.read_text()))
     signal.signal(signal.SIGTERM, _interrupt)
     written = []
     try:
-        for spec, out, log in zip(args.spec, args.out, logs):
+        for spec, out, log in zip(specs, args.out, logs):
             with _run_log(log):
-                runner.run_to_file(spec, out, data)
+                runner.run_to_file(spec, out, data, placement)
             written.append(out)
     except KeyboardInterrupt:
         # A batch is one job: stopped, it leaves none of its results (as a one-run job, whose
@@ -49,8 +57,21 @@ def body():
         raise
 
 
-def _checked_spec(text: str):
-    """``--spec``'s value read and checked; argparse names the option in the error and exits."""
+def _placement(granted: int | None):
+    """What this process runs on: outside the workflow (no grant) as it is; in it, the cores it
+    claims for the threads it was granted."""
+    from edbench import threads
+
+    if granted is None:
+        return threads.AS_ASKED
+    cores = threads.claim_cores(min(granted, threads.usable_cpus()), wait_seconds=CORE_WAIT_SECONDS)
+    if not cores.pinned:
+        logging.getLogger("edbench.threads").warning("running unpinned: %s", cores.reason)
+    return threads.Placement(granted, cores)
+
+
+def _checked_spec(parser: argparse.ArgumentParser, text: str):
+    """``--spec``'s value read and checked; a bad one is named as argparse names a bad argument."""
     from edbench.methods.base import ConfigError
     from edbench.spec import RunSpec
 
@@ -58,7 +79,7 @@ def _checked_spec(text: str):
         spec = RunSpec.from_json(text)
         spec.check()
     except ConfigError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+        parser.error(f"argument --spec: {error}")
     return spec
 
 

@@ -124,7 +124,7 @@ def test_validation_fills_in_the_schema_defaults():
     cfg = config.validate({"datasets": ["mnist"], "seeds": [0], "tasks": {"gates": {"epochs": 1}},
                            "methods": {"bp_sgd": {"params": {"batch_size": 4}}}})
     assert (cfg["threads"], cfg["timed_jobs_at_once"], cfg["runs_per_job"], cfg["claims"]) == \
-        (1, 1, {}, "config/claims.yaml")
+        (1, None, {}, "config/claims.yaml")
     assert cfg["data"] == {"mirrors": None, "local_dirs": [], "packaged": True, "offline_fallback": True,
                            "timeout_seconds": 30}
     assert cfg["tasks"]["gates"]["when_available"] is False

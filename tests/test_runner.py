@@ -78,7 +78,7 @@ def test_divergence_is_recorded_not_raised():
 
 
 def test_failed_job_leaves_no_result(tmp_path, monkeypatch):
-    def explode(spec, data):
+    def explode(spec, data, placement):
         raise RuntimeError("killed")
     monkeypatch.setattr(runner, "run", explode)
     with pytest.raises(RuntimeError):
@@ -239,3 +239,17 @@ def test_a_real_job_runs_with_the_threads_it_was_given(tmp_path, threads):
     assert any(pool["api"] == "blas" for pool in reported["threadpools"])
     assert [pool["threads"] for pool in reported["threadpools"]] == [threads] * len(reported["threadpools"])
     assert reported["torch"] == threads
+
+
+def test_the_workflow_usage_record_keeps_the_last_runs_and_survives_a_damaged_file(tmp_path):
+    """The onsuccess handler's record (results/tables/snakemake_usage.json): a damaged file must not
+    fail a workflow that succeeded."""
+    from edbench import provenance
+
+    record = tmp_path / "snakemake_usage.json"
+    record.write_text("{not json")
+    for jobs in range(3):
+        provenance.add_workflow_usage(record, provenance.workflow_usage("greedy", 2, jobs), keep=2)
+    runs = json.loads(record.read_text())["runs"]
+    assert [run["jobs"] for run in runs] == [1, 2]
+    assert runs[0]["scheduler"] == "greedy" and 0 <= runs[0]["cpu_seconds"] and runs[0]["wall_seconds"] > 0

@@ -1,13 +1,20 @@
-"""What a result needs to be traced back: package versions, CPU, threads and git commit."""
+"""What a result needs to be traced back (package versions, CPU, threads, git commit), and what the
+workflow's own process cost."""
 from __future__ import annotations
 
 import functools
 import hashlib
 import importlib.metadata
+import json
+import os
 import platform
+import resource
 import subprocess
+import sys
+import time
 from pathlib import Path
 
+from edbench import atomic
 from edbench.threads import in_effect as threads_in_effect
 
 PACKAGES = ("numpy", "torch", "pandas", "seaborn", "scikit-learn", "snakemake", "pooch", "numba")
@@ -58,6 +65,17 @@ def git_commit(root: Path = REPO_ROOT) -> str | None:
         return None
 
 
+def process_age_seconds() -> float:
+    """Seconds since this process started: interpreter start-up and every import included."""
+    try:   # Linux: the start time in clock ticks since boot, against the clock since boot
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        import psutil  # elsewhere; its start time rests on a boot time rounded to the second
+
+        return time.time() - psutil.Process().create_time()
+
+
 def environment(threads: int) -> dict:
     return {
         "python": platform.python_version(),
@@ -68,6 +86,33 @@ def environment(threads: int) -> dict:
         "threads_in_effect": threads_in_effect(),
         "git_commit": git_commit(),
     }
+
+
+def workflow_usage(scheduler: str, cores: int | None, jobs: int) -> dict:
+    """What this process has cost since it started, called as the main Snakemake process ends (the
+    workflow's onsuccess handler): its own CPU seconds (parsing, planning, scheduling, polling)
+    against its wall time, and the CPU seconds of the local jobs it ran."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    local_jobs = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = process_age_seconds()
+    cpu = own.ru_utime + own.ru_stime
+    command = " ".join(sys.argv[1:])
+    return {"command": command if len(command) <= 300 else command[:300] + " ...", "scheduler": scheduler,
+            "cores": cores, "jobs": jobs,
+            "finished": round(time.time(), 3), "wall_seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
+            "share_of_a_core": round(cpu / wall, 4) if wall > 0 else None,
+            "local_jobs_cpu_seconds": round(local_jobs.ru_utime + local_jobs.ru_stime, 3),
+            "git_commit": git_commit()}
+
+
+def add_workflow_usage(path: Path, usage: dict, keep: int = 20) -> None:
+    """Add ``usage`` to the record at ``path``, which keeps the last ``keep`` workflow runs (a record
+    that cannot be read is started again: it must not fail the workflow that just succeeded)."""
+    try:
+        runs = list(json.loads(Path(path).read_text())["runs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        runs = []
+    atomic.write_json(path, {"runs": [*runs, usage][-keep:]})
 
 
 def package_sources(skip=()) -> list[Path]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import resource
 import time
 from dataclasses import dataclass
@@ -27,17 +26,6 @@ RESULT_SCHEMA = 1
 def _process_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def process_age_seconds() -> float:
-    """Seconds since this process started: interpreter start-up and every import included."""
-    try:   # Linux: the start time in clock ticks since boot, against the clock since boot
-        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
-        return time.clock_gettime(time.CLOCK_BOOTTIME) - int(fields[19]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, AttributeError):
-        import psutil  # elsewhere; its start time rests on a boot time rounded to the second
-
-        return time.time() - psutil.Process().create_time()
 
 
 # The first run of a process counts from the process start; a later one from its own start.
@@ -159,16 +147,18 @@ def choose_tuned_params(spec: RunSpec, problems: tasks.ProblemSet) -> tuple[dict
                     "tie_margin": spec.tie_margin, "max_hidden_cells": spec.max_hidden_cells}
 
 
-def run(spec: RunSpec, data: DataFile | None = None) -> dict:
-    """Train ``spec`` (on ``data``, if its task reads a data set) and return the result record."""
+def run(spec: RunSpec, data: DataFile | None = None, placement: threads.Placement = threads.AS_ASKED) -> dict:
+    """Train ``spec`` (on ``data``, if its task reads a data set) and return the result record;
+    ``placement`` is what its process was given to run on, recorded in its provenance."""
     started = time.time()
     global _runs_begun, _run_began_at, _first_step_at
     now = time.perf_counter()
-    _run_began_at = now - process_age_seconds() if _runs_begun == 0 else now
+    # the first run counts from the process start, less the time its process waited for cores
+    _run_began_at = now - provenance.process_age_seconds() + placement.waited_seconds if _runs_begun == 0 else now
     _runs_begun += 1
     _first_step_at = None
     built = build(spec, data)
-    return record(spec, built, train(spec, built), started)
+    return record(spec, built, train(spec, built), started, placement)
 
 
 def build(spec: RunSpec, data: DataFile | None) -> Built:
@@ -225,9 +215,11 @@ def _combined_curve(outcomes: list[dict]) -> tuple[list[dict], list[float]]:
     return curve, seconds_by_epoch
 
 
-def record(spec: RunSpec, built: Built, outcomes: list[dict], started: float) -> dict:
+def record(spec: RunSpec, built: Built, outcomes: list[dict], started: float,
+           placement: threads.Placement = threads.AS_ASKED) -> dict:
     """The result of a run: what must be identical on a rerun (key, data, config, metrics, the race's
-    choice), what was measured (timing) and where (provenance)."""
+    choice), what was measured (timing, with the cores its process claimed) and where (provenance,
+    with the threads it ran on and those it asked for and was granted)."""
     problems = built.problems
     diverged = [o["diverged_epoch"] for o in outcomes if o["diverged_epoch"] is not None]
     per_problem = {problem.name: outcome["curve"][-1]["test_accuracy"]
@@ -256,8 +248,10 @@ def record(spec: RunSpec, built: Built, outcomes: list[dict], started: float) ->
             "curve": curve,
             **({"diagnostics": outcomes[0]["diagnostics"]} if spec.diagnose else {}),
         },
-        "timing": _timing(problems, outcomes, len(curve), seconds_by_epoch, started),
-        "provenance": provenance.environment(spec.threads),
+        "timing": {**_timing(problems, outcomes, len(curve), seconds_by_epoch, started),
+                   "cores": placement.cores_record()},
+        "provenance": {**provenance.environment(placement.threads_for(spec.threads)),
+                       **placement.record(spec.threads)},
     }
 
 
@@ -288,8 +282,11 @@ def _timing(problems: tasks.ProblemSet, outcomes: list[dict], epochs_run: int, s
     }
 
 
-def run_to_file(spec: RunSpec, out: Path, data: DataFile | None = None) -> dict:
-    threads.limit(spec.threads)
-    result = run(spec, data)
+def run_to_file(spec: RunSpec, out: Path, data: DataFile | None = None,
+                placement: threads.Placement = threads.AS_ASKED) -> dict:
+    """Train ``spec`` on the threads ``placement`` allows it and write its result to ``out``."""
+    placement.warn_if_clamped(spec.threads, f"{spec.task}/{spec.entry}/seed{spec.seed}")
+    threads.limit(placement.threads_for(spec.threads))
+    result = run(spec, data, placement)
     atomic.write_json(out, result)
     return result

@@ -6,12 +6,18 @@ A timed job must use exactly the threads it was given: more would take cores fro
 it, fewer would time a different machine. Libraries size their pools at different moments (OpenBLAS
 when loaded, numba when first imported, PyTorch when first asked), so each is set here when it can
 be and checked after (``in_effect``).
+
+A workflow's training jobs run side by side when each can have cores of its own
+(``timed_jobs_at_once``): each claims its cores (``claim_cores``) and runs on no more threads than
+Snakemake granted it (``Placement``).
 """
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
+from dataclasses import dataclass
 
 # The variables a job's libraries read at start-up, before any code of ours runs.
 ENVIRONMENT_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
@@ -166,10 +172,11 @@ def lock_directory() -> str:
 
 def claim_cores(count: int, wait_seconds: float = 60.0, poll_seconds: float = 0.2) -> CoreClaim:
     """Claim ``count`` CPUs of this process's affinity that no other edbench process holds, and pin
-    every thread of this process to them (threads started later inherit it). Waits up to
-    ``wait_seconds`` for CPUs to come free; then, or where CPUs cannot be locked or pinned, runs
+    every thread of this process to them (threads started later inherit it). Claims take turns:
+    the process whose turn it is keeps the CPUs it finds free and waits for the rest, so a job
+    that needs several cores is not starved by one-core jobs taking each core as it comes free.
+    Waits up to ``wait_seconds`` in all; then, or where CPUs cannot be locked or pinned, runs
     unpinned and says why. Call it before libraries start their thread pools."""
-    import fcntl
     import time
 
     allowed = sorted(os.sched_getaffinity(0))
@@ -178,45 +185,121 @@ def claim_cores(count: int, wait_seconds: float = 60.0, poll_seconds: float = 0.
     directory = lock_directory()
     try:
         os.makedirs(directory, exist_ok=True)
-        master = open(os.path.join(directory, "claim.lock"), "a")
+        turn = open(os.path.join(directory, "claim.lock"), "a")
     except OSError as error:
         return CoreClaim(allowed, [], 0.0, f"no lock directory ({error})")
     start = time.monotonic()
-    try:
-        while True:
-            fcntl.flock(master, fcntl.LOCK_EX)
-            taken = []
-            try:
-                for cpu in allowed:
-                    handle = open(os.path.join(directory, f"cpu{cpu}.lock"), "a")
-                    try:
-                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    except BlockingIOError:
-                        handle.close()
-                        continue
-                    taken.append((cpu, handle))
-                    if len(taken) == count:
-                        break
-            finally:
-                fcntl.flock(master, fcntl.LOCK_UN)
-            if len(taken) == count:
-                break
-            for _, handle in taken:
-                handle.close()
-            waited = time.monotonic() - start
-            if waited >= wait_seconds:
-                return CoreClaim(allowed, [], waited, f"no {count} free cores after {waited:.0f} s")
-            time.sleep(poll_seconds)
-    finally:
-        master.close()
-    cpus = [cpu for cpu, _ in taken]
-    claim = CoreClaim(cpus, [handle for _, handle in taken], time.monotonic() - start)
+    deadline = start + wait_seconds
+    taken: dict[int, object] = {}
+    with turn:   # closing it ends this process's turn
+        if _poll(lambda: _locked(turn), deadline, poll_seconds):
+            _poll(lambda: _take_free(directory, allowed, count, taken), deadline, poll_seconds)
+    waited = time.monotonic() - start
+    if len(taken) < count:
+        for handle in taken.values():
+            handle.close()
+        return CoreClaim(allowed, [], waited, f"no {count} free cores after {waited:.0f} s")
+    cpus = sorted(taken)
+    claim = CoreClaim(cpus, [taken[cpu] for cpu in cpus], waited)
     try:
         pin(cpus)
     except OSError as error:
         claim.release()
         return CoreClaim(allowed, [], claim.waited, f"pinning failed ({error})")
     return claim
+
+
+def _locked(handle) -> bool:
+    """Whether this process now holds the lock on ``handle`` (it does not wait for it)."""
+    import fcntl
+
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _take_free(directory: str, allowed: list[int], count: int, taken: dict) -> bool:
+    """Add to ``taken`` (CPU to its held lock file) the free CPUs of ``allowed``, up to ``count``;
+    whether it now holds ``count``."""
+    for cpu in allowed:
+        if len(taken) == count:
+            break
+        if cpu not in taken:
+            handle = open(os.path.join(directory, f"cpu{cpu}.lock"), "a")
+            if _locked(handle):
+                taken[cpu] = handle
+            else:
+                handle.close()
+    return len(taken) == count
+
+
+def _poll(ready, deadline: float, poll_seconds: float) -> bool:
+    """Call ``ready`` until it answers True (then True) or the monotonic clock passes ``deadline``."""
+    import time
+
+    while not ready():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(poll_seconds)
+    return True
+
+
+def usable_cpus() -> int:
+    """How many CPUs this process may run on (its affinity, where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def timed_jobs_at_once(cores: int | None, threads: int, cap: int | None, most: int) -> int:
+    """How many timed jobs a workflow runs at once: one per ``threads`` of the ``cores`` Snakemake is
+    given, counting no more cores than this machine lets the process use; ``most`` where no cores
+    are given (a cluster, whose jobs have cores of their own); never more than ``cap`` (the config's
+    ``timed_jobs_at_once``) when one is set; at least one."""
+    slots = most if cores is None else min(cores, usable_cpus()) // threads
+    return max(1, min(slots, cap) if cap is not None else slots)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What a training process was given to run on: the threads Snakemake granted its job (None
+    outside the workflow, where a run gets what it asks for) and the cores it claimed (None if it
+    claimed none). A run that asks for more threads than its job was granted, or than the
+    process may use, runs on fewer, and says so."""
+    granted: int | None = None
+    cores: CoreClaim | None = None
+
+    def threads_for(self, asked: int) -> int:
+        if self.granted is None:
+            return asked
+        return min(asked, self.granted, len(self.cores.cpus) if self.cores else usable_cpus())
+
+    def warn_if_clamped(self, asked: int, label: str) -> None:
+        used = self.threads_for(asked)
+        if used < asked:
+            logging.getLogger("edbench.threads").warning(
+                "%s asks for %d threads, but Snakemake granted its job %d and it may run on %d CPUs: it runs on %d",
+                label, asked, self.granted, usable_cpus(), used)
+
+    @property
+    def waited_seconds(self) -> float:
+        """How long the process waited for its cores (not part of its start-up)."""
+        return self.cores.waited if self.cores else 0.0
+
+    def record(self, asked: int) -> dict:
+        """The thread counts, which a rerun with the same cores repeats."""
+        return {"threads_asked": asked, "threads_granted": self.granted}
+
+    def cores_record(self) -> dict | None:
+        """The CPUs claimed and the wait for them, which vary from run to run."""
+        return self.cores.record() if self.cores else None
+
+
+# A process outside the workflow: nothing granted, no cores claimed; each run gets what it asks for.
+AS_ASKED = Placement()
 
 
 def pin(cpus: list[int]) -> None:

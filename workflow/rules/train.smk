@@ -1,8 +1,17 @@
-# Training jobs are timed, so at most `timed_jobs_at_once` (config, default 1) run at a time,
-# whatever --cores says: a job's time is then its own, not shared with another job on the same
-# core. `--resources timed_slot=N` on the command line (or in a profile) overrides it.
+# Training jobs are timed. They run side by side only when each can have cores of its own: each
+# takes one `timed_slot`, whose capacity is one per `threads` of the cores Snakemake is given (at
+# most this machine's), capped by the config's `timed_jobs_at_once` if set; and each job claims
+# the cores it was granted and pins itself to them (edbench.threads.claim_cores), so no two timed
+# jobs share a core. `--resources timed_slot=N` on the command line (or in a profile) overrides it.
+from edbench.threads import timed_jobs_at_once
+
 if "timed_slot" not in workflow.global_resources:
-    workflow.register_resource("timed_slot", config.get("timed_jobs_at_once", 1))
+    workflow.register_resource(
+        "timed_slot",
+        timed_jobs_at_once(
+            workflow.resource_settings.cores, config["threads"], config.get("timed_jobs_at_once"), len(RUNS)
+        ),
+    )
 
 # A job reruns when the code it runs changes (Snakemake's params rerun trigger sees the digest).
 TRAIN_CODE = provenance.training_code_digest("scripts/train.py")
@@ -30,7 +39,8 @@ rule train:
         code=TRAIN_CODE,
     shell:
         thread_variables("{threads}")
-        + " python scripts/train.py --spec {params.spec:q} {params.data} --out {output} 2> {log}"
+        + " python scripts/train.py --threads-granted {threads} --spec {params.spec:q} {params.data} --out {output}"
+        " 2> {log}"
 
 
 for batch_name, batch_paths in BATCHES.items():
@@ -56,4 +66,19 @@ for batch_name, batch_paths in BATCHES.items():
             data=data_arguments(data_files(RUNS[batch_paths[0]])),
             code=TRAIN_CODE,
         shell:
-            thread_variables("{threads}") + " python scripts/train.py {params.runs} {params.data} 2> {log[0]}"
+            thread_variables("{threads}")
+            + " python scripts/train.py --threads-granted {threads} {params.runs} {params.data} 2> {log[0]}"
+
+
+# What the main Snakemake process cost (its own CPU against its wall time, the scheduler it used),
+# kept with the tables for the reference: on 2 cores its CPU is taken from the timed jobs.
+onsuccess:
+    if workflow.is_main_process:
+        provenance.add_workflow_usage(
+            "results/tables/snakemake_usage.json",
+            provenance.workflow_usage(
+                workflow.scheduling_settings.scheduler,
+                workflow.resource_settings.cores,
+                workflow.scheduler.finished_jobs,
+            ),
+        )
