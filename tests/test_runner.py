@@ -253,3 +253,19 @@ def test_the_workflow_usage_record_keeps_the_last_runs_and_survives_a_damaged_fi
     runs = json.loads(record.read_text())["runs"]
     assert [run["jobs"] for run in runs] == [1, 2]
     assert runs[0]["scheduler"] == "greedy" and 0 <= runs[0]["cpu_seconds"] and runs[0]["wall_seconds"] > 0
+
+
+@pytest.mark.slow
+def test_provenance_records_the_blas_kernels_and_the_variables_that_choose_them():
+    """Two machines whose OpenBLAS picks different kernels can differ in a last digit: each run says
+    which kernels its BLAS used, and the environment variables that chose them."""
+    code = ("import json, numpy; from edbench import provenance; "
+            "print(json.dumps(provenance.environment(1)['blas']))")
+    env = {**os.environ, "OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1] / "scripts", check=True)
+    blas = json.loads(done.stdout.splitlines()[-1])
+    assert blas["environment"] == {**{k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_")
+                                      and not k.endswith("NUM_THREADS")}, "OPENBLAS_CORETYPE": "Haswell"}
+    assert blas["libraries"] and all(lib["library"] and lib["architecture"] for lib in blas["libraries"])
+    assert any(lib["architecture"].lower() == "haswell" for lib in blas["libraries"])

@@ -76,6 +76,26 @@ def process_age_seconds() -> float:
         return time.time() - psutil.Process().create_time()
 
 
+# Environment variables that choose a BLAS library's kernels or caches (OpenBLAS, MKL, BLIS): two
+# machines that differ in them can round matrix products differently, and so differ in a last digit.
+BLAS_VARIABLES = ("OPENBLAS_", "MKL_", "BLIS_", "GOTO_")
+
+
+def blas_kernels() -> dict:
+    """Each loaded BLAS library's kernel architecture and version (threadpoolctl), and the
+    environment variables that choose them (thread counts aside, which ``threads_in_effect`` has)."""
+    from threadpoolctl import threadpool_info
+
+    libraries = sorted({(pool["internal_api"], pool.get("prefix", ""), pool.get("version") or "",
+                         pool.get("architecture") or "not reported")
+                        for pool in threadpool_info() if pool["user_api"] == "blas"})
+    chosen = {name: value for name, value in sorted(os.environ.items())
+              if name.startswith(BLAS_VARIABLES) and not name.endswith("NUM_THREADS")}
+    return {"libraries": [{"library": library, "prefix": prefix, "version": version, "architecture": architecture}
+                          for library, prefix, version, architecture in libraries],
+            "environment": chosen}
+
+
 def environment(threads: int) -> dict:
     return {
         "python": platform.python_version(),
@@ -84,6 +104,7 @@ def environment(threads: int) -> dict:
         "machine": platform.machine(),
         "threads": threads,
         "threads_in_effect": threads_in_effect(),
+        "blas": blas_kernels(),
         "git_commit": git_commit(),
     }
 
