@@ -32,10 +32,12 @@ def train(runs, tmp_path):
 
 def without_timing(path):
     """The record less what describes the process rather than the run: its timing, and the thread
-    pools it reports, which include those of libraries an earlier run of the batch loaded (torch)."""
+    pools and BLAS libraries it reports, which include those an earlier run of the batch loaded
+    (torch's, scikit-learn's SciPy)."""
     record = json.loads(path.read_text())
     record.pop("timing")
     record["provenance"].pop("threads_in_effect")
+    record["provenance"]["blas"].pop("libraries")
     return record
 
 

@@ -227,3 +227,16 @@ def test_a_missing_claims_file_is_refused_by_name_even_when_the_tables_are_up_to
     cfg["claims"] = "config/no_such_claims.yaml"
     with pytest.raises(ConfigError, match=r"'claims'.*no_such_claims\.yaml does not exist"):
         config.validate(cfg)
+
+
+def test_a_network_too_large_for_its_job_is_refused_at_plan_time_with_its_estimate():
+    """A hidden width of 10^9 used to pass the plan and fail inside the job (Unable to allocate 44.7 GiB)."""
+    cfg = yaml.safe_load((ROOT / "config/smoke.yaml").read_text())
+    cfg["methods"]["bp_sgd"]["params"]["hidden"] = [10 ** 9]
+    with pytest.raises(ConfigError, match=r"methods\.bp_sgd\.params.*about [\d.]+ GiB.*mem_mb"):
+        config.validate(cfg)
+    cfg["methods"]["bp_sgd"]["params"]["hidden"] = [4096]   # about 0.1 GiB: fits
+    config.validate(cfg)
+    cfg["methods"]["ed_matrix"]["params"]["hidden"] = [10 ** 7]
+    with pytest.raises(ConfigError, match=r"methods\.ed_matrix\.params.*about [\d.]+ GiB"):
+        config.validate(cfg)

@@ -69,6 +69,7 @@ class Task:
     classes: tuple[int, ...]
     mem_mb: int
     runtime: int
+    n_inputs: int
 
     reads_data: ClassVar[bool]
     own_data: ClassVar[dict | None] = None   # the record of the data a task holds itself, reading none
@@ -176,11 +177,12 @@ def _take(x: np.ndarray, y: np.ndarray, size: int | None, what: str,
 # ED, the slowest, trains about 70 images a second (30 epochs of 1,077 in 8 minutes). A config
 # entry's mem_mb/runtime override these.
 TASKS: dict[str, Task] = {task.name: task for task in (
-    TruthTables("gates", (0, 1), mem_mb=1000, runtime=15),
-    ImageClasses("mnist01", (0, 1), mem_mb=1500, runtime=60),
-    ImageClasses("mnist10", tuple(range(10)), mem_mb=3000, runtime=240),
-    ImageClasses("fashion10", tuple(range(10)), mem_mb=3000, runtime=240, bound_dataset="fashion_mnist"),
-    ImageClasses("digits10", tuple(range(10)), mem_mb=1000, runtime=60, bound_dataset="digits"),
+    TruthTables("gates", (0, 1), mem_mb=1000, runtime=15, n_inputs=2),
+    ImageClasses("mnist01", (0, 1), mem_mb=1500, runtime=60, n_inputs=784),
+    ImageClasses("mnist10", tuple(range(10)), mem_mb=3000, runtime=240, n_inputs=784),
+    ImageClasses("fashion10", tuple(range(10)), mem_mb=3000, runtime=240, n_inputs=784,
+                 bound_dataset="fashion_mnist"),
+    ImageClasses("digits10", tuple(range(10)), mem_mb=1000, runtime=60, n_inputs=64, bound_dataset="digits"),
 )}
 
 

@@ -59,6 +59,17 @@ class MLPMethod(LearningMethod):
     def work_per_sample(self, x):
         return backprop_work(self.sizes)
 
+    # Arrays a training step holds per weight: the weight, its gradient and the optimizer's state.
+    copies_per_weight = 4
+
+    @classmethod
+    def estimated_bytes(cls, n_inputs, n_classes, params):
+        params = cls.check_params(params)
+        sizes = mlp.layer_sizes(n_inputs, list(params["hidden"]), n_classes)
+        weights = sum(a * b + b for a, b in itertools.pairwise(sizes))
+        activations = params["batch_size"] * sum(sizes) * 3
+        return int(np.dtype(params["dtype"]).itemsize * (cls.copies_per_weight * weights + activations))
+
     def predict(self, x):
         return mlp.predict(self.weights, x.astype(self.dtype, copy=False), self.params["activation"])
 

@@ -69,6 +69,13 @@ class LearningMethod:
         (none by default)."""
         return {}
 
+    @classmethod
+    def estimated_bytes(cls, n_inputs: int, n_classes: int, params: dict[str, Any]) -> int | None:
+        """A rough lower estimate of the memory a run of these params holds (weights, their updates'
+        state, a batch's activations), computed from shapes alone so that a plan can refuse a network
+        that cannot fit before any job allocates it; None where the method gives none."""
+        return None
+
     def work_per_sample(self, x: np.ndarray) -> Work:
         """The least work per sample of training on inputs like ``x`` (for the speed benchmark)."""
         raise NotImplementedError(f"method {self.name!r} does not state its work per sample")

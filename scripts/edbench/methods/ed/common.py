@@ -33,6 +33,17 @@ class EDMethod(LearningMethod):
                 raise ConfigError(f"method {cls.name!r}: {key} must be a positive number, got {params[key]!r}")
         return params
 
+    # Arrays the set-up holds per weight at once: the float64 draw, its signed copy and the method's own.
+    copies_per_weight = 3
+
+    @classmethod
+    def estimated_bytes(cls, n_inputs, n_classes, params):
+        params = cls.check_params(params)
+        shapes = ed.layer_shapes(n_inputs, cls.hidden_widths(params))
+        weights = ed.n_networks(n_classes) * sum(cells * columns for cells, columns in shapes)
+        activations = params.get("batch_size", 1) * ed.n_networks(n_classes) * sum(cells for cells, _ in shapes)
+        return int(np.dtype(np.float64).itemsize * (cls.copies_per_weight * weights + 2 * activations))
+
     def get_weights(self) -> list[np.ndarray]:
         """Weights in the layout documented in ``rule`` (copies)."""
         raise NotImplementedError
