@@ -15,7 +15,7 @@ from edbench import atomic, provenance
 
 TABLES = ["summary.csv", "per_method.csv", "per_method.md", "reproduction.csv", "depth_sweep.csv",
           "xor_convergence.csv", "best_settings.csv", "time_to_target.csv", "headline.csv", "search_dimensions.csv",
-          "data_provenance.csv",
+          "search_edges.csv", "gap.csv", "deep_ed_study.csv", "data_provenance.csv", "snakemake_usage.json",
           "throughput_check.csv", "speed.csv",
           "speed_environment.json"]
 
@@ -61,7 +61,7 @@ def publish(source: Path, target: Path, data_provenance: Path) -> str:
     for name in TABLES:
         path = source / "tables" / name
         atomic.write_atomic(target / name, lambda tmp, path=path: shutil.copyfile(path, tmp))
-    for path in sorted((source / "figures").glob("*.png")):
+    for path in sorted((source / "figures").glob("*.png")) + sorted((source / "figures").glob("*.rst")):
         atomic.write_atomic(target / "figures" / path.name, lambda tmp, path=path: shutil.copyfile(path, tmp))
     data = json.loads(data_provenance.read_text())
     environment = provenance.environment(threads=1)
