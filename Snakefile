@@ -21,12 +21,16 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 
 
+# The runs are named here as well as in the tables' inputs: Snakemake checks a target's own inputs
+# for missing files, but not the inputs of a job whose outputs are up to date, so a deleted run file
+# would otherwise never be made again.
 rule all:
     default_target: True
     input:
         TABLES,
         FIGURES,
         speed_results(),
+        sorted(RUNS),
 
 
 include: "workflow/rules/data.smk"
