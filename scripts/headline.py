@@ -1,4 +1,5 @@
-"""Print the README's headline tables (Markdown) from a results folder: computed, never typed in.
+"""Print each document's tables (Markdown) from a results folder: computed, never typed in. Each
+document's tables follow a line naming it.
 
     python scripts/headline.py results/reference
 """
@@ -12,7 +13,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("results", type=Path)
     args = parser.parse_args()
-    print("\n\n".join(markdown.readme_tables(args.results)))
+    for document, tables in markdown.document_tables(args.results).items():
+        print(f"<!-- {document} -->\n")
+        print("\n\n".join(tables) + "\n")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ the Snakemake process it launched; nothing is killed by name or pattern.
 """
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -167,3 +168,94 @@ def test_progress_is_logged_per_epoch(smoke_run):
     workdir = smoke_run.workdir
     text = (workdir / "logs/train/mnist/mnist10/bp_adam/seed0.log").read_text()
     assert "epoch 1/3" in text and "epoch 3/3" in text and "left" in text
+
+
+def test_a_second_run_in_the_same_directory_meets_the_lock(smoke_run):
+    """A second `snakemake` while one runs used to be told to clean up metadata (harmful while the
+    first is live); with the default profile's rerun-incomplete it meets Snakemake's lock."""
+    workdir = smoke_run.workdir
+    _, runs = slow_to_finish_batches(workdir)[0]
+    forget(workdir, runs)
+    process = start_snakemake(workdir, "--cores", "1", *SMOKE)
+    wait_until_mid_batch(process, runs)
+    second = snakemake(workdir, "--cores", "1", *SMOKE)
+    output = second.stdout + second.stderr
+    assert second.returncode != 0, output[-3000:]
+    assert "LockException" in output or "cannot be locked" in output, output[-3000:]
+    assert "cleanup-metadata" not in output, output[-3000:]
+    first, _ = process.communicate(timeout=600)
+    assert process.returncode == 0, first[-3000:]
+    assert all(json.loads(p.read_text())["status"] == "ok" for p in runs)
+
+
+def test_a_damaged_run_file_is_named_before_any_job_and_its_remedy_trains_it_again(smoke_run):
+    """A run file cut to half its size used to be found only by the tables job, as a bare
+    JSONDecodeError, after Snakemake had deleted every table; it was never trained again."""
+    workdir = smoke_run.workdir
+    race = workdir / "results/runs/mnist/mnist01"
+    damaged = race / "trial-bp_adam-00/seed0.json"
+    dependents = sorted([*race.glob("promoted-bp_adam-*/seed*.json"), *race.glob("tuned-*-bp_adam/seed*.json")])
+    assert damaged.exists() and dependents
+    tables = {p: p.stat().st_mtime_ns for p in (workdir / "results/tables").glob("*")}
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])
+    relative = damaged.relative_to(workdir)
+    refused = snakemake(workdir, "--cores", "2", *SMOKE)
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0
+    assert f"{relative} is damaged" in output and f"rm {relative} && snakemake" in output, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    assert {p: p.stat().st_mtime_ns for p in (workdir / "results/tables").glob("*")} == tables
+    stamps = {p: p.stat().st_mtime_ns for p in dependents}
+    damaged.unlink()   # the printed remedy, then the same command
+    done = snakemake(workdir, "--cores", "2", *SMOKE)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert json.loads(damaged.read_text())["status"] == "ok"
+    assert all(p.stat().st_mtime_ns != stamps[p] for p in dependents)   # the winners chosen from it
+    summary = pd.read_csv(workdir / "results/tables/summary.csv")
+    assert ((summary["method"] == damaged.parts[-2]) & (summary["task"] == "mnist01")).any()
+
+
+def test_a_damaged_data_cache_is_named_before_any_job_and_nothing_is_lost(smoke_run):
+    """Random bytes in resources/data/mnist.npz used to fail each training job (its log named the
+    file), Snakemake then deleted 17 runs, and the printed remedy said 'Nothing to be done'."""
+    workdir = smoke_run.workdir
+    cache = workdir / "resources/data/mnist.npz"
+    runs = {p: p.stat().st_mtime_ns for p in (workdir / "results/runs").rglob("*.json")}
+    tables = {p: p.stat().st_mtime_ns for p in (workdir / "results/tables").glob("*.csv")}
+    kept = cache.with_name("kept.npz")
+    shutil.copy2(cache, kept)
+    try:
+        damaged = bytearray(cache.read_bytes())
+        damaged[len(damaged) // 2: len(damaged) // 2 + 64] = os.urandom(64)
+        cache.unlink()
+        cache.write_bytes(bytes(damaged))
+        refused = snakemake(workdir, "--cores", "2", *SMOKE)
+        output = refused.stdout + refused.stderr
+        assert refused.returncode != 0
+        assert "resources/data/mnist.npz is damaged" in output, output[-3000:]
+        assert "rm resources/data/mnist.npz && snakemake" in output, output[-3000:]
+        cache.unlink()   # the printed remedy, then the same command
+        done = snakemake(workdir, "--cores", "2", *SMOKE)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        assert {p: p.stat().st_mtime_ns for p in (workdir / "results/runs").rglob("*.json")} == runs
+        assert {p: p.stat().st_mtime_ns for p in (workdir / "results/tables").glob("*.csv")} == tables
+    finally:
+        cache.unlink(missing_ok=True)
+        os.replace(kept, cache)   # the original bytes and times, for the tests that follow
+
+
+def test_the_readmes_figures_command_works_after_another_configs_run(smoke_run):
+    """The README's own command, without the run's --configfile, after a smoke run: it used to fail
+    with '... is not part of this config's grid'."""
+    workdir = smoke_run.workdir
+    command = next(line.split("#")[0].split() for line in (workdir / "README.md").read_text().splitlines()
+                   if line.startswith("snakemake") and " figures" in line)
+    assert "--configfile" not in command
+    made = sorted((workdir / "results/tables").glob("*.csv")) + sorted((workdir / "results/figures").glob("*.png"))
+    for path in made:
+        path.unlink()
+    done = snakemake(workdir, *command[1:])
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert "rule train" not in output
+    assert [p for p in made if not p.exists()] == []

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from edbench import config as edconfig
 from edbench import provenance, tasks
+from edbench.report import run_files
 from edbench.threads import shell_prefix as thread_variables
 
 # The one validation of the config: the schema (its defaults filled in), then method names,
@@ -15,6 +16,22 @@ config, _left_out = edconfig.drop_unavailable(config)
 for _line in _left_out:
     print(f"WARNING: {_line}", file=sys.stderr)
 RUNS = {spec.result_path(): spec for spec in edconfig.expand(config)}
+
+
+class DamagedFiles(Exception):
+    """Files a run would reuse that cannot be read back, each named with the command that makes it again."""
+
+
+# Damaged run files and data caches are named before any job is planned: a table job that met one
+# would fail only after Snakemake had deleted the tables it was to replace, and a training job's
+# failure would delete the runs of its batch. Cluster jobs parse this file again; the main
+# process has checked.
+if workflow.is_main_process:
+    _damaged = run_files.damaged(RUNS) + run_files.damaged_caches(
+        f"resources/data/{spec.dataset}.npz" for spec in RUNS.values() if tasks.get(spec.task).reads_data
+    )
+    if _damaged:
+        raise DamagedFiles("\n".join(_damaged))
 TABLE_NAMES = [
     "summary.csv",
     "per_method.csv",
@@ -125,9 +142,8 @@ def entry_resources(key):
 # Small runs train in batches (config `runs_per_job`): one process, and on a cluster one scheduler
 # job, trains several runs, so a job's fixed cost (interpreter and imports; on SLURM also a
 # submission and two Snakemake start-ups) is paid once per batch. A run's result does not depend on
-# its batch (tests/test_batches.py). Batches deal a task's runs out in turn, so each holds a mix
-# of methods and they take similar times; changing the set of runs of a batched task may retrain
-# that task's batches (cheap, by construction).
+# its batch (tests/test_batches.py). Changing the set of runs of a batched task may retrain that
+# task's batches (cheap, by construction).
 RUNS_PER_JOB = config.get("runs_per_job", {})
 
 

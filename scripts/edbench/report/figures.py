@@ -31,6 +31,8 @@ def draw_race(tables: Path, out_dir: Path, race_tasks, summary: pd.DataFrame, cu
     """The race's figures: a headline figure per race task, convergence, the gap between ED and
     backprop, time to target and the searches."""
     headline, targets = pd.read_csv(tables / "headline.csv"), pd.read_csv(tables / "time_to_target.csv")
+    if race_tasks is None:
+        race_tasks = list(headline.get("task", pd.Series(dtype=str)).unique())
     drawn = {f"headline_{task}": headline_figure.headline(headline, task, out_dir / f"headline_{task}.png")
              for task in race_tasks}
     order = {task: headline_figure.budgets(headline, task) for task in headline.get("task", pd.Series()).unique()}
@@ -50,7 +52,7 @@ def draw_speed(speed_table: Path, out_dir: Path) -> dict:
             "speed_by_batch": speed_figures.speed_by_batch(table, out_dir / "speed_by_batch.png")}
 
 
-def draw_figures(tables: Path, out_dir: Path, claims_path: Path, race_tasks=(),
+def draw_figures(tables: Path, out_dir: Path, claims_path: Path, race_tasks=None,
                  speed_table: Path | None = None) -> dict:
     """Every figure, by name -> its matplotlib figure: the protocol runs', the variants' and grids',
     Kaneko's XOR table beside ours, the race's, and the speed table's where ``speed_table`` is given;

@@ -1,5 +1,7 @@
-"""The README's headline tables in Markdown, computed from a results folder, never typed in: the
-race, the protocols' accuracy, the claims beside ours, the speed table and the throughput check."""
+"""The documents' tables in Markdown, computed from a results folder, never typed in: the README's
+verdict per data set and budget; in docs/results.md the race, the protocols' accuracy, the claims
+beside ours, the binding edges of the searches, the speed table and the throughput check; in
+docs/deep_ed.md the deep-ED study."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -111,18 +113,60 @@ def throughput_table(frame: pd.DataFrame) -> str:
                     rows)
 
 
-def readme_tables(results: Path) -> list[str]:
-    """The tables ``results`` has the files for, in the README's order."""
-    tables = []
-    race = results / "headline.csv"
-    if race.exists():
-        tables.append(race_table(pd.read_csv(race), pd.read_csv(results / "time_to_target.csv")))
-    tables.append(accuracy_table(pd.read_csv(results / "per_method.csv"), pd.read_csv(results / "summary.csv")))
-    tables.append(reproduction_table(pd.read_csv(results / "reproduction.csv")))
-    speed = results / "speed.csv"
-    if speed.exists():
-        tables.append(speed_table(pd.read_csv(speed)))
-    check = results / "throughput_check.csv"
-    if check.exists():
-        tables.append(throughput_table(pd.read_csv(check)))
-    return tables
+def gap_table(gap: pd.DataFrame) -> str:
+    """Per data set and budget, the best ED winner against the best backprop winner (chosen on
+    validation): test accuracy with its 95% interval, the difference, and the verdict."""
+    rows = []
+    for row in gap.drop_duplicates(["dataset", "task", "budget"]).itertuples():
+        rows.append([row.task, row.budget,
+                     f"`{row.ed}` {percent(row.ed_test_accuracy)} ({percent(row.ed_low)}–{percent(row.ed_high)})",
+                     f"`{row.backprop}` {percent(row.backprop_test_accuracy)} "
+                     f"({percent(row.backprop_low)}–{percent(row.backprop_high)})",
+                     f"{row.difference * 100:+.2f} ({row.difference_low * 100:+.2f} to {row.difference_high * 100:+.2f})",
+                     row.verdict.split("; ", 1)[1] if "; " in row.verdict else ""])
+    return table(["task", "budget", "best ED (95% interval)", "best backprop (95% interval)",
+                  "ED − backprop, points", "time"], rows)
+
+
+def edges_table(edges: pd.DataFrame) -> str:
+    """Every winner's searched dimension whose chosen value sits at an edge of its space."""
+    rows = [[r.task, r.budget, f"`{r.contestant}`", r.parameter, r.value,
+             f"{r.position:.2f}"] for r in edges[edges["at_edge"].astype(bool)].itertuples()]
+    if not rows:
+        return "No winner's value sits at an edge of its search space."
+    return table(["task", "budget", "winner", "dimension", "value", "position (0 low, 1 high)"], rows)
+
+
+def deep_ed_table(study: pd.DataFrame) -> str:
+    """The deep-ED study: per setting at one compute budget, the epochs it bought, test accuracy and
+    whether the input still reaches the output before and after training."""
+    rows = [[r.depth, r.width, r.batch_size, f"{r.u0:g}", r.epochs, f"{r.weights:,}",
+             percent(r.test_accuracy_mean), f"{r.output_spread_start:.2g}", f"{r.output_spread_end:.2g}",
+             f"{r.constant_networks_end:.0%}", f"{r.train_seconds_median:.3g}"] for r in study.itertuples()]
+    return table(["depth", "width", "batch", "u0", "epochs", "weights", "test acc", "output spread before",
+                  "after", "constant networks after", "train s"], rows)
+
+
+def document_tables(results: Path) -> dict[str, list[str]]:
+    """Each document's tables, computed from ``results``, in the document's order (a table whose
+    file ``results`` lacks is left out)."""
+    def read(name):
+        path = results / name
+        return pd.read_csv(path) if path.exists() else None
+
+    gap, headline, edges, study = read("gap.csv"), read("headline.csv"), read("search_edges.csv"), \
+        read("deep_ed_study.csv")
+    speed, check = read("speed.csv"), read("throughput_check.csv")
+    results_doc = []
+    if headline is not None:
+        results_doc.append(race_table(headline, read("time_to_target.csv")))
+    results_doc += [accuracy_table(read("per_method.csv"), read("summary.csv")), reproduction_table(read("reproduction.csv"))]
+    if edges is not None:
+        results_doc.append(edges_table(edges))
+    if speed is not None:
+        results_doc.append(speed_table(speed))
+    if check is not None:
+        results_doc.append(throughput_table(check))
+    return {"README.md": [gap_table(gap)] if gap is not None else [],
+            "docs/results.md": results_doc,
+            "docs/deep_ed.md": [deep_ed_table(study)] if study is not None and len(study) else []}

@@ -2,10 +2,11 @@
 per deep-ED run (depth sweep) and per data set used (data provenance)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
+
+from edbench.report import run_files
 
 SUMMARY_COLUMNS = [
     "dataset", "task", "method", "seed", "status", "test_accuracy", "train_seconds", "samples_per_second",
@@ -17,11 +18,8 @@ SUMMARY_COLUMNS = [
 
 
 def read_runs(paths) -> list[dict]:
-    runs = []
-    for path in sorted(map(Path, paths)):
-        with open(path) as handle:
-            runs.append(json.load(handle))
-    return runs
+    """Every run of ``paths``, all read (and checked) before any table is made."""
+    return [run_files.read_run(path) for path in sorted(map(Path, paths))]
 
 
 def summary(runs: list[dict]) -> pd.DataFrame:
