@@ -235,7 +235,7 @@ def test_a_contestant_starts_from_its_entry_and_states_what_differs():
     assert declared("bp_adam_fullbatch").params["batch_size"] == 100000
     assert declared("ed_matrix").threads == cfg["methods"]["ed_matrix"]["threads"] == 2
     # the entry's per-task overrides are its protocol's, not the race's: the race's budget stands
-    assert declared("fd").budget == declared("bp_sgd").budget
+    assert declared("fd", "mnist01").budget == declared("bp_sgd", "mnist01").budget
     smoke = _race("config/smoke.yaml")
     fullbatch = next(s for s in config.expand(smoke) if s.contestant == "bp_adam_fullbatch" and s.trial == 0
                      and s.task == "mnist01")

@@ -12,8 +12,8 @@ CAPTIONS = sorted((Path(__file__).resolve().parents[1] / "workflow/report").glob
 def rst_errors(text: str) -> list[str]:
     """The messages of level ERROR or worse that docutils raises on ``text``."""
     document = docutils.core.publish_doctree(text, settings_overrides={"report_level": 5, "halt_level": 5})
-    return [message.astext() for message in document.findall(docutils.nodes.system_message)
-            if message["level"] >= docutils.utils.Reporter.ERROR_LEVEL]
+    messages = [*document.findall(docutils.nodes.system_message), *document.transform_messages]
+    return [message.astext() for message in messages if message["level"] >= docutils.utils.Reporter.ERROR_LEVEL]
 
 
 def test_an_undefined_substitution_is_caught():

@@ -122,7 +122,8 @@ def gap_table(gap: pd.DataFrame) -> str:
                      f"`{row.ed}` {percent(row.ed_test_accuracy)} ({percent(row.ed_low)}–{percent(row.ed_high)})",
                      f"`{row.backprop}` {percent(row.backprop_test_accuracy)} "
                      f"({percent(row.backprop_low)}–{percent(row.backprop_high)})",
-                     f"{row.difference * 100:+.2f} ({row.difference_low * 100:+.2f} to {row.difference_high * 100:+.2f})",
+                     f"{row.difference * 100:+.2f} "
+                     f"({row.difference_low * 100:+.2f} to {row.difference_high * 100:+.2f})",
                      row.verdict.split("; ", 1)[1] if "; " in row.verdict else ""])
     return table(["task", "budget", "best ED (95% interval)", "best backprop (95% interval)",
                   "ED − backprop, points", "time"], rows)
@@ -160,7 +161,8 @@ def document_tables(results: Path) -> dict[str, list[str]]:
     results_doc = []
     if headline is not None:
         results_doc.append(race_table(headline, read("time_to_target.csv")))
-    results_doc += [accuracy_table(read("per_method.csv"), read("summary.csv")), reproduction_table(read("reproduction.csv"))]
+    results_doc += [accuracy_table(read("per_method.csv"), read("summary.csv")),
+                    reproduction_table(read("reproduction.csv"))]
     if edges is not None:
         results_doc.append(edges_table(edges))
     if speed is not None:
