@@ -66,7 +66,7 @@ def test_table_claim_compares_the_rows_workload():
 def test_claims_file_is_checked(tmp_path):
     claims = reproduction.load_claims(REPO_CLAIMS)
     seed_results = [c for c in claims if c.get("table") != "speed"]
-    assert seed_results and all("requires" in c for c in seed_results)
+    assert seed_results and all("requires" in c or "differences" in c for c in seed_results)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         reproduction.load_claims(tmp_path / "none.yaml")
     bad = tmp_path / "bad.yaml"
@@ -104,3 +104,16 @@ def test_seed002_accuracy_is_shown_on_both_splits_and_the_split_is_checked():
     assert str(first["protocol_matches"]) == "False"
     assert first["protocol_differences"] == "split: ours first, the article's seed002"
     assert str(article["protocol_matches"]) == "True" and "split=seed002" in article["our_protocol"]
+
+
+def test_a_claim_made_under_another_protocol_lists_what_differs_and_never_matches():
+    """The published evaluation's claim (ED below backprop per data set) is read from gap.csv: our
+    value is the difference, and the protocol, which no field can state, is listed, not matched."""
+    gap = pd.DataFrame([{"task": "mnist10", "budget": "long", "target": t, "difference": -0.004} for t in (0.9, 0.95)]
+                       + [{"task": "mnist10", "budget": "short", "target": 0.9, "difference": 0.01}])
+    claims = [c for c in reproduction.load_claims(REPO_CLAIMS) if c.get("table") == "gap"]
+    assert {c["select"]["task"] for c in claims} == {"digits10", "mnist10", "fashion10"}
+    row = reproduction.table([], claims, {"gap": gap}).set_index("claim").loc[claims[1]["claim"]]
+    assert row["our_value"] == pytest.approx(-0.004)
+    assert row["protocol_matches"] != reproduction.NOT_CHECKED and not row["protocol_matches"]
+    assert "successive-halving" in row["protocol_differences"]

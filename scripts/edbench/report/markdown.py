@@ -115,7 +115,7 @@ def throughput_table(frame: pd.DataFrame) -> str:
 
 def gap_table(gap: pd.DataFrame) -> str:
     """Per data set and budget, the best ED winner against the best backprop winner (chosen on
-    validation): test accuracy with its 95% interval, the difference, and the verdict."""
+    validation): test accuracy with its 95% interval, and the difference with its interval."""
     rows = []
     for row in gap.drop_duplicates(["dataset", "task", "budget"]).itertuples():
         rows.append([row.task, row.budget,
@@ -123,10 +123,15 @@ def gap_table(gap: pd.DataFrame) -> str:
                      f"`{row.backprop}` {percent(row.backprop_test_accuracy)} "
                      f"({percent(row.backprop_low)}–{percent(row.backprop_high)})",
                      f"{row.difference * 100:+.2f} "
-                     f"({row.difference_low * 100:+.2f} to {row.difference_high * 100:+.2f})",
-                     row.verdict.split("; ", 1)[1] if "; " in row.verdict else ""])
+                     f"({row.difference_low * 100:+.2f} to {row.difference_high * 100:+.2f})"])
     return table(["task", "budget", "best ED (95% interval)", "best backprop (95% interval)",
-                  "ED − backprop, points", "time"], rows)
+                  "ED − backprop, points (95% interval)"], rows)
+
+
+def verdicts(gap: pd.DataFrame) -> str:
+    """gap.csv's verdict sentence for each data set and budget, as a list."""
+    return "\n".join(f"- **{row.task}, {row.budget} budget.** {row.verdict}"
+                     for row in gap.drop_duplicates(["dataset", "task", "budget"]).itertuples())
 
 
 def edges_table(edges: pd.DataFrame) -> str:
@@ -141,7 +146,7 @@ def edges_table(edges: pd.DataFrame) -> str:
 def deep_ed_table(study: pd.DataFrame) -> str:
     """The deep-ED study: per setting at one compute budget, the epochs it bought, test accuracy and
     whether the input still reaches the output before and after training."""
-    rows = [[r.depth, r.width, r.batch_size, f"{r.u0:g}", r.epochs, f"{r.weights:,}",
+    rows = [[r.depth, r.width, r.batch_size, f"{r.u0:g}", r.epochs, "" if pd.isna(r.weights) else f"{int(r.weights):,}",
              percent(r.test_accuracy_mean), f"{r.output_spread_start:.2g}", f"{r.output_spread_end:.2g}",
              f"{r.constant_networks_end:.0%}", f"{r.train_seconds_median:.3g}"] for r in study.itertuples()]
     return table(["depth", "width", "batch", "u0", "epochs", "weights", "test acc", "output spread before",
@@ -169,6 +174,6 @@ def document_tables(results: Path) -> dict[str, list[str]]:
         results_doc.append(speed_table(speed))
     if check is not None:
         results_doc.append(throughput_table(check))
-    return {"README.md": [gap_table(gap)] if gap is not None else [],
+    return {"README.md": [gap_table(gap), verdicts(gap)] if gap is not None and len(gap) else [],
             "docs/results.md": results_doc,
             "docs/deep_ed.md": [deep_ed_table(study)] if study is not None and len(study) else []}

@@ -4,7 +4,9 @@ A claim (config/claims.yaml) names the runs or table rows that give our value (`
 protocol the article used (``requires``: data, sizes, epochs, network and optimiser settings, or a
 speed row's workload). ``protocol_matches`` is computed field by field from what was actually run;
 ``protocol_differences`` lists every field that differs. A claim that states no protocol, or whose
-fields the runs or table do not record, is reported as "not checked", never as a match.
+fields the runs or table do not record, is reported as "not checked", never as a match. A claim
+whose protocol cannot be written as fields (another implementation, another search) lists what is
+known to differ (``differences``) and never matches.
 """
 from __future__ import annotations
 
@@ -116,6 +118,8 @@ def _table_claim(claim: dict, tables: dict[str, pd.DataFrame]) -> dict:
     done = [{k: v for k, v in row.items() if not (isinstance(v, float) and math.isnan(v))}
             for row in chosen.to_dict("records")]
     matches, differences = compare(done, claim.get("requires", {}))
+    if claim.get("differences"):
+        matches, differences = False, list(claim["differences"])
     shown = {k: done[0][k] for k in claim.get("requires", {}) if done and k in done[0]}
     return {"our_value": float(values.median()) if len(values) else math.nan,
             "our_protocol": _describe(shown) or claim.get("our_protocol", ""), "protocol_matches": matches,

@@ -37,9 +37,10 @@ def write_tables(run_paths, out_dir: Path, claims_path: Path, xor_path: Path | N
     atomic.write_csv(out_dir / "time_to_target.csv", time_to_target(runs))
     atomic.write_csv(out_dir / "headline.csv", headline(runs))
     atomic.write_csv(out_dir / "search_edges.csv", search_edges(runs))
-    atomic.write_csv(out_dir / "gap.csv", gap(runs))
+    gaps = gap(runs)
+    atomic.write_csv(out_dir / "gap.csv", gaps)
     atomic.write_csv(out_dir / "deep_ed_study.csv", deep_study(runs))
-    tables = {}
+    tables = {"gap": gaps}
     if xor_path and xor_path.exists():
         tables["xor_convergence"] = xor_convergence.medians(pd.read_csv(xor_path))
     if speed_path and speed_path.exists():
