@@ -1,5 +1,5 @@
 """Print each document's tables (Markdown) from a results folder: computed, never typed in. Each
-document's tables follow a line naming it.
+table follows the marker a document holds it under: <!-- TABLE name --> in that document.
 
     python scripts/headline.py results/reference
 """
@@ -14,8 +14,8 @@ def main() -> None:
     parser.add_argument("results", type=Path)
     args = parser.parse_args()
     for document, tables in markdown.document_tables(args.results).items():
-        print(f"<!-- {document} -->\n")
-        print("\n\n".join(tables) + "\n")
+        for name, table in tables.items():
+            print(f"<!-- {document}: TABLE {name} -->\n\n{table}\n")
 
 
 if __name__ == "__main__":

@@ -153,9 +153,9 @@ def deep_ed_table(study: pd.DataFrame) -> str:
                   "after", "constant networks after", "train s"], rows)
 
 
-def document_tables(results: Path) -> dict[str, list[str]]:
-    """Each document's tables, computed from ``results``, in the document's order (a table whose
-    file ``results`` lacks is left out)."""
+def document_tables(results: Path) -> dict[str, dict[str, str]]:
+    """Each document's tables by name, computed from ``results``, in the document's order (a table
+    whose file ``results`` lacks is left out; without a gap table the README leads with the race)."""
     def read(name):
         path = results / name
         return pd.read_csv(path) if path.exists() else None
@@ -163,17 +163,17 @@ def document_tables(results: Path) -> dict[str, list[str]]:
     gap, headline, edges, study = read("gap.csv"), read("headline.csv"), read("search_edges.csv"), \
         read("deep_ed_study.csv")
     speed, check = read("speed.csv"), read("throughput_check.csv")
-    results_doc = []
-    if headline is not None:
-        results_doc.append(race_table(headline, read("time_to_target.csv")))
-    results_doc += [accuracy_table(read("per_method.csv"), read("summary.csv")),
-                    reproduction_table(read("reproduction.csv"))]
+    race = race_table(headline, read("time_to_target.csv")) if headline is not None else None
+    readme = {"gap": gap_table(gap), "verdicts": verdicts(gap)} if gap is not None and len(gap) else \
+        ({"race": race} if race else {})
+    results_doc = {"race": race} if race and "race" not in readme else {}
+    results_doc |= {"protocols": accuracy_table(read("per_method.csv"), read("summary.csv")),
+                    "claims": reproduction_table(read("reproduction.csv"))}
     if edges is not None:
-        results_doc.append(edges_table(edges))
+        results_doc["edges"] = edges_table(edges)
     if speed is not None:
-        results_doc.append(speed_table(speed))
+        results_doc["speed"] = speed_table(speed)
     if check is not None:
-        results_doc.append(throughput_table(check))
-    return {"README.md": [gap_table(gap), verdicts(gap)] if gap is not None and len(gap) else [],
-            "docs/results.md": results_doc,
-            "docs/deep_ed.md": [deep_ed_table(study)] if study is not None and len(study) else []}
+        results_doc["throughput"] = throughput_table(check)
+    deep = {"study": deep_ed_table(study)} if study is not None and len(study) else {}
+    return {"README.md": readme, "docs/results.md": results_doc, "docs/deep_ed.md": deep}
