@@ -233,7 +233,9 @@ def test_a_contestant_starts_from_its_entry_and_states_what_differs():
     # a contestant named after an entry with its own method (bp_adam_fullbatch) runs that method
     assert declared("bp_adam_fullbatch").method == "bp_adam"
     assert declared("bp_adam_fullbatch").params["batch_size"] == 100000
-    assert declared("ed_matrix").threads == cfg["methods"]["ed_matrix"]["threads"] == 2
+    # a contestant's own keys override its entry's: one thread each in the race, as for every contestant
+    assert cfg["methods"]["ed_matrix"]["threads"] == 2 and declared("ed_matrix").threads == 1
+    assert {s.threads for s in specs if s.contestant} == {1}
     # the entry's per-task overrides are its protocol's, not the race's: the race's budget stands
     assert declared("fd", "mnist01").budget == declared("bp_sgd", "mnist01").budget
     smoke = _race("config/smoke.yaml")
