@@ -137,11 +137,11 @@ class RunSpec:
         except ConfigError as error:
             raise ConfigError(f"config key '{self.where}' on task {self.task}: {error}") from None
         estimate = method_cls.estimated_bytes(task.n_inputs, len(task.classes), self.params)
-        limit = self.mem_mb or task.mem_mb
-        if estimate is not None and estimate > limit * 2 ** 20:
+        mem_mb = self.mem_mb or task.mem_mb
+        if estimate is not None and estimate > mem_mb * 2 ** 20:
             raise ConfigError(f"config key '{self.where}.params' on task {self.task}: this network needs at least "
                               f"about {estimate / 2 ** 30:.1f} GiB (estimated from its shapes), more than the "
-                              f"{limit} MB its job is given (mem_mb); make it smaller or give the entry more mem_mb")
+                              f"{mem_mb} MB its job is given (mem_mb); make it smaller or give the entry more mem_mb")
         batch = self.params.get("batch_size", method_cls.defaults.get("batch_size"))
         limit = task.training_examples(self.budget.train_size, self.budget.held_out)
         if batch is not None and limit is not None and batch > limit:

@@ -31,11 +31,11 @@ def draw_race(tables: Path, out_dir: Path, race_tasks, summary: pd.DataFrame, cu
     """The race's figures: a headline figure per race task, convergence, the gap between ED and
     backprop, time to target and the searches."""
     headline, targets = pd.read_csv(tables / "headline.csv"), pd.read_csv(tables / "time_to_target.csv")
-    if race_tasks is None:
-        race_tasks = list(headline.get("task", pd.Series(dtype=str)).unique())
+    raced = list(headline.get("task", pd.Series(dtype=str)).unique())
+    race_tasks = raced if race_tasks is None else race_tasks
     drawn = {f"headline_{task}": headline_figure.headline(headline, task, out_dir / f"headline_{task}.png")
              for task in race_tasks}
-    order = {task: headline_figure.budgets(headline, task) for task in headline.get("task", pd.Series()).unique()}
+    order = {task: headline_figure.budgets(headline, task) for task in raced}
     drawn["convergence"] = race_figures.convergence(curves, summary, headline, targets, out_dir / "convergence.png")
     drawn["gap"] = gap_figure.gap(read(tables, "gap.csv"), out_dir / "gap.png", order)
     drawn["time_to_target"] = race_figures.time_to_target(targets, headline, out_dir / "time_to_target.png")
