@@ -4,9 +4,14 @@ beside ours, the binding edges of the searches, the speed table and the throughp
 docs/deep_ed.md the deep-ED study."""
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pandas as pd
+
+# Where a document holds a table: the table sits between its two markers, blank lines around it.
+MARKED_TABLE = re.compile(r"<!-- TABLE (\w+) -->\n.*?<!-- /TABLE -->", re.S)
 
 # The accuracy table's columns, in this order.
 TASKS = ["gates", "mnist01", "mnist10", "fashion10"]
@@ -153,6 +158,18 @@ def deep_ed_table(study: pd.DataFrame) -> str:
                   "after", "constant networks after", "train s"], rows)
 
 
+def cost_table(summary: pd.DataFrame, usage: dict) -> str:
+    """What the workflow run with the most jobs cost: its wall time on the cores it was given, against
+    the runs' own seconds (start-up, warm-up and training) laid end to end, and the main Snakemake
+    process's own CPU as a share of one core."""
+    run = max(usage["runs"], key=lambda r: r.get("jobs") or 0)
+    own = summary[["startup_seconds", "warmup_seconds", "train_seconds"]].fillna(0).to_numpy().sum()
+    return table(["runs", "cores", "wall time", "the runs' own time, end to end", "ratio",
+                  "Snakemake's own CPU (share of a core)", "scheduler"],
+                 [[f"{len(summary):,}", run["cores"], f"{run['wall_seconds'] / 3600:.2f} h", f"{own / 3600:.2f} h",
+                   f"{own / run['wall_seconds']:.2f}", f"{run['share_of_a_core']:.1%}", run["scheduler"]]])
+
+
 def document_tables(results: Path) -> dict[str, dict[str, str]]:
     """Each document's tables by name, computed from ``results``, in the document's order (a table
     whose file ``results`` lacks is left out; without a gap table the README leads with the race)."""
@@ -166,6 +183,9 @@ def document_tables(results: Path) -> dict[str, dict[str, str]]:
     race = race_table(headline, read("time_to_target.csv")) if headline is not None else None
     readme = {"gap": gap_table(gap), "verdicts": verdicts(gap)} if gap is not None and len(gap) else \
         ({"race": race} if race else {})
+    usage = results / "snakemake_usage.json"
+    if usage.exists() and readme:
+        readme["cost"] = cost_table(read("summary.csv"), json.loads(usage.read_text()))
     results_doc = {"race": race} if race and "race" not in readme else {}
     results_doc |= {"protocols": accuracy_table(read("per_method.csv"), read("summary.csv")),
                     "claims": reproduction_table(read("reproduction.csv"))}
@@ -177,3 +197,15 @@ def document_tables(results: Path) -> dict[str, dict[str, str]]:
         results_doc["throughput"] = throughput_table(check)
     deep = {"study": deep_ed_table(study)} if study is not None and len(study) else {}
     return {"README.md": readme, "docs/results.md": results_doc, "docs/deep_ed.md": deep}
+
+
+def fill(text: str, tables: dict[str, str], document: str = "the document") -> str:
+    """``text`` with each marked table replaced by the table of that name. Raises ValueError naming
+    the tables the document has no marker for, and the markers no table is computed for."""
+    marked = MARKED_TABLE.findall(text)
+    unmarked, unknown = sorted(set(tables) - set(marked)), sorted(set(marked) - set(tables))
+    if unmarked or unknown:
+        raise ValueError(f"{document}: no marker for the tables {unmarked}; markers without a computed table "
+                         f"{unknown} (a table is written as <!-- TABLE name -->, the table, <!-- /TABLE -->)")
+    return MARKED_TABLE.sub(lambda match: f"<!-- TABLE {match[1]} -->\n\n{tables[match[1]]}\n\n<!-- /TABLE -->",
+                            text)
