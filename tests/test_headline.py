@@ -75,11 +75,13 @@ def test_speed_cells_show_the_spread_and_the_other_load_when_measured():
     assert markdown.other_load(SimpleNamespace(other_load_cores=0.25, attempts=2)) == "0.25 (2 tries)"
 
 
-def test_cost_table_reads_the_workflow_run_with_the_most_jobs():
+def test_cost_table_lists_each_workflow_run_then_the_runs_end_to_end():
     summary = pd.DataFrame({"startup_seconds": [1.0, None], "warmup_seconds": [0.5, 0.5],
                             "train_seconds": [3598.0, 3600.0]})
     usage = {"runs": [
-        {"jobs": 3, "cores": 2, "wall_seconds": 60.0, "share_of_a_core": 0.5, "scheduler": "greedy"},
-        {"jobs": 700, "cores": 2, "wall_seconds": 3600.0, "share_of_a_core": 0.012, "scheduler": "greedy"}]}
-    row = markdown.cost_table(summary, usage).splitlines()[2]
-    assert row == "| 2 | 2 | 1.00 h | 2.00 h | 2.00 | 1.2% | greedy |"
+        {"command": "--cores 2", "jobs": 700, "cores": 2, "wall_seconds": 3600.0, "share_of_a_core": 0.012},
+        {"command": "--cores 2 speed", "jobs": 2, "cores": 2, "wall_seconds": 360.0, "share_of_a_core": 0.5}]}
+    assert markdown.cost_table(summary, usage).splitlines()[2:] == [
+        "| `snakemake --cores 2` | 700 | 2 | 1.00 h | 1.2% |",
+        "| `snakemake --cores 2 speed` | 2 | 2 | 0.10 h | 50.0% |",
+        "| the 2 runs' own time, end to end |  | 1 | 2.00 h |  |"]
