@@ -85,3 +85,14 @@ def test_cost_table_lists_each_workflow_run_then_the_runs_end_to_end():
         "| `snakemake --cores 2` | 700 | 2 | 1.00 h | 1.2% |",
         "| `snakemake --cores 2 speed` | 2 | 2 | 0.10 h | 50.0% |",
         "| the 2 runs' own time, end to end |  | 1 | 2.00 h |  |"]
+
+
+def test_edges_table_lists_only_values_at_an_edge():
+    """search_edges.csv leaves at_edge empty (NaN when read) where a value is inside its space."""
+    edges = pd.DataFrame({"task": "mnist10", "budget": "long", "contestant": "torch",
+                          "parameter": ["lr", "hidden", "rule", "batch_size"], "value": ["0.1", "[512]", "x", "32"],
+                          "position": [0.5, 1.0, float("nan"), 0.3],
+                          "at_edge": [float("nan"), "high", "unordered", float("nan")]})
+    rows = markdown.edges_table(edges).splitlines()[2:]
+    assert rows == ["| mnist10 | long | `torch` | hidden | [512] | high | 1.00 |"]
+    assert markdown.edges_table(edges.iloc[[0, 2]]) == "No winner's value sits at an edge of its search space."

@@ -140,12 +140,14 @@ def verdicts(gap: pd.DataFrame) -> str:
 
 
 def edges_table(edges: pd.DataFrame) -> str:
-    """Every winner's searched dimension whose chosen value sits at an edge of its space."""
-    rows = [[r.task, r.budget, f"`{r.contestant}`", r.parameter, r.value,
-             f"{r.position:.2f}"] for r in edges[edges["at_edge"].astype(bool)].itertuples()]
+    """Every winner's searched dimension whose chosen value sits at an edge of its space (or outside
+    it); an empty cell, an unordered choice or a fixed value is no edge."""
+    rows = [[r.task, r.budget, f"`{r.contestant}`", r.parameter, r.value, r.at_edge,
+             "" if pd.isna(r.position) else f"{r.position:.2f}"]
+            for r in edges[edges["at_edge"].isin(["low", "high", "outside"])].itertuples()]
     if not rows:
         return "No winner's value sits at an edge of its search space."
-    return table(["task", "budget", "winner", "dimension", "value", "position (0 low, 1 high)"], rows)
+    return table(["task", "budget", "winner", "dimension", "value", "edge", "position (0 low, 1 high)"], rows)
 
 
 def deep_ed_table(study: pd.DataFrame) -> str:
