@@ -109,10 +109,12 @@ def environment(threads: int) -> dict:
     }
 
 
-def workflow_usage(scheduler: str, cores: int | None, jobs: int) -> dict:
+def workflow_usage(scheduler: str, cores: int | None, jobs: int, rate_limit=None) -> dict:
     """What this process has cost since it started, called as the main Snakemake process ends (the
     workflow's onsuccess handler): its own CPU seconds (parsing, planning, scheduling, polling)
-    against its wall time, and the CPU seconds of the local jobs it ran."""
+    against its wall time, the CPU seconds of the local jobs it ran, and the job-rate limit whose
+    timespan sets how often it selects jobs again while they wait (``rate_limit``: Snakemake's
+    MaxJobsPerTimespan, or None)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     local_jobs = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = process_age_seconds()
@@ -120,6 +122,8 @@ def workflow_usage(scheduler: str, cores: int | None, jobs: int) -> dict:
     command = " ".join(sys.argv[1:])
     return {"command": command if len(command) <= 300 else command[:300] + " ...", "scheduler": scheduler,
             "cores": cores, "jobs": jobs,
+            "max_jobs_per_timespan": None if rate_limit is None else
+            f"{rate_limit.max_jobs}/{rate_limit.timespan:g}s",
             "finished": round(time.time(), 3), "wall_seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
             "share_of_a_core": round(cpu / wall, 4) if wall > 0 else None,
             "local_jobs_cpu_seconds": round(local_jobs.ru_utime + local_jobs.ru_stime, 3),

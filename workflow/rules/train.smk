@@ -80,5 +80,6 @@ onsuccess:
                 workflow.scheduling_settings.scheduler,
                 workflow.resource_settings.cores,
                 workflow.scheduler.finished_jobs,
+                workflow.scheduling_settings.max_jobs_per_timespan,
             ),
         )

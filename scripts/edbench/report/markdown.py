@@ -4,9 +4,14 @@ beside ours, the binding edges of the searches, the speed table and the throughp
 docs/deep_ed.md the deep-ED study."""
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pandas as pd
+
+# Where a document holds a table: the table sits between its two markers, blank lines around it.
+MARKED_TABLE = re.compile(r"<!-- TABLE (\w+) -->\n.*?<!-- /TABLE -->", re.S)
 
 # The accuracy table's columns, in this order.
 TASKS = ["gates", "mnist01", "mnist10", "fashion10"]
@@ -135,12 +140,14 @@ def verdicts(gap: pd.DataFrame) -> str:
 
 
 def edges_table(edges: pd.DataFrame) -> str:
-    """Every winner's searched dimension whose chosen value sits at an edge of its space."""
-    rows = [[r.task, r.budget, f"`{r.contestant}`", r.parameter, r.value,
-             f"{r.position:.2f}"] for r in edges[edges["at_edge"].astype(bool)].itertuples()]
+    """Every winner's searched dimension whose chosen value sits at an edge of its space (or outside
+    it); an empty cell, an unordered choice or a fixed value is no edge."""
+    rows = [[r.task, r.budget, f"`{r.contestant}`", r.parameter, r.value, r.at_edge,
+             "" if pd.isna(r.position) else f"{r.position:.2f}"]
+            for r in edges[edges["at_edge"].isin(["low", "high", "outside"])].itertuples()]
     if not rows:
         return "No winner's value sits at an edge of its search space."
-    return table(["task", "budget", "winner", "dimension", "value", "position (0 low, 1 high)"], rows)
+    return table(["task", "budget", "winner", "dimension", "value", "edge", "position (0 low, 1 high)"], rows)
 
 
 def deep_ed_table(study: pd.DataFrame) -> str:
@@ -151,6 +158,17 @@ def deep_ed_table(study: pd.DataFrame) -> str:
              f"{r.constant_networks_end:.0%}", f"{r.train_seconds_median:.3g}"] for r in study.itertuples()]
     return table(["depth", "width", "batch", "u0", "epochs", "weights", "test acc", "output spread before",
                   "after", "constant networks after", "train s"], rows)
+
+
+def cost_table(summary: pd.DataFrame, usage: dict) -> str:
+    """What making the results cost: each recorded workflow run's wall time on the cores it was
+    given and the main Snakemake process's own CPU (a share of one core), then every run's own
+    seconds (start-up, warm-up and training) laid end to end, which is what one job at a time needs."""
+    rows = [[f"`snakemake {r['command']}`", r["jobs"], r["cores"], f"{r['wall_seconds'] / 3600:.2f} h",
+             f"{r['share_of_a_core']:.1%}"] for r in usage["runs"]]
+    own = summary[["startup_seconds", "warmup_seconds", "train_seconds"]].fillna(0).to_numpy().sum()
+    rows.append([f"the {len(summary):,} runs' own time, end to end", "", 1, f"{own / 3600:.2f} h", ""])
+    return table(["workflow run", "jobs", "cores", "wall time", "Snakemake's own CPU (share of a core)"], rows)
 
 
 def document_tables(results: Path) -> dict[str, dict[str, str]]:
@@ -166,6 +184,9 @@ def document_tables(results: Path) -> dict[str, dict[str, str]]:
     race = race_table(headline, read("time_to_target.csv")) if headline is not None else None
     readme = {"gap": gap_table(gap), "verdicts": verdicts(gap)} if gap is not None and len(gap) else \
         ({"race": race} if race else {})
+    usage = results / "snakemake_usage.json"
+    if usage.exists() and readme:
+        readme["cost"] = cost_table(read("summary.csv"), json.loads(usage.read_text()))
     results_doc = {"race": race} if race and "race" not in readme else {}
     results_doc |= {"protocols": accuracy_table(read("per_method.csv"), read("summary.csv")),
                     "claims": reproduction_table(read("reproduction.csv"))}
@@ -177,3 +198,15 @@ def document_tables(results: Path) -> dict[str, dict[str, str]]:
         results_doc["throughput"] = throughput_table(check)
     deep = {"study": deep_ed_table(study)} if study is not None and len(study) else {}
     return {"README.md": readme, "docs/results.md": results_doc, "docs/deep_ed.md": deep}
+
+
+def fill(text: str, tables: dict[str, str], document: str = "the document") -> str:
+    """``text`` with each marked table replaced by the table of that name. Raises ValueError naming
+    the tables the document has no marker for, and the markers no table is computed for."""
+    marked = MARKED_TABLE.findall(text)
+    unmarked, unknown = sorted(set(tables) - set(marked)), sorted(set(marked) - set(tables))
+    if unmarked or unknown:
+        raise ValueError(f"{document}: no marker for the tables {unmarked}; markers without a computed table "
+                         f"{unknown} (a table is written as <!-- TABLE name -->, the table, <!-- /TABLE -->)")
+    return MARKED_TABLE.sub(lambda match: f"<!-- TABLE {match[1]} -->\n\n{tables[match[1]]}\n\n<!-- /TABLE -->",
+                            text)
