@@ -96,3 +96,13 @@ def test_edges_table_lists_only_values_at_an_edge():
     rows = markdown.edges_table(edges).splitlines()[2:]
     assert rows == ["| mnist10 | long | `torch` | hidden | [512] | high | 1.00 |"]
     assert markdown.edges_table(edges.iloc[[0, 2]]) == "No winner's value sits at an edge of its search space."
+
+
+def test_gap_table_shows_hundredths_and_ends_intervals_at_100_percent():
+    gap = pd.DataFrame([{"dataset": "mnist", "task": "mnist01", "budget": "long", "ed": "ed_deep",
+                         "ed_test_accuracy": 0.99885, "ed_low": 0.997, "ed_high": 1.0007, "backprop": "bp_adam",
+                         "backprop_test_accuracy": 0.9992, "backprop_low": 0.998, "backprop_high": 1.0004,
+                         "difference": -0.0003, "difference_low": -0.0027, "difference_high": 0.0021}])
+    assert markdown.gap_table(gap).splitlines()[2] == (
+        "| mnist01 | long | `ed_deep` 99.89% (99.70–100.00) | `bp_adam` 99.92% (99.80–100.00) "
+        "| -0.03 (-0.27 to +0.21) |")

@@ -120,16 +120,19 @@ def throughput_table(frame: pd.DataFrame) -> str:
 
 def gap_table(gap: pd.DataFrame) -> str:
     """Per data set and budget, the best ED winner against the best backprop winner (chosen on
-    validation): test accuracy with its 95% interval, and the difference with its interval."""
+    validation): test accuracy with its 95% interval (to two decimals, the differences being tenths
+    of a point; an interval ends at 0% and 100%), and the difference with its interval."""
+    def accuracy(mean, low, high):
+        return f"{mean * 100:.2f}% ({max(low, 0) * 100:.2f}–{min(high, 1) * 100:.2f})"
+
     rows = []
     for row in gap.drop_duplicates(["dataset", "task", "budget"]).itertuples():
         rows.append([row.task, row.budget,
-                     f"`{row.ed}` {percent(row.ed_test_accuracy)} ({percent(row.ed_low)}–{percent(row.ed_high)})",
-                     f"`{row.backprop}` {percent(row.backprop_test_accuracy)} "
-                     f"({percent(row.backprop_low)}–{percent(row.backprop_high)})",
+                     f"`{row.ed}` {accuracy(row.ed_test_accuracy, row.ed_low, row.ed_high)}",
+                     f"`{row.backprop}` {accuracy(row.backprop_test_accuracy, row.backprop_low, row.backprop_high)}",
                      f"{row.difference * 100:+.2f} "
                      f"({row.difference_low * 100:+.2f} to {row.difference_high * 100:+.2f})"])
-    return table(["task", "budget", "best ED (95% interval)", "best backprop (95% interval)",
+    return table(["task", "budget", "best ED, test % (95% interval)", "best backprop, test % (95% interval)",
                   "ED − backprop, points (95% interval)"], rows)
 
 
