@@ -2,6 +2,8 @@
 
 No floor is asserted here: timings belong to the benchmark (`snakemake --cores 2 speed`), not to tests.
 """
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -37,7 +39,7 @@ def test_every_comparison_is_there(table):
             "fd_step_aware_vs_naive_mnist10", "fd_forward_vs_central", "seed001_protocol",
             "seed001_protocol_step_aware_vs_naive", "seed002_numpy_protocol",
             "seed002_torch_protocol", "ed_matrix_mnist10_2t_vs_1t",
-            "ed_deep_mnist10_2t_vs_1t", "ed_deep_float32_vs_float64"} <= names
+            "ed_deep_mnist10_2t_vs_1t", "ed_deep_float32_vs_float64", "ed_deep_width8_vs_width4"} <= names
     for task in ("mnist01", "mnist10"):
         for mode in ("online", "b128"):
             for dtype in ("float32", "float64"):
@@ -129,6 +131,15 @@ def test_rows_on_several_threads_are_measured_several_times(threads, measurement
 def test_an_unchecked_comparison_says_so():
     row = harness.measure(_toy("toy", [1.0], None)(5.0), {"repeats": 1})
     assert row["same_result"] == "not checked" and row["difference"] is None
+
+
+def test_a_floor_needs_the_same_result_only_where_results_are_compared():
+    """A row that compares two different networks (no tolerance) meets its floor on the ratio; a
+    row whose results are compared and differ never does."""
+    unchecked = dataclasses.replace(_toy("toy", [1.0], None)(5.0), floor=0.0)
+    differing = dataclasses.replace(_toy("toy", [1.0], 1e-9)(5.0), floor=0.0)
+    assert harness.measure(unchecked, {"repeats": 1})["floor_met"] is True
+    assert harness.measure(differing, {"repeats": 1})["floor_met"] is False
 
 
 def test_interleaving_alternates_and_takes_medians():

@@ -33,7 +33,8 @@ def plan(data: dict, settings: dict) -> list[Comparison]:
     """Every row, in the table's order."""
     return (ed_catalog.against_plain_code(data, settings) + finite_differences(data, settings)
             + seed001_protocol(data, settings) + seed002_protocols(data, settings)
-            + ed_catalog.on_two_threads(data, settings) + [ed_catalog.in_float32(data, settings)]
+            + ed_catalog.on_two_threads(data, settings) + [ed_catalog.in_float32(data, settings),
+                                                             ed_catalog.by_width(data, settings)]
             + ed_catalog.against_pytorch_ed(data, settings) + against_pytorch(data, settings))
 
 

@@ -84,6 +84,26 @@ def in_float32(data: dict, settings: dict) -> Comparison:
         check_amount=128, difference="relative", floor=1.6)
 
 
+def by_width(data: dict, settings: dict) -> Comparison:
+    """ed_deep at width 8 against width 4: a layer's sigmoids grow with its width and its weights
+    with width times (2 + width), so per sample width 8 may cost at most 2.2 times width 4 (the
+    floor on the rate ratio). The networks differ, so their results are not compared."""
+    amount = 128 * settings["ed_deep_batches"]
+    x01, y01 = data["mnist01"].x_train[:amount], data["mnist01"].y_train[:amount]
+    wide = {**DEEP, "width": 8}
+    return Comparison(
+        name="ed_deep_width8_vs_width4",
+        workload=Workload(dataset=data["dataset"], task="mnist01", network="784-(8x512)-1", activation="sigmoid",
+                          samples=amount, epochs=1, batch_size=128, threads=1, dtype="float64", scheme="width 8",
+                          baseline_scheme="width 4"),
+        baseline=Implementation(name="ed_deep (width 4)", amount=amount,
+                                build=method_trainer("ed_deep", DEEP, x01, y01, 2)),
+        candidate=Implementation(name="ed_deep (width 8)", amount=amount,
+                                 build=method_trainer("ed_deep", wide, x01, y01, 2)),
+        work=work_per_sample("ed_deep", wide, x01, 2),
+        tolerance=None, check="not compared: two different networks", floor=round(1 / 2.2, 3))
+
+
 def against_pytorch_ed(data: dict, settings: dict) -> list[Comparison]:
     """ed_matrix against ED written in PyTorch, online and in minibatches of 128, in both dtypes."""
     compile_torch = bool(settings["torch_ed_compile"])

@@ -125,7 +125,8 @@ def measure(comparison: Comparison, settings: dict) -> dict:
         "comparison": c.name, "baseline": c.baseline.name, "candidate": c.candidate.name,
         "workload": describe(c.workload), "baseline_per_s": base_rate, "candidate_per_s": cand_rate, "ratio": ratio,
         "same_result": same, "difference": diff, "tolerance": c.tolerance, "check": c.check, "floor": c.floor,
-        "floor_met": None if c.floor is None else bool(ratio >= c.floor and same is True),
+        # a floor is met at the ratio, with the same result wherever the two sides' results are compared
+        "floor_met": None if c.floor is None else bool(ratio >= c.floor and (same is True or c.tolerance is None)),
         **asdict(c.workload), "baseline_work": base_work, "candidate_work": cand_work,
         "baseline_gflops": baseline_arithmetic * base_rate / 1e9,
         "candidate_gflops": c.work.arithmetic * cand_rate / 1e9,
