@@ -65,9 +65,13 @@ def test_every_row_records_its_workload(table):
 
 
 def test_both_sides_compute_the_same_thing(table):
+    """Every row whose two sides compute the same thing agrees within its tolerance; only the row that
+    times two different networks is not compared."""
     frame, _, _ = table
-    assert frame["same_result"].map(lambda v: v is True).all(), frame[["comparison", "same_result", "difference"]]
-    assert (frame["difference"] <= frame["tolerance"]).all()
+    checked = frame[frame["tolerance"].notna()]
+    assert set(frame["comparison"]) - set(checked["comparison"]) == {"ed_deep_width8_vs_width4"}
+    assert checked["same_result"].map(lambda v: v is True).all(), checked[["comparison", "same_result", "difference"]]
+    assert (checked["difference"] <= checked["tolerance"]).all()
 
 
 def test_each_row_changes_one_thing(table):
