@@ -183,15 +183,15 @@ def document_tables(results: Path) -> dict[str, dict[str, str]]:
 
     gap, headline, edges, study = read("gap.csv"), read("headline.csv"), read("search_edges.csv"), \
         read("deep_ed_study.csv")
-    speed, check = read("speed.csv"), read("throughput_check.csv")
+    speed, check, summary = read("speed.csv"), read("throughput_check.csv"), read("summary.csv")
     race = race_table(headline, read("time_to_target.csv")) if headline is not None else None
     readme = {"gap": gap_table(gap), "verdicts": verdicts(gap)} if gap is not None and len(gap) else \
         ({"race": race} if race else {})
     usage = results / "snakemake_usage.json"
     if usage.exists() and readme:
-        readme["cost"] = cost_table(read("summary.csv"), json.loads(usage.read_text()))
+        readme["cost"] = cost_table(summary, json.loads(usage.read_text()))
     results_doc = {"race": race} if race and "race" not in readme else {}
-    results_doc |= {"protocols": accuracy_table(read("per_method.csv"), read("summary.csv")),
+    results_doc |= {"protocols": accuracy_table(read("per_method.csv"), summary),
                     "claims": reproduction_table(read("reproduction.csv"))}
     if edges is not None:
         results_doc["edges"] = edges_table(edges)

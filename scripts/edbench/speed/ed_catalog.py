@@ -67,19 +67,9 @@ def on_two_threads(data: dict, settings: dict) -> list[Comparison]:
 def in_float32(data: dict, settings: dict) -> Comparison:
     """ed_deep (bidirectional) in float32 against float64."""
     double = {**DEEP, "rule": "bidirectional"}
-    single = {**double, "dtype": "float32"}
-    amount = 128 * settings["ed_deep_batches"]
-    x01, y01 = data["mnist01"].x_train[:amount], data["mnist01"].y_train[:amount]
-    return Comparison(
-        name="ed_deep_float32_vs_float64",
-        workload=Workload(dataset=data["dataset"], task="mnist01", network="784-(4x512)-1", activation="sigmoid",
-                          samples=amount, epochs=1, batch_size=128, threads=1, dtype="float32", scheme="float32",
-                          baseline_scheme="float64"),
-        baseline=Implementation(name="ed_deep (float64)", amount=amount,
-                                build=method_trainer("ed_deep", double, x01, y01, 2)),
-        candidate=Implementation(name="ed_deep (float32)", amount=amount,
-                                 build=method_trainer("ed_deep", single, x01, y01, 2)),
-        work=work_per_sample("ed_deep", single, x01, 2),
+    return _deep_against_deep(
+        data, settings, "ed_deep_float32_vs_float64", ("float64", double), ("float32", {**double, "dtype": "float32"}),
+        network="784-(4x512)-1", dtype="float32",
         tolerance=1e-4, check="relative weight difference <= 1e-4 after one batch (float32 rounding)",
         check_amount=128, difference="relative", floor=1.6)
 
@@ -88,20 +78,29 @@ def by_width(data: dict, settings: dict) -> Comparison:
     """ed_deep at width 8 against width 4: a layer's sigmoids grow with its width and its weights
     with width times (2 + width), so per sample width 8 may cost at most 2.2 times width 4 (the
     floor on the rate ratio). The networks differ, so their results are not compared."""
+    return _deep_against_deep(
+        data, settings, "ed_deep_width8_vs_width4", ("width 4", DEEP), ("width 8", {**DEEP, "width": 8}),
+        network="784-(8x512)-1", dtype="float64",
+        tolerance=None, check="not compared: two different networks", floor=round(1 / 2.2, 3))
+
+
+def _deep_against_deep(data: dict, settings: dict, name: str, baseline: tuple[str, dict], candidate: tuple[str, dict],
+                       network: str, dtype: str, **check) -> Comparison:
+    """ed_deep against itself with one setting changed, on 0 vs 1 in batches of 128: ``baseline`` and
+    ``candidate`` are (label, params); ``check`` holds the row's tolerance, check and floor."""
+    (base_label, base_params), (cand_label, cand_params) = baseline, candidate
     amount = 128 * settings["ed_deep_batches"]
     x01, y01 = data["mnist01"].x_train[:amount], data["mnist01"].y_train[:amount]
-    wide = {**DEEP, "width": 8}
     return Comparison(
-        name="ed_deep_width8_vs_width4",
-        workload=Workload(dataset=data["dataset"], task="mnist01", network="784-(8x512)-1", activation="sigmoid",
-                          samples=amount, epochs=1, batch_size=128, threads=1, dtype="float64", scheme="width 8",
-                          baseline_scheme="width 4"),
-        baseline=Implementation(name="ed_deep (width 4)", amount=amount,
-                                build=method_trainer("ed_deep", DEEP, x01, y01, 2)),
-        candidate=Implementation(name="ed_deep (width 8)", amount=amount,
-                                 build=method_trainer("ed_deep", wide, x01, y01, 2)),
-        work=work_per_sample("ed_deep", wide, x01, 2),
-        tolerance=None, check="not compared: two different networks", floor=round(1 / 2.2, 3))
+        name=name,
+        workload=Workload(dataset=data["dataset"], task="mnist01", network=network, activation="sigmoid",
+                          samples=amount, epochs=1, batch_size=128, threads=1, dtype=dtype, scheme=cand_label,
+                          baseline_scheme=base_label),
+        baseline=Implementation(name=f"ed_deep ({base_label})", amount=amount,
+                                build=method_trainer("ed_deep", base_params, x01, y01, 2)),
+        candidate=Implementation(name=f"ed_deep ({cand_label})", amount=amount,
+                                 build=method_trainer("ed_deep", cand_params, x01, y01, 2)),
+        work=work_per_sample("ed_deep", cand_params, x01, 2), **check)
 
 
 def against_pytorch_ed(data: dict, settings: dict) -> list[Comparison]:
