@@ -259,24 +259,74 @@ def test_deep_online_trains_like_matrix_online():
     assert max_difference(deep, matrix) <= 1e-12
 
 
+def dense_epoch(method, x, y) -> float:
+    """One epoch of ``method`` (unshuffled) through the NumPy minibatch path: every input, zero or not,
+    in batched products (ed_deep's path, and the dense baseline of ed_matrix's compiled kernel)."""
+    assert not method.params["shuffle"]
+    targets = ed.targets(y, method.n_classes).T.astype(method.dtype)
+    return method.minibatch_epoch(x, targets, np.arange(len(y))) / (len(y) * method.k)
+
+
 @pytest.mark.parametrize("rule", ["faithful", "bidirectional"])
 @pytest.mark.parametrize("classes", [2, 10])
 def test_folded_first_layer_agrees_with_the_product_over_both_columns(rule, classes):
-    """Minibatch ed_matrix folds the first layer's +/- column pairs (forward and update); the same
-    run through the unfolded products must give the same weights up to rounding."""
+    """The NumPy minibatch path folds the first layer's +/- column pairs (forward and update); the
+    same run through the unfolded products must give the same weights up to rounding."""
     x, y = data(96, 7, classes)
-    params = {"hidden": [5, 3], "rule": rule, "batch_size": 16, "alpha": 0.5}
+    params = {"hidden": [5, 3], "rule": rule, "batch_size": 16, "alpha": 0.5, "shuffle": False}
     folded = methods.get("ed_matrix")(7, classes, params, 6)
     plain = methods.get("ed_matrix")(7, classes, params, 6)
     assert folded.paired_inputs
     plain.paired_inputs = False
     start = folded.get_weights()
     for _ in range(3):
-        assert folded.train_epoch(x, y) == pytest.approx(plain.train_epoch(x, y), rel=1e-12)
+        assert dense_epoch(folded, x, y) == pytest.approx(dense_epoch(plain, x, y), rel=1e-12)
     for a, b, old in zip(folded.get_weights(), plain.get_weights(), start):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
         assert not np.array_equal(a, old)
     np.testing.assert_allclose(folded.outputs(x), plain.outputs(x), rtol=1e-12)
+
+
+def sparse_inputs(n, d, classes, seed=0):
+    """Inputs mostly exactly zero, as MNIST's are, so that skipping zeros is exercised."""
+    x, y = data(n, d, classes, seed)
+    return x * (np.random.default_rng(seed + 1).random(x.shape) < 0.3), y
+
+
+@pytest.mark.parametrize("rule", ["faithful", "bidirectional"])
+@pytest.mark.parametrize("classes, hidden, batch", [(2, [16, 16], 16), (10, [5], 8), (10, [64], 32), (2, [3], 7)])
+def test_compiled_minibatches_agree_with_the_numpy_path(rule, classes, hidden, batch):
+    """ed_matrix's minibatches run in the compiled loop over non-zero inputs; the NumPy path over
+    every input must reach the same weights up to rounding, last short batch and absent
+    connections included, and the two must report the same error."""
+    x, y = sparse_inputs(100, 12, classes)
+    params = {"hidden": hidden, "rule": rule, "batch_size": batch, "alpha": 0.5, "shuffle": False}
+    compiled = methods.get("ed_matrix")(12, classes, params, 4)
+    dense = methods.get("ed_matrix")(12, classes, params, 4)
+    for method in (compiled, dense):
+        weights = method.get_weights()
+        weights[0][0, 2, 5] = 0.0
+        weights[-1][0, 0, 3] = 0.0
+        method.set_weights(weights)
+    start = compiled.get_weights()
+    for _ in range(3):
+        assert compiled.train_epoch(x, y) == pytest.approx(dense_epoch(dense, x, y), rel=1e-12)
+    for a, b, old in zip(compiled.get_weights(), dense.get_weights(), start):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
+        assert not np.array_equal(a, old)
+    assert compiled.get_weights()[0][0, 2, 5] == 0.0 and compiled.get_weights()[-1][0, 0, 3] == 0.0
+
+
+def test_a_minibatch_learns_from_the_weights_before_it():
+    """Within a minibatch every sample runs forward on the same weights: a batch of two identical
+    samples moves the weights exactly as one of them does online (the step divides by 2, the change
+    is added twice)."""
+    x, y = sparse_inputs(1, 12, 2)
+    twice = methods.get("ed_matrix")(12, 2, {"hidden": [4], "batch_size": 2, "shuffle": False}, 0)
+    once = methods.get("ed_matrix")(12, 2, {"hidden": [4], "batch_size": 1, "shuffle": False}, 0)
+    twice.train_epoch(np.repeat(x, 2, axis=0), np.repeat(y, 2))
+    once.train_epoch(x, y)
+    assert max_difference(twice, once) <= 1e-15
 
 
 def test_deep_epoch_in_spans_gives_the_same_weights():

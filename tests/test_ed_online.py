@@ -1,4 +1,4 @@
-"""The sparse, network-parallel online ED kernel: bit for bit ed_neuron's weights, for any thread count."""
+"""The sparse, network-parallel ED kernel: online bit for bit ed_neuron's weights, and any thread count's."""
 import numba
 import numpy as np
 import pytest
@@ -41,12 +41,13 @@ def test_saturated_cells_are_skipped_exactly():
     assert all(np.array_equal(a, b) for a, b in zip(neuron.get_weights(), matrix.get_weights()))
 
 
-def test_weights_do_not_depend_on_the_thread_count():
+@pytest.mark.parametrize("batch", [1, 8])
+def test_weights_do_not_depend_on_the_thread_count(batch):
     x, y = sparse_digits(n=60, classes=10)
     results = []
     for threads in (1, 2):
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        matrix = methods.get("ed_matrix")(x.shape[1], 10, {"hidden": [8]}, 0)
+        matrix = methods.get("ed_matrix")(x.shape[1], 10, {"hidden": [8], "batch_size": batch}, 0)
         matrix.train_epoch(x, y)
         results.append(matrix.get_weights())
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)

@@ -35,6 +35,7 @@ def plan(data: dict, settings: dict) -> list[Comparison]:
             + seed001_protocol(data, settings) + seed002_protocols(data, settings)
             + ed_catalog.on_two_threads(data, settings) + [ed_catalog.in_float32(data, settings),
                                                              ed_catalog.by_width(data, settings)]
+            + ed_catalog.in_minibatches(data, settings)
             + ed_catalog.against_pytorch_ed(data, settings) + against_pytorch(data, settings))
 
 

@@ -2,9 +2,11 @@
 against itself on more threads and in float32, and ed_matrix against ED written in PyTorch."""
 from __future__ import annotations
 
+import dataclasses
+
 from edbench.speed.comparison import Comparison, Implementation, Workload
 from edbench.speed.peers import layer_by_layer_ed, torch_ed_trainer
-from edbench.speed.workloads import method_trainer, on_numba_threads, work_per_sample
+from edbench.speed.workloads import method_trainer, numpy_minibatch_trainer, on_numba_threads, work_per_sample
 
 DEEP = {"depth": 512, "width": 4, "batch_size": 128, "alpha": 0.2, "shuffle": False}
 
@@ -101,6 +103,42 @@ def _deep_against_deep(data: dict, settings: dict, name: str, baseline: tuple[st
         candidate=Implementation(name=f"ed_deep ({cand_label})", amount=amount,
                                  build=method_trainer("ed_deep", cand_params, x01, y01, 2)),
         work=work_per_sample("ed_deep", cand_params, x01, 2), **check)
+
+
+def in_minibatches(data: dict, settings: dict) -> list[Comparison]:
+    """ed_matrix's compiled minibatches (non-zero inputs only) on ten digits: against its NumPy path
+    over every input (the same weights to rounding; at batch 32 at least 1.5 times as fast), and
+    against its own online kernel (per epoch at most 1.5 times its cost, so that batch size can
+    join ED's search without costing the search more than 1.5 times)."""
+    amount = settings["ed_minibatch_samples"]
+    mnist10 = data["mnist10"]
+    x10, y10 = mnist10.x_train[:amount], mnist10.y_train[:amount]
+    online = {"hidden": [64], "shuffle": False}
+    out = []
+    for batch in (32, 128):
+        params = {**online, "batch_size": batch}
+        workload = Workload(dataset=data["dataset"], task="mnist10", network="784-64-1 x10", activation="sigmoid",
+                            samples=amount, epochs=1, batch_size=batch, threads=1, dtype="float64",
+                            scheme=f"compiled, batch {batch}")
+        candidate = Implementation(name=f"ed_matrix (batch {batch})", amount=amount,
+                                   build=method_trainer("ed_matrix", params, x10, y10, 10))
+        work = work_per_sample("ed_matrix", params, x10, 10)
+        out.append(Comparison(
+            name=f"ed_matrix_sparse_vs_dense_b{batch}",
+            workload=dataclasses.replace(workload, baseline_scheme=f"NumPy, batch {batch}"),
+            baseline=Implementation(name=f"ed_matrix NumPy path (batch {batch})", amount=amount,
+                                    build=numpy_minibatch_trainer(params, x10, y10, 10)),
+            candidate=candidate, work=work, tolerance=1e-9,
+            check="relative weight difference <= 1e-9 after the same 256 samples (the two sum in other orders)",
+            check_amount=256, difference="relative", floor=1.5 if batch == 32 else None))
+        out.append(Comparison(
+            name=f"ed_matrix_b{batch}_vs_online",
+            workload=dataclasses.replace(workload, baseline_scheme="compiled, online"),
+            baseline=Implementation(name="ed_matrix (online)", amount=amount,
+                                    build=method_trainer("ed_matrix", online, x10, y10, 10)),
+            candidate=candidate, work=work, tolerance=None,
+            check="not compared: minibatches and online learning reach different weights", floor=round(1 / 1.5, 3)))
+    return out
 
 
 def against_pytorch_ed(data: dict, settings: dict) -> list[Comparison]:

@@ -28,7 +28,8 @@ DEFAULTS = {"repeats": 7, "fd_repeats": 3, "ed_neuron_samples": 16, "ed_matrix_s
             "backprop_samples": 1024, "fd_gates_hidden": 8, "seed001_naive_iterations": 20,
             "seed001_step_iterations": 500, "seed001_repeats": 3, "seed002_epochs": 100, "seed002_repeats": 3,
             "torch_batch_sizes": [32, 128, 512], "torch_threads": [1, 2], "torch_race_repeats": 3,
-            "ed_parallel_samples": 2000, "torch_ed_online_samples": 1000, "torch_ed_batches": 8, "torch_ed_compile": 1,
+            "ed_parallel_samples": 2000, "ed_minibatch_samples": 2048,
+            "torch_ed_online_samples": 1000, "torch_ed_batches": 8, "torch_ed_compile": 1,
             "measurements": 5, "attempts": 3, "disturbed_cores": 0.2}
 
 

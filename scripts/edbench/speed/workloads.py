@@ -20,6 +20,20 @@ def method_trainer(method: str, params: dict, x: np.ndarray, y: np.ndarray, n_cl
     return build
 
 
+def numpy_minibatch_trainer(params: dict, x: np.ndarray, y: np.ndarray, n_classes: int):
+    """ed_matrix's NumPy minibatch path (every input, zero or not, in batched products) for one
+    epoch over the first ``amount`` samples, in order, per run: the dense baseline of its compiled
+    minibatches."""
+    from edbench.methods.ed import rule as ed
+
+    def build(seed, amount):
+        learner = methods.get("ed_matrix")(x.shape[1], n_classes, params, seed=seed)
+        targets = ed.targets(y[:amount], n_classes).T.astype(learner.dtype)
+        order = np.arange(amount)
+        return Runner(lambda: learner.minibatch_epoch(x[:amount], targets, order), learner.get_weights)
+    return build
+
+
 def fresh_trainer(method: str, params: dict, x: np.ndarray, y: np.ndarray, n_classes: int):
     """``amount`` epochs on a freshly built method per run: a whole protocol, set-up included."""
     def build(seed, amount):

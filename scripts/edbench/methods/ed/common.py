@@ -77,32 +77,47 @@ class EDMethod(LearningMethod):
         """Does a minibatch fold the first layer's +/- column pairs (they see one value) into one?"""
         return False
 
+    def visits_nonzero_sources(self) -> bool:
+        """Do minibatches, like online training, visit only each sample's non-zero sources (the
+        compiled loop), rather than every input in batched products (the NumPy path)?"""
+        return False
+
     def work_per_sample(self, x: np.ndarray) -> Work:
         """Arithmetic, memory traffic and exponentials per sample that ED must do.
 
-        Online, only the weights of non-zero sources are touched: each is read for the forward sum
-        (2 flops), and a weight that learns is read and written again (4 flops). A method that
-        skips unmatched columns learns half of them, since signs alternate.
+        Over the non-zero sources (online, and a method's compiled minibatches): only the weights of
+        non-zero sources are touched: each is read for the forward sum (2 flops), and a weight that
+        learns is read and written again (4 flops). A method that skips unmatched columns learns
+        half of them, since signs alternate. A compiled minibatch folds the first layer's column
+        pairs once per batch (1 flop and 3 values moved per pair and cell) and sums over the folded
+        weights, one per active pair and cell.
 
-        A minibatch reads and writes every weight once per batch and does the arithmetic per sample:
-        2 flops per weight forward, and for learning 4 (faithful: the product covers the excitatory
-        and the inhibitory sources on 2B rows) or 2 (bidirectional). A folded first layer is read
-        over half its columns (x @ (w+ + w-), the folded weights written and read once per batch),
-        and its update feeds one column of a pair (faithful) or one change serves both
-        (bidirectional), 2 flops per pair: 2 flops per first-layer weight and sample in all, where
-        it was 6 (faithful). The working set is the bytes of all the weights."""
+        The NumPy minibatch path reads and writes every weight once per batch and does the
+        arithmetic per sample: 2 flops per weight forward, and for learning 4 (faithful: the product
+        covers the excitatory and the inhibitory sources on 2B rows) or 2 (bidirectional). A folded
+        first layer is read over half its columns (x @ (w+ + w-), the folded weights written and
+        read once per batch), and its update feeds one column of a pair (faithful) or one change
+        serves both (bidirectional), 2 flops per pair: 2 flops per first-layer weight and sample in
+        all, where it was 6 (faithful). The working set is the bytes of all the weights."""
         weights = self.get_weights()
         itemsize = self.dtype.itemsize
         cells = sum(w.shape[0] * w.shape[1] for w in weights)
         weight_bytes = itemsize * sum(w.size for w in weights)
         faithful = self.params["rule"] == "faithful"
-        if self.params["batch_size"] == 1:
-            active_inputs = 2 + 2 * float(np.count_nonzero(x)) / len(x)
-            first = weights[0]
-            touched = first.shape[0] * first.shape[1] * active_inputs + sum(w.size for w in weights[1:])
-            learned = touched / 2 if (self.skips_unmatched_columns() and faithful) else touched
-            return Work(2 * touched + 4 * learned, itemsize * (touched + 2 * learned), cells, weight_bytes)
         batch = self.params["batch_size"]
+        if batch == 1 or self.visits_nonzero_sources():
+            first, rest = weights[0], sum(w.size for w in weights[1:])
+            first_cells = first.shape[0] * first.shape[1]
+            active_pairs = 1 + float(np.count_nonzero(x)) / len(x)
+            share = 0.5 if (self.skips_unmatched_columns() and faithful) else 1.0
+            learned = share * (2 * first_cells * active_pairs + rest)
+            if batch == 1:
+                touched = 2 * first_cells * active_pairs + rest
+                return Work(2 * touched + 4 * learned, itemsize * (touched + 2 * learned), cells, weight_bytes)
+            touched = first_cells * active_pairs + rest
+            folding = first_cells * (first.shape[2] // 2) / batch
+            return Work(2 * touched + 4 * learned + folding, itemsize * (touched + 2 * learned + 3 * folding),
+                        cells, weight_bytes)
         per_weight = 6 if faithful else 4
         first, rest = weights[0].size, sum(w.size for w in weights[1:])
         if self.folds_first_layer():

@@ -40,6 +40,10 @@ class EDDeep(EDMatrix):
         every column."""
         return False
 
+    def visits_nonzero_sources(self):
+        """Not as ed_matrix's compiled loop does: its minibatches run its own forward and learn."""
+        return False
+
     @staticmethod
     def hidden_widths(params):
         return [params["width"]] * params["depth"]

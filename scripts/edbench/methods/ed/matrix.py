@@ -1,19 +1,24 @@
 """Matrix ED: the rule (``rule``) as matrix operations, with the K networks stacked.
 
-Each layer is one (K, cells, columns) array. A minibatch of B samples runs forward as one
-batched product per layer, and learns as one batched product per layer: the update is
-alpha/B * G^T @ (X * D), where G holds o(1-o)*s_k per cell and sample, X the source values
-times their signs s_m, and D picks d+ or d- by source type (faithful) or is e (bidirectional).
-The first layer sees every input value twice (its + and - column), so there the forward product
-is folded over the column pairs and each sample's change reaches one column of a pair
-(``first_layer_sums``, ``learn_first_layer``): equal to the unfolded products up to rounding.
-With batch_size 1 (the default) this is Kaneko's online rule: then one compiled loop
-(``online_kernel``) runs the epoch over the same matrices, visiting only the non-zero
-sources of each sample, learning only the columns whose sign matches the error's under the
-faithful rule (the others' change is exactly 0), with the K networks in parallel, and reproduces
-``ed_neuron`` bit for bit in float64, since one sample's matrix-vector product and rank-1 update
-are too small for NumPy calls to pay for themselves. The weights are stored source-major (``weights_t``, (K, columns,
-cells)); ``weights`` are (K, cells, columns) views of the same memory.
+Training runs in one compiled loop (``online_kernel``) over the same matrices, online or in
+minibatches: it visits only the non-zero sources of each sample (about 19% of MNIST's pixels),
+learns only the columns whose sign matches the error's under the faithful rule (the others'
+change is exactly 0), and runs the K networks in parallel. Online (batch_size 1, the default) it
+is Kaneko's rule and reproduces ``ed_neuron`` bit for bit in float64. A minibatch runs every
+sample forward on the weights before it, then adds each sample's change divided by the batch's
+size, with the first layer's +/- column pairs folded for the forward sums: equal to the NumPy
+path below up to rounding (tests/test_ed.py).
+
+The NumPy path (``minibatch_epoch``, ``forward``, ``learn``) runs a minibatch of B samples over
+every input, zero or not: forward as one batched product per layer, learning as one batched
+product per layer, alpha/B * G^T @ (X * D), where G holds o(1-o)*s_k per cell and sample, X the
+source values times their signs s_m, and D picks d+ or d- by source type (faithful) or is e
+(bidirectional). The first layer sees every input value twice (its + and - column), so there the
+forward product is folded over the column pairs and each sample's change reaches one column of a
+pair (``first_layer_sums``, ``learn_first_layer``). ed_deep builds on it, ``outputs`` uses its
+forward, and the speed table times the compiled minibatches against it. The weights are stored
+source-major (``weights_t``, (K, columns, cells)); ``weights`` are (K, cells, columns) views of the
+same memory.
 """
 from __future__ import annotations
 
@@ -33,7 +38,10 @@ class EDMatrix(EDMethod):
     chunk = 2048
 
     def skips_unmatched_columns(self):
-        return True    # the online kernel learns only the columns the error's sign reaches
+        return True    # the compiled loop learns only the columns the error's sign reaches
+
+    def visits_nonzero_sources(self):
+        return True    # the compiled loop, online and in minibatches
 
     def folds_first_layer(self):
         return self.paired_inputs and self.connected[0] is None
@@ -213,11 +221,10 @@ class EDMatrix(EDMethod):
         return self.epoch(x, targets, order) / (len(y) * self.k)
 
     def epoch(self, x, targets, order) -> float:
-        """One pass in ``order``; returns the summed |error|. Online runs in the compiled loop."""
-        if self.params["batch_size"] == 1:
-            samples = ed_online.compress(x, targets, order, self.dtype)
-            return float(ed_online.online_epoch(self.flat_layers, samples, self.settings).sum())
-        return self.minibatch_epoch(x, targets, order)
+        """One pass in ``order``; returns the summed |error|. Online and in minibatches alike it runs
+        in the compiled loop over each sample's non-zero sources."""
+        samples = ed_online.compress(x, targets, order, self.dtype)
+        return float(ed_online.online_epoch(self.flat_layers, samples, self.settings, self.params["batch_size"]).sum())
 
     def minibatch_epoch(self, x, targets, order) -> float:
         batch = self.params["batch_size"]

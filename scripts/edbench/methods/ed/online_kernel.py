@@ -85,37 +85,43 @@ def nonzero_rows(inputs, order):
     return starts, pixels[:starts[n]], values[:starts[n]]
 
 
-def online_epoch(layers: FlatLayers, samples: Samples, settings: rule.Settings) -> np.ndarray:
-    """Train every network on every sample, in order; returns the summed |error| per network.
-    Several networks go to numba's threads; one, or one thread, runs without the parallel region,
-    whose start-up costs more than a small epoch."""
+def online_epoch(layers: FlatLayers, samples: Samples, settings: rule.Settings, batch: int = 1) -> np.ndarray:
+    """Train every network on every sample, in order, in minibatches of ``batch`` (1: online, the
+    last batch may be smaller); returns the summed |error| per network. Several networks go to
+    numba's threads; one, or one thread, runs without the parallel region, whose start-up costs more
+    than a small epoch."""
     if samples.targets.shape[0] > 1 and numba.get_num_threads() > 1:
         # One network at a time to whichever thread is free: the networks' costs differ (each learns
         # only where its error's sign says), so equal shares of networks are not equal shares of work.
         with numba.parallel_chunksize(1):
-            return _epoch_parallel(layers, samples, settings)
-    return _epoch_serial(layers, samples, settings)
+            return _epoch_parallel(layers, samples, settings, batch)
+    return _epoch_serial(layers, samples, settings, batch)
 
 
 @numba.njit(cache=True)
-def _epoch_serial(layers, samples, settings):
+def _epoch_serial(layers, samples, settings, batch):
     totals = np.zeros(samples.targets.shape[0])
     for k in range(samples.targets.shape[0]):
-        totals[k] = _train_network(k, layers, samples, settings)
+        totals[k] = _train_network(k, layers, samples, settings, batch)
     return totals
 
 
 @numba.njit(cache=True, parallel=True)
-def _epoch_parallel(layers, samples, settings):
+def _epoch_parallel(layers, samples, settings, batch):
     totals = np.zeros(samples.targets.shape[0])
     for k in numba.prange(samples.targets.shape[0]):
-        totals[k] = _train_network(k, layers, samples, settings)
+        totals[k] = _train_network(k, layers, samples, settings, batch)
     return totals
 
 
 @numba.njit(cache=True)
-def _train_network(k, layers, samples, settings):
+def _train_network(k, layers, samples, settings, batch):
     """Network k's epoch; returns its summed |error|.
+
+    A minibatch runs every sample forward on the weights as they were before it, then applies each
+    sample's change, scaled by 1/(samples in the batch), straight into the weights: a change needs
+    only its sample's sources and outputs, so no change is held apart. With ``batch`` 1 that is the
+    online rule, and the step, divided by 1, is unchanged to the bit.
 
     The records are taken apart here, once, and the helpers get plain arrays: an array taken out of
     a record costs a reference count (an atomic add) each time, and taking them out per layer and
@@ -125,38 +131,67 @@ def _train_network(k, layers, samples, settings):
     starts, pixels, values, targets = samples
     alpha, beta, u0, u1, faithful = settings
     n_layers = len(cells)
-    sources = np.empty((n_layers, columns.max()), dtype=flat.dtype)  # read only where active
-    active = np.empty((n_layers, columns.max()), dtype=np.int64)     # layer 0: the pairs' first columns
-    n_active = np.empty(n_layers, dtype=np.int64)
-    outputs = np.empty((n_layers, cells.max()), dtype=flat.dtype)
+    # Per sample of the batch; read only where active. Layer 0's active columns are the pairs' first.
+    sources = np.empty((batch, n_layers, columns.max()), dtype=flat.dtype)
+    active = np.empty((batch, n_layers, columns.max()), dtype=np.int64)
+    n_active = np.empty((batch, n_layers), dtype=np.int64)
+    outputs = np.empty((batch, n_layers, cells.max()), dtype=flat.dtype)
+    errors = np.empty(batch, dtype=flat.dtype)
+    steps = np.empty(n_layers, dtype=flat.dtype)   # in the weights' type: float32 stays float32
+    fold = batch > 1
+    folded = np.empty((columns[0] if fold else 0, cells[0]), dtype=flat.dtype)
     sums = np.empty(cells.max(), dtype=flat.dtype)
     slopes = np.empty(cells.max(), dtype=flat.dtype)
     total = 0.0
-    for r in range(len(starts) - 1):
-        _take_sample(starts[r], starts[r + 1], pixels, values, beta, sources, active, n_active)
+    n = len(starts) - 1
+    for first in range(0, n, batch):
+        size = min(batch, n - first)
         for layer in range(n_layers):
-            weights = _layer(flat, offsets, cells, columns, layer, k)
-            _sums(weights, active[layer], sources[layer], n_active[layer], sums, layer == 0)
-            for i in range(cells[layer]):
-                outputs[layer, i] = rule_kernel.sigmoid_scalar(sums[i], u0)
-            if layer + 1 < n_layers:
-                _list_sources(outputs, layer, cells[layer], beta, sources, active, n_active)
-        error = targets[k, r] - outputs[n_layers - 1, 0]
-        total += abs(error)
-        if error == 0.0:
-            continue
-        for layer in range(n_layers):
-            step = alpha if layer == n_layers - 1 else alpha * u1
-            for i in range(cells[layer]):
-                slopes[i] = rule_kernel.slope(outputs[layer, i], cell_signs[layer, i])
-                if not faithful:
-                    slopes[i] = slopes[i] * error
-            weights = _layer(flat, offsets, cells, columns, layer, k)
-            if layer == 0 and not faithful:
-                _learn_pairs(weights, active, sources, n_active, slopes, step)
-            else:
-                _learn_columns(weights, layer, active, sources, n_active, slopes, column_signs, step, error, faithful)
+            steps[layer] = (alpha if layer == n_layers - 1 else alpha * u1) / size
+        if fold:
+            _fold_pairs(_layer(flat, offsets, cells, columns, 0, k), folded)
+        for b in range(size):
+            r = first + b
+            _take_sample(starts[r], starts[r + 1], pixels, values, beta, sources[b], active[b], n_active[b])
+            for layer in range(n_layers):
+                if layer == 0 and fold:
+                    _sums(folded, active[b, 0], sources[b, 0], n_active[b, 0], sums, False)
+                else:
+                    weights = _layer(flat, offsets, cells, columns, layer, k)
+                    _sums(weights, active[b, layer], sources[b, layer], n_active[b, layer], sums, layer == 0)
+                for i in range(cells[layer]):
+                    outputs[b, layer, i] = rule_kernel.sigmoid_scalar(sums[i], u0)
+                if layer + 1 < n_layers:
+                    _list_sources(outputs[b], layer, cells[layer], beta, sources[b], active[b], n_active[b])
+            errors[b] = targets[k, r] - outputs[b, n_layers - 1, 0]
+            total += abs(errors[b])
+        for b in range(size):
+            error = errors[b]
+            if error == 0.0:
+                continue
+            for layer in range(n_layers):
+                for i in range(cells[layer]):
+                    slopes[i] = rule_kernel.slope(outputs[b, layer, i], cell_signs[layer, i])
+                    if not faithful:
+                        slopes[i] = slopes[i] * error
+                weights = _layer(flat, offsets, cells, columns, layer, k)
+                if layer == 0 and not faithful:
+                    _learn_pairs(weights, active[b], sources[b], n_active[b], slopes, steps[layer])
+                else:
+                    _learn_columns(weights, layer, active[b], sources[b], n_active[b], slopes, column_signs,
+                                   steps[layer], error, faithful)
     return total
+
+
+@numba.njit(cache=True)
+def _fold_pairs(weights, folded):
+    """folded[m] = weights[m] + weights[m + 1] for the first column m of every pair: the two columns
+    see one value, so within a minibatch, where the weights hold still, a sample's sum over a pair
+    is one product, x * (w+ + w-), not two (equal up to rounding). The other rows are not written."""
+    for m in range(0, weights.shape[0], 2):
+        excitatory, inhibitory, into = weights[m], weights[m + 1], folded[m]
+        for i in range(weights.shape[1]):
+            into[i] = excitatory[i] + inhibitory[i]
 
 
 @numba.njit(cache=True)
