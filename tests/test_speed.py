@@ -65,11 +65,12 @@ def test_every_row_records_its_workload(table):
 
 
 def test_both_sides_compute_the_same_thing(table):
-    """Every row whose two sides compute the same thing agrees within its tolerance; only the row that
-    times two different networks is not compared."""
+    """Every row whose two sides compute the same thing agrees within its tolerance; only the rows that
+    time two different networks, or minibatches against online learning, are not compared."""
     frame, _, _ = table
     checked = frame[frame["tolerance"].notna()]
-    assert set(frame["comparison"]) - set(checked["comparison"]) == {"ed_deep_width8_vs_width4"}
+    assert set(frame["comparison"]) - set(checked["comparison"]) == {
+        "ed_deep_width8_vs_width4", "ed_matrix_b32_vs_online", "ed_matrix_b128_vs_online"}
     assert checked["same_result"].map(lambda v: v is True).all(), checked[["comparison", "same_result", "difference"]]
     assert (checked["difference"] <= checked["tolerance"]).all()
 
@@ -256,12 +257,28 @@ def test_sparse_online_work_counts_only_non_zero_sources():
 
 @pytest.mark.parametrize("rule, rest_flops", [("faithful", 6), ("bidirectional", 4)])
 def test_minibatch_work_counts_the_folded_first_layer(rule, rest_flops):
-    """ed_matrix's first layer costs 2 flops per weight and sample (folded forward, one column of a
-    pair per sample in learning); the layers after it 2 forward and 4 or 2 to learn."""
+    """The NumPy minibatch path (ed_deep's) costs 2 flops per first-layer weight and sample (folded
+    forward, one column of a pair per sample in learning); the layers after it 2 forward and 4 or 2
+    to learn."""
     first, rest = 3 * 22, 1 * 5
-    work = work_per_sample("ed_matrix", {"hidden": [3], "batch_size": 4, "rule": rule}, np.ones((4, 10)), 2)
+    work = work_per_sample("ed_deep", {"depth": 1, "width": 3, "batch_size": 4, "rule": rule}, np.ones((4, 10)), 2)
     assert work.arithmetic == 2 * first + rest_flops * rest
     assert work.traffic == 8 * (4 * first + 3 * rest) / 4
+
+
+@pytest.mark.parametrize("rule, learned_share", [("faithful", 0.5), ("bidirectional", 1.0)])
+def test_compiled_minibatch_work_follows_the_non_zero_inputs(rule, learned_share):
+    """ed_matrix's compiled minibatches touch only the non-zero inputs' weights: a folded forward
+    over the active pairs (bias included), learning as online, and the fold once per batch."""
+    x = np.ones((4, 10))
+    x[:, ::2] = 0.0                                   # 5 non-zero inputs a sample: 6 active pairs
+    work = work_per_sample("ed_matrix", {"hidden": [3], "batch_size": 4, "rule": rule}, x, 2)
+    first_cells, pairs, active, rest = 3, 11, 6, 5
+    touched = first_cells * active + rest
+    learned = learned_share * (2 * first_cells * active + rest)
+    folding = first_cells * pairs / 4
+    assert work.arithmetic == pytest.approx(2 * touched + 4 * learned + folding)
+    assert work.traffic == pytest.approx(8 * (touched + 2 * learned + 3 * folding))
 
 
 def test_the_speed_command_keeps_a_numba_pool_for_its_two_thread_rows():

@@ -119,13 +119,13 @@ def in_minibatches(data: dict, settings: dict) -> list[Comparison]:
         params = {**online, "batch_size": batch}
         workload = Workload(dataset=data["dataset"], task="mnist10", network="784-64-1 x10", activation="sigmoid",
                             samples=amount, epochs=1, batch_size=batch, threads=1, dtype="float64",
-                            scheme=f"compiled, batch {batch}")
+                            scheme="faithful")
         candidate = Implementation(name=f"ed_matrix (batch {batch})", amount=amount,
                                    build=method_trainer("ed_matrix", params, x10, y10, 10))
         work = work_per_sample("ed_matrix", params, x10, 10)
         out.append(Comparison(
             name=f"ed_matrix_sparse_vs_dense_b{batch}",
-            workload=dataclasses.replace(workload, baseline_scheme=f"NumPy, batch {batch}"),
+            workload=workload,
             baseline=Implementation(name=f"ed_matrix NumPy path (batch {batch})", amount=amount,
                                     build=numpy_minibatch_trainer(params, x10, y10, 10)),
             candidate=candidate, work=work, tolerance=1e-9,
@@ -133,7 +133,7 @@ def in_minibatches(data: dict, settings: dict) -> list[Comparison]:
             check_amount=256, difference="relative", floor=1.5 if batch == 32 else None))
         out.append(Comparison(
             name=f"ed_matrix_b{batch}_vs_online",
-            workload=dataclasses.replace(workload, baseline_scheme="compiled, online"),
+            workload=dataclasses.replace(workload, scheme=f"batch {batch}", baseline_scheme="online"),
             baseline=Implementation(name="ed_matrix (online)", amount=amount,
                                     build=method_trainer("ed_matrix", online, x10, y10, 10)),
             candidate=candidate, work=work, tolerance=None,
