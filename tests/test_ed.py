@@ -113,11 +113,14 @@ def test_matrix_reproduces_neuron_online_bidirectional():
 
 
 @pytest.mark.parametrize("rule", ["faithful", "bidirectional"])
-@pytest.mark.parametrize("classes, depth", [(2, 1), (2, 6), (10, 1), (10, 3)])
-def test_deep_reproduces_matrix_in_minibatches(rule, classes, depth):
+@pytest.mark.parametrize("classes, depth, width", [(2, 1, 4), (2, 6, 4), (10, 1, 4), (10, 3, 4), (2, 3, 8), (2, 2, 9)])
+def test_deep_reproduces_matrix_in_minibatches(rule, classes, depth, width):
+    """Both of ed_deep's paths (one narrow network: NumPy first layer; several networks or a wide
+    one: the whole epoch compiled), odd widths included, agree with ed_matrix."""
     x, y = data(100, 7, classes)
-    deep = methods.get("ed_deep")(7, classes, {"depth": depth, "width": 4, "rule": rule, "batch_size": 16}, 3)
-    matrix = methods.get("ed_matrix")(7, classes, {"hidden": [4] * depth, "rule": rule, "batch_size": 16,
+    deep = methods.get("ed_deep")(7, classes, {"depth": depth, "width": width, "rule": rule, "batch_size": 16}, 3)
+    assert deep.whole_network == (classes > 2 or width >= 8)
+    matrix = methods.get("ed_matrix")(7, classes, {"hidden": [width] * depth, "rule": rule, "batch_size": 16,
                                                    "alpha": 0.2}, 3)
     for _ in range(3):
         deep.train_epoch(x, y)

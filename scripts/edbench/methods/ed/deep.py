@@ -62,10 +62,13 @@ class EDDeep(EDMatrix):
                                       self.cell_signs[0])
         # Folding the update needs every first-layer connection present (an absent one must stay 0).
         self.folded = self.paired_inputs and self.connected[0] is None
-        # Several networks: each one's epoch in one compiled call, first layer to output, where no
-        # mask needs keeping. One network keeps the BLAS first layer: in float32 its dense product
-        # was faster than the compiled loop over non-zero pixels (0.51 against 0.55-0.71 ms a batch).
-        self.whole_network = self.folded and self.connected[-1] is None and self.k > 1
+        # Each network's epoch in one compiled call, first layer to output, where no mask needs
+        # keeping: for several networks, and for one of width 8 or more. One network of fewer
+        # cells keeps the BLAS first layer: its dense product was as fast in float64 and faster in
+        # float32 than the compiled loop over non-zero pixels, whose rows of 4 values fill half a
+        # vector register (width 4, batch 128: 0.43 against 0.45 ms a batch in float32; width 8,
+        # 0.92 against 0.81 in float32 and 1.72 against 1.50 in float64).
+        self.whole_network = self.folded and self.connected[-1] is None and (self.k > 1 or width >= 8)
 
     @cached_property
     def settings(self) -> ed.Settings:

@@ -56,7 +56,8 @@ def _forward_parallel(stack, outputs, beta, u0):
         _forward_network(k, stack, outputs, beta, u0)
 
 
-@numba.njit(cache=True, error_model="numpy")  # no zero-divisor check, so 1 / (1 + e) runs as SIMD
+# error_model numpy: no zero-divisor check, so 1 / (1 + e) runs as SIMD; contract: fused multiply-adds
+@numba.njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _forward_network(k, stack, outputs, beta, u0):
     """Network k's stack, forward. Each cell's output is ``rule.sigmoid_scalar`` in Kaneko's own
     form, 1 / (1 + exp(-2u/u0)), written for SIMD: ``rule.sigmoid_scalar`` calls the C library's
@@ -76,20 +77,36 @@ def _forward_network(k, stack, outputs, beta, u0):
             w = stack[layer, k, i]
             bias = w[0] * beta + w[1] * beta
             row = u[i * batch:(i + 1) * batch]
-            first, x = w[2], sources[0]
-            for b in range(batch):
-                row[b] = bias + first * x[b]
-            for j in range(1, width):
-                wj, x = w[2 + j], sources[j]
-                for b in range(batch):
-                    row[b] += wj * x[b]
-            for b in range(batch):
-                row[b] *= scale
+            # Four sources a pass over the batch, each sum still added in source order: a pass per
+            # source loaded and stored the row once per multiply-add. A missing fourth term is 0 * x,
+            # which adds exactly nothing; the last pass scales, the others multiply by exactly 1.
+            for j in range(0, width, 4):
+                s = scale if j + 4 >= width else one
+                w0, w1, w2, w3, x0, x1, x2, x3 = _four_sources(w, sources, j)
+                if j == 0:
+                    for b in range(batch):
+                        row[b] = ((((bias + w0 * x0[b]) + w1 * x1[b]) + w2 * x2[b]) + w3 * x3[b]) * s
+                else:
+                    for b in range(batch):
+                        row[b] = ((((row[b] + w0 * x0[b]) + w1 * x1[b]) + w2 * x2[b]) + w3 * x3[b]) * s
         exp_into(u, e, scratch)
         out = outputs[layer + 1, k]
         for i in range(width):
             for b in range(batch):
                 out[i, b] = one / (one + e[i * batch + b])
+
+
+@numba.njit(cache=True, inline="always")
+def _four_sources(w, sources, j):
+    """The weights of sources j to j + 3 (a cell's row ``w``, the bias pair first) and their values
+    over the batch; past the last source, weight 0 and source j's values."""
+    width = sources.shape[0]
+    zero = w[0] - w[0]
+    x0 = sources[j]
+    w1, x1 = (w[3 + j], sources[j + 1]) if j + 1 < width else (zero, x0)
+    w2, x2 = (w[4 + j], sources[j + 2]) if j + 2 < width else (zero, x0)
+    w3, x3 = (w[5 + j], sources[j + 3]) if j + 3 < width else (zero, x0)
+    return w[2 + j], w1, w2, w3, x0, x1, x2, x3
 
 
 def learn_stack(layers: DeepLayers, outputs, errors, settings: rule.Settings, step):
@@ -114,7 +131,7 @@ def _learn_parallel(layers, outputs, errors, settings, step):
         _learn_network(k, layers, outputs, errors, settings, step, layers.connected)
 
 
-@numba.njit(cache=True, fastmath={"reassoc"})  # lets the sums over the minibatch vectorise
+@numba.njit(cache=True, fastmath={"reassoc", "contract"})  # the sums over the minibatch vectorise, fused
 def _learn_network(k, layers, outputs, errors, settings, step, connected):
     """Network k's stack learns. ``connected`` is ``layers.connected``, passed on its own so that
     numba drops its test where it is None (it does so only for arguments)."""
@@ -156,14 +173,26 @@ def _learn_network(k, layers, outputs, errors, settings, step, connected):
             else:
                 for b in range(batch):
                     signal[2 + j, b] = -(x[b] * d_minus[b])
-        for i in range(width):
-            for m in range(columns):
-                if connected is not None and not connected[layer, k, i, m]:
-                    continue
-                total = real(0.0)
+        # Two cells by two sources a pass over the batch: each value loaded serves two products
+        # (one product per pair of loads was the loop's limit). An odd last cell or source pairs
+        # with itself and is added once.
+        weights = stack[layer, k]
+        for i in range(0, width, 2):
+            i1 = min(i + 1, width - 1)
+            g0, g1 = g[i], g[i1]
+            for m in range(0, columns, 2):
+                m1 = min(m + 1, columns - 1)
+                s0, s1 = signal[m], signal[m1]
+                t00, t01, t10, t11 = real(0.0), real(0.0), real(0.0), real(0.0)
                 for b in range(batch):
-                    total += g[i, b] * signal[m, b]
-                stack[layer, k, i, m] += total * step
+                    t00 += g0[b] * s0[b]
+                    t01 += g0[b] * s1[b]
+                    t10 += g1[b] * s0[b]
+                    t11 += g1[b] * s1[b]
+                for cell, source, total, fresh in ((i, m, t00, True), (i, m1, t01, m1 != m),
+                                                   (i1, m, t10, i1 != i), (i1, m1, t11, i1 != i and m1 != m)):
+                    if fresh and (connected is None or connected[layer, k, cell, source]):
+                        weights[cell, source] += total * step
 
 
 def train_epoch(layers: DeepLayers, samples: Samples, settings: rule.Settings, batch: int) -> np.ndarray:
