@@ -97,7 +97,8 @@ def test_rates_and_ratios_are_consistent(table):
     pd.testing.assert_series_equal(frame["ratio"], frame["candidate_per_s"] / frame["baseline_per_s"],
                                    check_names=False)
     assert {"float32_1t", "float32_2t", "float64_1t", "float64_2t", f"memory_bandwidth_gbs_{machine.DRAM_BYTES}B_1t",
-            "exp_float32_per_s", "exp_float64_per_s"} <= set(peaks)
+            "exp_float32_per_s", "exp_float64_per_s", "scalar_sigmoid_float32_per_s",
+            "scalar_sigmoid_float64_per_s"} <= set(peaks)
     streamed = frame[frame["bytes_per_unit"] > 0]
     assert {machine.bandwidth_key(r.working_set_bytes, r.threads) for r in streamed.itertuples()} <= set(peaks)
     assert all(value > 0 for value in peaks.values())
@@ -175,7 +176,7 @@ def test_every_row_has_its_bound(table):
     assert (frame["bound_per_s"] > 0).all()
     assert (frame["fraction_of_bound"] == frame["candidate_per_s"] / frame["bound_per_s"]).all()
     online = frame.set_index("comparison").loc["ed_matrix_vs_ed_neuron"]
-    assert online["bytes_per_unit"] > 0 and online["exps_per_unit"] == 161
+    assert online["bytes_per_unit"] > 0 and online["scalar_sigmoids_per_unit"] == 161 and online["exps_per_unit"] == 0
     streamed = frame[frame["bytes_per_unit"] > 0]
     assert (streamed["working_set_bytes"] > 0).all() and (streamed["bandwidth_gbs"] > 0).all()
     assert frame.loc[frame["bytes_per_unit"] == 0, "bandwidth_gbs"].isna().all()
@@ -235,11 +236,36 @@ def test_fd_rows_give_the_baseline_its_own_count(table):
 
 
 def test_roofline_picks_the_limit_met_first():
-    limits = {"gflops": 10.0, "bandwidth_gbs": 5.0, "exps_per_s": 1e9}
+    limits = {"gflops": 10.0, "bandwidth_gbs": 5.0, "exps_per_s": 1e9, "scalar_sigmoids_per_s": 1e8}
     assert machine.roofline(1e9, 1.0, 0.0, limits) == ("compute", 10.0)
     assert machine.roofline(1.0, 1e9, 0.0, limits) == ("memory", 5.0)
-    bound, rate = machine.roofline(1.0, 1.0, 1e9, limits)
+    bound, rate = machine.roofline(0.0, 1.0, 1e9, limits)
     assert bound == "exp" and rate == 1.0
+    bound, rate = machine.roofline(0.0, 1.0, 0.0, limits, scalar_sigmoids=1e8)
+    assert bound == "exp" and rate == 1.0
+
+
+def test_the_cores_work_adds_up_and_memory_runs_beside_it():
+    """Arithmetic, vectorised exps and scalar sigmoids share the floating-point units, so their times
+    add (1 s each: half a unit a second); memory traffic overlaps them, so only the slower counts."""
+    limits = {"gflops": 10.0, "bandwidth_gbs": 5.0, "exps_per_s": 1e9, "scalar_sigmoids_per_s": 1e8}
+    bound, rate = machine.roofline(1e10, 0.0, 1e9, limits, scalar_sigmoids=1e8)
+    assert bound in ("compute", "exp") and rate == pytest.approx(1 / 3)
+    bound, rate = machine.roofline(2e10, 0.0, 1e9, limits)
+    assert bound == "compute" and rate == pytest.approx(1 / 3)
+    assert machine.roofline(1e10, 2.5e10, 0.0, limits) == ("memory", pytest.approx(0.2))
+    assert machine.roofline(1e10, 2.5e9, 0.0, limits) == ("compute", pytest.approx(1.0))
+
+
+def test_the_sigmoid_rates_are_measured_in_cache():
+    """The exp's rate is measured over arrays allocated once and small enough to stay in cache, as
+    the kernels run it; the scalar sigmoid, one C-library tanh at a time, is far slower in float32."""
+    for dtype in (np.float32, np.float64):
+        vector = machine.exp_throughput(dtype, least=1 << 18, repeats=2)
+        scalar = machine.scalar_sigmoid_throughput(dtype, least=1 << 16, repeats=2)
+        assert vector > 1e7 and scalar > 1e6
+    assert machine.exp_throughput(np.float32, least=1 << 18, repeats=2) > \
+        2 * machine.scalar_sigmoid_throughput(np.float32, least=1 << 16, repeats=2)
 
 
 def test_sparse_online_work_counts_only_non_zero_sources():
@@ -250,7 +276,8 @@ def test_sparse_online_work_counts_only_non_zero_sources():
     # faithful: every touched weight read forward (2 flops), half of them learn (4 flops, read + write)
     assert sparse.arithmetic == 4 * (3 * (2 + 2 * 2) + 5) and dense.arithmetic == 4 * (3 * 22 + 5)
     assert sparse.traffic == 8 * 2 * (3 * (2 + 2 * 2) + 5)
-    assert sparse.exps == dense.exps == 4
+    # one sigmoid per cell, each through the C library's tanh (bit for bit ed_neuron's)
+    assert sparse.scalar_sigmoids == dense.scalar_sigmoids == 4 and sparse.exps == 0
     both_ways = work_per_sample("ed_matrix", {"hidden": [3], "rule": "bidirectional"}, x, 2)
     assert both_ways.arithmetic == 6 * (3 * (2 + 2 * 2) + 5)
 

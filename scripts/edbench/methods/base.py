@@ -19,8 +19,9 @@ class Work:
     roofline divides by the machine's limits to bound the method's rate."""
     arithmetic: float        # floating-point operations
     traffic: float = 0.0     # bytes read and written to memory
-    exps: float = 0.0        # exponentials (sigmoids)
+    exps: float = 0.0        # exponentials (sigmoids) through the vectorised exp
     working_set: float = 0.0  # bytes of the arrays that traffic streams over
+    scalar_sigmoids: float = 0.0  # sigmoids one at a time through the C library's tanh
 
 
 class LearningMethod:

@@ -1,11 +1,11 @@
 """The machine's limits, measured in the same run as the rows, and the bound each row meets first.
 
-The limits are the matrix-multiply peak, the vectorised exp's throughput, and memory bandwidth over
-each row's own working set, so that weights which stay in cache get cache bandwidth and large ones
-DRAM's. Every row gets the ``bound`` its arithmetic, bytes and exponentials per unit of work meet
-first (a roofline) and the ``fraction_of_bound`` the candidate reaches. A bound is an upper limit:
-each count is the least the candidate's algorithm must do (never the baseline's work), so a
-fraction above 1 means the model is wrong.
+The limits are the matrix-multiply peak, the vectorised exp's and the scalar sigmoid's throughput,
+and memory bandwidth over each row's own working set, so that weights which stay in cache get cache
+bandwidth and large ones DRAM's. Every row gets the ``bound`` its arithmetic, bytes and sigmoids per
+unit of work meet first (a roofline) and the ``fraction_of_bound`` the candidate reaches. A bound is
+an upper limit: each count is the least the candidate's algorithm must do (never the baseline's
+work), so a fraction above 1 means the model is wrong.
 """
 from __future__ import annotations
 
@@ -64,27 +64,56 @@ def memory_bandwidth(working_set_bytes: float, threads: int = 1, repeats: int = 
     return best
 
 
-def exp_throughput(dtype, size: int = 1 << 20, repeats: int = 5) -> float:
-    """Exponentials per second of the kernels' vectorised exp, one thread."""
-    from edbench.maths.exp_kernel import exp_array
+def exp_throughput(dtype, size: int = 4096, least: int = 1 << 22, repeats: int = 5) -> float:
+    """Exponentials per second of the kernels' vectorised exp, one thread, over ``size`` values that
+    stay in cache (as a layer's sums do in the kernels), into arrays allocated once: a fresh
+    allocation per call of a million values measured page faults and cache misses, not the exp
+    (118 against 917 million float64 exps a second on this machine)."""
+    from edbench.speed.stream_kernel import exp_passes
 
     x = np.random.default_rng(0).normal(0, 3, size).astype(dtype)
-    exp_array(x)
+    out, scratch = np.empty_like(x), np.empty_like(x)
+    return _rate(lambda passes: exp_passes(x, out, scratch, passes), size, least, repeats)
+
+
+def scalar_sigmoid_throughput(dtype, size: int = 4096, least: int = 1 << 20, repeats: int = 5) -> float:
+    """Sigmoids per second of ``rule.sigmoid_scalar``, one thread: the C library's tanh, one value at
+    a time, which the kernels that match ed_neuron bit for bit call for every cell."""
+    from edbench.speed.stream_kernel import scalar_sigmoid_passes
+
+    x = np.random.default_rng(0).normal(0, 3, size).astype(dtype)
+    out = np.empty_like(x)
+    return _rate(lambda passes: scalar_sigmoid_passes(x, out, passes), size, least, repeats)
+
+
+def _rate(run, size: int, least: int, repeats: int) -> float:
+    """Values per second of ``run(passes)`` over ``size`` values a pass, at least ``least`` values a
+    timing, the best of ``repeats`` after one call that compiles and warms."""
+    passes = max(1, least // size)
+    run(1)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        exp_array(x)
+        run(passes)
         times.append(time.perf_counter() - start)
-    return size / min(times)
+    return size * passes / min(times)
 
 
-def roofline(arithmetic: float, traffic: float, exps: float, limits: dict) -> tuple[str, float]:
-    """The limit met first and the rate (units per second) it allows."""
-    seconds = {"compute": arithmetic / (limits["gflops"] * 1e9),
-               "memory": traffic / (limits["bandwidth_gbs"] * 1e9) if traffic else 0.0,
-               "exp": exps / limits["exps_per_s"]}
-    bound = max(seconds, key=seconds.get)
-    return bound, 1.0 / seconds[bound] if seconds[bound] > 0 else float("inf")
+def roofline(arithmetic: float, traffic: float, exps: float, limits: dict,
+             scalar_sigmoids: float = 0.0) -> tuple[str, float]:
+    """The limit met first and the rate (units per second) it allows.
+
+    The arithmetic, the vectorised exps and the scalar sigmoids all run on the core's floating-point
+    units, so their times add; memory traffic moves through the load and store units beside them,
+    so the slower of the two sets the bound. Of the core's parts, the largest names the bound."""
+    core = {"compute": arithmetic / (limits["gflops"] * 1e9),
+            "exp": exps / limits["exps_per_s"] + scalar_sigmoids / limits.get("scalar_sigmoids_per_s", math.inf)}
+    memory = traffic / (limits["bandwidth_gbs"] * 1e9) if traffic else 0.0
+    core_seconds = sum(core.values())
+    if memory > core_seconds:
+        return "memory", 1.0 / memory
+    bound = max(core, key=core.get)
+    return bound, 1.0 / core_seconds if core_seconds > 0 else float("inf")
 
 
 def bandwidth_key(working_set: float, threads: int) -> str:
@@ -93,13 +122,14 @@ def bandwidth_key(working_set: float, threads: int) -> str:
 
 def machine_limits(plan: list[Comparison], thread_counts) -> dict:
     """The matrix-multiply peak per dtype and thread count, the bandwidth over every working set the
-    plan streams (and DRAM's, for reference) at its rows' threads, and the exp's throughput."""
+    plan streams (and DRAM's, for reference) at its rows' threads, and the sigmoids' throughputs."""
     limits = {f"{dtype}_{t}t": matmul_peak(dtype, t) for dtype in ("float32", "float64") for t in thread_counts}
     streams = {(DRAM_BYTES, 1)} | {(c.work.working_set, c.workload.threads) for c in plan if c.work.traffic}
     for working_set, threads in sorted(streams):
         limits[bandwidth_key(working_set, threads)] = memory_bandwidth(working_set, threads)
     for dtype in ("float32", "float64"):
         limits[f"exp_{dtype}_per_s"] = exp_throughput(dtype)
+        limits[f"scalar_sigmoid_{dtype}_per_s"] = scalar_sigmoid_throughput(dtype)
     return limits
 
 
@@ -113,7 +143,8 @@ def add_bound(row: dict, limits: dict) -> None:
     row["bandwidth_gbs"] = limits[bandwidth_key(row["working_set_bytes"], row["threads"])] \
         if row["bytes_per_unit"] else None
     rates = {"gflops": peak, "bandwidth_gbs": row["bandwidth_gbs"],
-             "exps_per_s": limits[f"exp_{row['dtype']}_per_s"] * row["threads"]}
+             "exps_per_s": limits[f"exp_{row['dtype']}_per_s"] * row["threads"],
+             "scalar_sigmoids_per_s": limits[f"scalar_sigmoid_{row['dtype']}_per_s"] * row["threads"]}
     row["bound"], row["bound_per_s"] = roofline(row["arithmetic_per_unit"], row["bytes_per_unit"],
-                                                row["exps_per_unit"], rates)
+                                                row["exps_per_unit"], rates, row["scalar_sigmoids_per_unit"])
     row["fraction_of_bound"] = row["candidate_per_s"] / row["bound_per_s"]

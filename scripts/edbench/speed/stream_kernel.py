@@ -1,7 +1,11 @@
-"""Streaming loops for the speed benchmark's memory bandwidth (``machine.memory_bandwidth``): a sum
-over an array and an in-place update of it, each repeated ``passes`` times in one call, without the
-GIL so that several threads can stream at once."""
+"""The speed benchmark's measuring loops (``machine``): for memory bandwidth, a sum over an array and
+an in-place update of it, each repeated ``passes`` times in one call, without the GIL so that
+several threads can stream at once; for the sigmoids' rates, the vectorised exp and the C library's
+scalar sigmoid over a small array again and again, as the kernels run them over one layer's cells."""
 import numba
+
+from edbench.maths.exp_kernel import exp_into
+from edbench.methods.ed import rule_kernel
 
 
 @numba.njit(nogil=True, fastmath=True, cache=True)
@@ -19,3 +23,21 @@ def update_stream(values, passes):
         for i in range(values.size):
             values[i] = values[i] * 0.5 + 1.0
     return 0.0
+
+
+@numba.njit(cache=True)
+def exp_passes(values, out, scratch, passes):
+    """``exp_into`` over ``values`` ``passes`` times, into arrays allocated once."""
+    for _ in range(passes):
+        exp_into(values, out, scratch)
+    return out[0]
+
+
+@numba.njit(cache=True)
+def scalar_sigmoid_passes(values, out, passes):
+    """``rule.sigmoid_scalar`` (the C library's tanh, one value at a time) over ``values`` ``passes`` times."""
+    u0 = values[0] - values[0] + 1.0
+    for _ in range(passes):
+        for i in range(values.size):
+            out[i] = rule_kernel.sigmoid_scalar(values[i], u0)
+    return out[0]

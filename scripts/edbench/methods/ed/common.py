@@ -98,10 +98,14 @@ class EDMethod(LearningMethod):
         first layer is read over half its columns (x @ (w+ + w-), the folded weights written and
         read once per batch), and its update feeds one column of a pair (faithful) or one change
         serves both (bidirectional), 2 flops per pair: 2 flops per first-layer weight and sample in
-        all, where it was 6 (faithful). The working set is the bytes of all the weights."""
+        all, where it was 6 (faithful). The working set is the bytes of all the weights. One sigmoid
+        per cell: scalar (the C library's tanh) in the compiled loop, vectorised exps elsewhere."""
         weights = self.get_weights()
         itemsize = self.dtype.itemsize
         cells = sum(w.shape[0] * w.shape[1] for w in weights)
+        # The compiled loop computes each cell's sigmoid with the C library's tanh, one at a time (bit
+        # for bit ed_neuron's); the NumPy path and ed_deep's stack through vectorised exps.
+        sigmoids = {"scalar_sigmoids": cells} if self.visits_nonzero_sources() else {"exps": cells}
         weight_bytes = itemsize * sum(w.size for w in weights)
         faithful = self.params["rule"] == "faithful"
         batch = self.params["batch_size"]
@@ -113,17 +117,19 @@ class EDMethod(LearningMethod):
             learned = share * (2 * first_cells * active_pairs + rest)
             if batch == 1:
                 touched = 2 * first_cells * active_pairs + rest
-                return Work(2 * touched + 4 * learned, itemsize * (touched + 2 * learned), cells, weight_bytes)
+                return Work(2 * touched + 4 * learned, itemsize * (touched + 2 * learned),
+                            working_set=weight_bytes, **sigmoids)
             touched = first_cells * active_pairs + rest
             folding = first_cells * (first.shape[2] // 2) / batch
             return Work(2 * touched + 4 * learned + folding, itemsize * (touched + 2 * learned + 3 * folding),
-                        cells, weight_bytes)
+                        working_set=weight_bytes, **sigmoids)
         per_weight = 6 if faithful else 4
         first, rest = weights[0].size, sum(w.size for w in weights[1:])
         if self.folds_first_layer():
-            return Work(2 * first + per_weight * rest, itemsize * (4 * first + 3 * rest) / batch, cells, weight_bytes)
+            return Work(2 * first + per_weight * rest, itemsize * (4 * first + 3 * rest) / batch,
+                        working_set=weight_bytes, **sigmoids)
         total = first + rest
-        return Work(per_weight * total, 3 * itemsize * total / batch, cells, weight_bytes)
+        return Work(per_weight * total, 3 * itemsize * total / batch, working_set=weight_bytes, **sigmoids)
 
     def sample_order(self, n: int) -> np.ndarray:
         return self.order_rng.permutation(n) if self.params["shuffle"] else np.arange(n)
