@@ -65,6 +65,7 @@ def test_the_default_profile_sets_the_greedy_scheduler_and_its_cost_is_recorded(
     usage = json.loads((workdir / "results/tables/snakemake_usage.json").read_text())["runs"][0]
     assert usage["scheduler"] == "greedy" and usage["cores"] == 4 and usage["jobs"] >= 7
     assert usage["max_jobs_per_timespan"] == "100/1s"   # Snakemake's default: docs/speed.md says what it costs
+    assert usage["reselection_timers"] == "one at a time"   # edbench.scheduling took hold in the main process
     assert 0 < usage["cpu_seconds"] < usage["wall_seconds"]
 
 

@@ -109,12 +109,13 @@ def environment(threads: int) -> dict:
     }
 
 
-def workflow_usage(scheduler: str, cores: int | None, jobs: int, rate_limit=None) -> dict:
+def workflow_usage(scheduler: str, cores: int | None, jobs: int, rate_limit=None, one_timer: bool = False) -> dict:
     """What this process has cost since it started, called as the main Snakemake process ends (the
     workflow's onsuccess handler): its own CPU seconds (parsing, planning, scheduling, polling)
-    against its wall time, the CPU seconds of the local jobs it ran, and the job-rate limit whose
+    against its wall time, the CPU seconds of the local jobs it ran, the job-rate limit whose
     timespan sets how often it selects jobs again while they wait (``rate_limit``: Snakemake's
-    MaxJobsPerTimespan, or None)."""
+    MaxJobsPerTimespan, or None), and whether those re-selections were kept to one timer at a time
+    (``one_timer``, ``edbench.scheduling``)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     local_jobs = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = process_age_seconds()
@@ -124,6 +125,7 @@ def workflow_usage(scheduler: str, cores: int | None, jobs: int, rate_limit=None
             "cores": cores, "jobs": jobs,
             "max_jobs_per_timespan": None if rate_limit is None else
             f"{rate_limit.max_jobs}/{rate_limit.timespan:g}s",
+            "reselection_timers": "one at a time" if one_timer else "Snakemake's own",
             "finished": round(time.time(), 3), "wall_seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
             "share_of_a_core": round(cpu / wall, 4) if wall > 0 else None,
             "local_jobs_cpu_seconds": round(local_jobs.ru_utime + local_jobs.ru_stime, 3),

@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from edbench import config as edconfig
-from edbench import provenance, tasks
+from edbench import provenance, scheduling, tasks
 from edbench.report import run_files
 from edbench.threads import shell_prefix as thread_variables
 
@@ -32,6 +32,13 @@ if workflow.is_main_process:
     )
     if _damaged:
         raise DamagedFiles("\n".join(_damaged))
+    # Snakemake's re-selection timers multiply while jobs wait for a timed_slot (edbench.scheduling).
+    if not scheduling.keep_one_reevaluation_timer():
+        print(
+            "WARNING: this Snakemake has no re-selection timer to keep to one: its main process"
+            " may take CPU from timed jobs (see docs/speed.md)",
+            file=sys.stderr,
+        )
 TABLE_NAMES = [
     "summary.csv",
     "per_method.csv",

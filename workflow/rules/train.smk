@@ -81,5 +81,6 @@ onsuccess:
                 workflow.resource_settings.cores,
                 workflow.scheduler.finished_jobs,
                 workflow.scheduling_settings.max_jobs_per_timespan,
+                scheduling.is_kept_to_one(),
             ),
         )
