@@ -34,9 +34,10 @@ def exp_passes(values, out, scratch, passes):
 
 
 @numba.njit(cache=True)
-def scalar_sigmoid_passes(values, out, passes):
-    """``rule.sigmoid_scalar`` (the C library's tanh, one value at a time) over ``values`` ``passes`` times."""
-    u0 = values[0] - values[0] + 1.0
+def scalar_sigmoid_passes(values, out, u0, passes):
+    """``rule.sigmoid_scalar`` (the C library's tanh, one value at a time) over ``values`` ``passes``
+    times; ``u0`` in the values' type, as the kernels pass it (a float64 u0 would time the double
+    tanh on float32 values)."""
     for _ in range(passes):
         for i in range(values.size):
             out[i] = rule_kernel.sigmoid_scalar(values[i], u0)
