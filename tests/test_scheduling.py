@@ -28,17 +28,47 @@ def passes_asked(scheduler, calls, delay=0.2):
     return count
 
 
-def test_snakemakes_own_timers_multiply_and_the_kept_one_does_not():
-    class Patched(FakeScheduler):
-        pass
+class Patched(FakeScheduler):
+    pass
 
+
+scheduling.keep_one_reevaluation_timer(Patched)
+
+
+def test_snakemakes_own_timers_multiply_and_the_kept_one_does_not():
     assert passes_asked(FakeScheduler(), 5) == 5
-    assert scheduling.keep_one_reevaluation_timer(Patched) and scheduling.is_kept_to_one(Patched)
-    assert not scheduling.is_kept_to_one(FakeScheduler)
+    assert scheduling.is_kept_to_one(Patched) and not scheduling.is_kept_to_one(FakeScheduler)
     patched = Patched()
+    threads_before = {t.ident for t in threading.enumerate()}
+    patched._schedule_reevalutation(0.2)
+    timers = [t for t in threading.enumerate() if t.ident not in threads_before]
+    assert timers and all(t.daemon for t in timers)   # a finished run does not wait for them
+    time.sleep(0.5)
+    while patched._open_jobs.acquire(blocking=False):
+        pass
     assert passes_asked(patched, 5) == 1
-    assert patched._edbench_reevaluation.daemon      # a finished run does not wait for it
     assert passes_asked(patched, 1) == 1             # once it has fired, the next request gets a timer
+
+
+def test_a_request_made_during_the_pass_a_timer_asked_for_is_not_lost():
+    """The timer marks itself fired before it releases the main loop, so a pass that asks again at
+    once (the rate limit still holding jobs) always gets a new timer."""
+    patched = Patched()
+    for _ in range(20):
+        patched._schedule_reevalutation(0.01)
+        assert patched._open_jobs.acquire(timeout=2)   # the pass runs, and at once asks again
+    patched._schedule_reevalutation(0.01)
+    assert patched._open_jobs.acquire(timeout=2)
+
+
+def test_a_sooner_request_is_not_held_back_by_a_later_pending_timer():
+    """Snakemake asks with two delays (the rate limit's timespan, the input wait's 10 s): a pending
+    10 s timer must not swallow a 0.1 s request."""
+    patched = Patched()
+    patched._schedule_reevalutation(10.0)
+    start = time.monotonic()
+    patched._schedule_reevalutation(0.1)
+    assert patched._open_jobs.acquire(timeout=2) and time.monotonic() - start < 2
 
 
 def test_a_scheduler_without_the_method_is_left_alone():

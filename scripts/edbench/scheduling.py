@@ -8,27 +8,40 @@ jobs of 1.5 s, Snakemake made 1,201 passes in 62 s (99 with this change), and in
 run its main process took a quarter of a core from the timed jobs. The timers are also non-daemon
 threads, so with a long timespan a finished run stayed alive until its timers fired.
 
-``keep_one_reevaluation_timer`` lets a pass start a timer only when none is pending, and makes it a
-daemon thread. Jobs still start as soon as a job ends (its end asks for a pass at once); the timer
-only brings back jobs the rate limit held.
+``keep_one_reevaluation_timer`` lets a pass start a timer only when none pending fires as soon, and
+makes it a daemon thread. A timer marks itself fired before it asks for its pass, so a request made
+during that pass always gets a timer of its own. Jobs still start as soon as a job ends (its end
+asks for a pass at once); the timers only bring back jobs that the rate limit or an input wait
+held, at most one timespan later than Snakemake's own would have.
 """
 from __future__ import annotations
 
 import threading
+import time
 
 # The scheduler's method that starts the timer; its name (with Snakemake's spelling) is checked, so
 # a Snakemake without it is left as it is and the run says so.
 METHOD = "_schedule_reevalutation"
+_DEADLINES = threading.Lock()
 
 
 def _schedule_one_reevaluation(scheduler, delay) -> None:
-    pending = getattr(scheduler, "_edbench_reevaluation", None)
-    if pending is not None and pending.is_alive():
-        return
-    timer = threading.Timer(delay, scheduler._open_jobs.release)
+    deadline = time.monotonic() + delay
+    with _DEADLINES:
+        pending = getattr(scheduler, "_edbench_reevaluation_at", None)
+        if pending is not None and pending <= deadline:
+            return
+        scheduler._edbench_reevaluation_at = deadline
+
+    def fire():
+        with _DEADLINES:
+            if scheduler._edbench_reevaluation_at == deadline:
+                scheduler._edbench_reevaluation_at = None
+        scheduler._open_jobs.release()
+
+    timer = threading.Timer(delay, fire)
     timer.daemon = True
     timer.start()
-    scheduler._edbench_reevaluation = timer
 
 
 def keep_one_reevaluation_timer(scheduler_class=None) -> bool:
