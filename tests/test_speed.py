@@ -293,6 +293,20 @@ def test_minibatch_work_counts_the_folded_first_layer(rule, rest_flops):
     assert work.traffic == 8 * (4 * first + 3 * rest) / 4
 
 
+def test_deep_work_follows_the_path_its_epoch_takes():
+    """ed_deep's compiled whole epoch (several networks, or 8 cells or more) visits the first layer's
+    non-zero pixels only and takes scalar sigmoids there; one 4-cell network's NumPy path does not."""
+    x = np.zeros((4, 10))
+    x[:, :3] = 1.0                                     # 3 non-zero inputs: 4 active pairs of 11
+    narrow = work_per_sample("ed_deep", {"depth": 3, "width": 4, "batch_size": 4}, x, 2)
+    wide = work_per_sample("ed_deep", {"depth": 3, "width": 8, "batch_size": 4}, x, 2)
+    dense_wide = 2 * (8 * 22) + 6 * (2 * 8 * 10 + 10)  # the NumPy path's count at width 8
+    assert wide.arithmetic == dense_wide - 2 * (8 * 22) + 4 * 8 * 4 + 8 * 11 / 4
+    assert (wide.scalar_sigmoids, wide.exps) == (9, 16)
+    assert (narrow.scalar_sigmoids, narrow.exps) == (0, 13)
+    assert narrow.arithmetic == 2 * (4 * 22) + 6 * (2 * 4 * 6 + 6)
+
+
 @pytest.mark.parametrize("rule, learned_share", [("faithful", 0.5), ("bidirectional", 1.0)])
 def test_compiled_minibatch_work_follows_the_non_zero_inputs(rule, learned_share):
     """ed_matrix's compiled minibatches touch only the non-zero inputs' weights: a folded forward

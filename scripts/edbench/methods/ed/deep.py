@@ -18,6 +18,7 @@ to rounding (tests/test_ed.py).
 """
 from __future__ import annotations
 
+import dataclasses
 from functools import cached_property
 
 import numpy as np
@@ -47,6 +48,23 @@ class EDDeep(EDMatrix):
     @staticmethod
     def hidden_widths(params):
         return [params["width"]] * params["depth"]
+
+    def work_per_sample(self, x):
+        """``EDMatrix.work_per_sample``'s NumPy-path count, but where the whole epoch runs compiled
+        (``whole_network``) the first layer is visited over the non-zero pixels only: 2 flops forward
+        and 2 to learn per cell and active pair (bias included), plus its fold once per batch (1 flop
+        per pair and cell); its cells and the output cell take the C library's scalar tanh."""
+        work = super().work_per_sample(x)
+        batch = self.params["batch_size"]
+        if not (self.whole_network and batch > 1):
+            return work
+        first = self.weights[0]
+        first_cells, pairs = first.shape[0] * first.shape[1], first.shape[2] // 2
+        active_pairs = 1 + float(np.count_nonzero(x)) / len(x)
+        sparse_first = 4 * first_cells * active_pairs + first_cells * pairs / batch
+        scalar = first_cells + self.k
+        return dataclasses.replace(work, arithmetic=work.arithmetic - 2 * first.size + sparse_first,
+                                   exps=work.exps - scalar, scalar_sigmoids=scalar)
 
     def set_weights(self, weights):
         super().set_weights(weights)
