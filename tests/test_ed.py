@@ -320,6 +320,20 @@ def test_compiled_minibatches_agree_with_the_numpy_path(rule, classes, hidden, b
     assert compiled.get_weights()[0][0, 2, 5] == 0.0 and compiled.get_weights()[-1][0, 0, 3] == 0.0
 
 
+def test_compiled_minibatches_run_in_float32_and_stay_close_to_the_numpy_path():
+    """In float32 the compiled loop computes in float32 (no float64 step slips in) and two batches
+    stay within float32 rounding of the NumPy path (further on, float32 ED drifts apart either way)."""
+    x, y = sparse_inputs(32, 12, 10)
+    params = {"hidden": [8], "batch_size": 16, "alpha": 0.5, "shuffle": False, "dtype": "float32"}
+    compiled = methods.get("ed_matrix")(12, 10, params, 2)
+    dense = methods.get("ed_matrix")(12, 10, params, 2)
+    assert compiled.flat_layers.flat.dtype == np.float32
+    compiled.train_epoch(x, y)
+    dense_epoch(dense, x, y)
+    for a, b in zip(compiled.get_weights(), dense.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def test_a_minibatch_learns_from_the_weights_before_it():
     """Within a minibatch every sample runs forward on the same weights: a batch of two identical
     samples moves the weights exactly as one of them does online (the step divides by 2, the change
