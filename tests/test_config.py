@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edbench import config
+from edbench import config, methods
 from edbench.methods.base import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,6 +227,21 @@ def test_a_missing_claims_file_is_refused_by_name_even_when_the_tables_are_up_to
     cfg["claims"] = "config/no_such_claims.yaml"
     with pytest.raises(ConfigError, match=r"'claims'.*no_such_claims\.yaml does not exist"):
         config.validate(cfg)
+
+
+def test_a_batch_too_large_for_ed_matrixs_loop_is_refused_at_plan_time():
+    """ed_matrix's compiled loop keeps every sample of a batch (its sources for each layer): a batch
+    of all of MNIST's training images would need gigabytes, and the plan says so; batch 128 fits."""
+    cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    ten_digits = cfg["methods"]["ed_matrix"]["tasks"]["mnist10"]["params"]
+    ten_digits["batch_size"] = 128
+    config.validate(copy.deepcopy(cfg))
+    ten_digits["batch_size"] = 55000
+    with pytest.raises(ConfigError, match=r"methods\.ed_matrix.*on task mnist10.*about [\d.]+ GiB.*mem_mb"):
+        config.validate(cfg)
+    scratch = methods.get("ed_matrix").loop_scratch_bytes([(64, 1570), (1, 66)], 10, {"batch_size": 128})
+    assert scratch == 128 * 2 * 1570 * 16 * 10
+    assert methods.get("ed_deep").loop_scratch_bytes([(4, 1570)], 10, {"batch_size": 128}) == 0
 
 
 def test_a_network_too_large_for_its_job_is_refused_at_plan_time_with_its_estimate():

@@ -42,7 +42,13 @@ class EDMethod(LearningMethod):
         shapes = ed.layer_shapes(n_inputs, cls.hidden_widths(params))
         weights = ed.n_networks(n_classes) * sum(cells * columns for cells, columns in shapes)
         activations = params.get("batch_size", 1) * ed.n_networks(n_classes) * sum(cells for cells, _ in shapes)
-        return int(np.dtype(np.float64).itemsize * (cls.copies_per_weight * weights + 2 * activations))
+        return int(np.dtype(np.float64).itemsize * (cls.copies_per_weight * weights + 2 * activations)
+                   + cls.loop_scratch_bytes(shapes, n_classes, params))
+
+    @classmethod
+    def loop_scratch_bytes(cls, shapes, n_classes, params) -> int:
+        """Bytes the training loop holds per batch beyond the weights and activations (none here)."""
+        return 0
 
     def get_weights(self) -> list[np.ndarray]:
         """Weights in the layout documented in ``rule`` (copies)."""

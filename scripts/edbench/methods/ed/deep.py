@@ -41,6 +41,10 @@ class EDDeep(EDMatrix):
         every column."""
         return False
 
+    @classmethod
+    def loop_scratch_bytes(cls, shapes, n_classes, params) -> int:
+        return 0   # its own loops keep per-layer outputs only, counted with the activations
+
     def visits_nonzero_sources(self):
         """Not as ed_matrix's compiled loop does: its minibatches run its own forward and learn."""
         return False

@@ -43,6 +43,15 @@ class EDMatrix(EDMethod):
     def visits_nonzero_sources(self):
         return True    # the compiled loop, online and in minibatches
 
+    @classmethod
+    def loop_scratch_bytes(cls, shapes, n_classes, params) -> int:
+        """The compiled loop keeps each sample of a batch's sources and their list (8 bytes each) for
+        every layer's widest column count, per network, and counts every network as in flight (at
+        most the job's threads are): a batch of the whole of MNIST's training set would need
+        gigabytes, which the plan refuses with this estimate rather than the job running out."""
+        widest = max(columns for _, columns in shapes)
+        return params.get("batch_size", 1) * len(shapes) * widest * 16 * ed.n_networks(n_classes)
+
     def folds_first_layer(self):
         return self.paired_inputs and self.connected[0] is None
 
