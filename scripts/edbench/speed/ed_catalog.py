@@ -108,7 +108,7 @@ def _deep_against_deep(data: dict, settings: dict, name: str, baseline: tuple[st
 def in_minibatches(data: dict, settings: dict) -> list[Comparison]:
     """ed_matrix's compiled minibatches (non-zero inputs only) on ten digits: against its NumPy path
     over every input (the same weights to rounding; at batch 32 at least 1.5 times as fast), and
-    against its own online kernel (per epoch at most 1.5 times its cost, so that batch size can
+    against its own online training (per epoch at most 1.5 times its cost, so that batch size can
     join ED's search without costing the search more than 1.5 times)."""
     amount = settings["ed_minibatch_samples"]
     mnist10 = data["mnist10"]

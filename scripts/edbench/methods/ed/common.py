@@ -88,6 +88,11 @@ class EDMethod(LearningMethod):
         compiled loop), rather than every input in batched products (the NumPy path)?"""
         return False
 
+    def compiles_first_layer(self) -> bool:
+        """Does a minibatch that otherwise counts as the NumPy path run its folded first layer and its
+        output cell in a compiled loop, over the non-zero pixels and with scalar sigmoids?"""
+        return False
+
     def work_per_sample(self, x: np.ndarray) -> Work:
         """Arithmetic, memory traffic and exponentials per sample that ED must do.
 
@@ -104,8 +109,10 @@ class EDMethod(LearningMethod):
         first layer is read over half its columns (x @ (w+ + w-), the folded weights written and
         read once per batch), and its update feeds one column of a pair (faithful) or one change
         serves both (bidirectional), 2 flops per pair: 2 flops per first-layer weight and sample in
-        all, where it was 6 (faithful). The working set is the bytes of all the weights. One sigmoid
-        per cell: scalar (the C library's tanh) in the compiled loop, vectorised exps elsewhere."""
+        all, where it was 6 (faithful); where the first layer runs compiled, 2 flops forward and 2 to
+        learn per cell and active pair, plus the fold once per batch. The working set is the bytes of
+        all the weights. One sigmoid per cell: scalar (the C library's tanh) in compiled loops,
+        vectorised exps elsewhere."""
         weights = self.get_weights()
         itemsize = self.dtype.itemsize
         cells = sum(w.shape[0] * w.shape[1] for w in weights)
@@ -115,10 +122,10 @@ class EDMethod(LearningMethod):
         weight_bytes = itemsize * sum(w.size for w in weights)
         faithful = self.params["rule"] == "faithful"
         batch = self.params["batch_size"]
+        first_cells, pairs = weights[0].shape[0] * weights[0].shape[1], weights[0].shape[2] // 2
+        active_pairs = 1 + float(np.count_nonzero(x)) / len(x)    # the bias pair and non-zero pixels
         if batch == 1 or self.visits_nonzero_sources():
-            first, rest = weights[0], sum(w.size for w in weights[1:])
-            first_cells = first.shape[0] * first.shape[1]
-            active_pairs = 1 + float(np.count_nonzero(x)) / len(x)
+            rest = sum(w.size for w in weights[1:])
             share = 0.5 if (self.skips_unmatched_columns() and faithful) else 1.0
             learned = share * (2 * first_cells * active_pairs + rest)
             if batch == 1:
@@ -126,13 +133,18 @@ class EDMethod(LearningMethod):
                 return Work(2 * touched + 4 * learned, itemsize * (touched + 2 * learned),
                             working_set=weight_bytes, **sigmoids)
             touched = first_cells * active_pairs + rest
-            folding = first_cells * (first.shape[2] // 2) / batch
+            folding = first_cells * pairs / batch
             return Work(2 * touched + 4 * learned + folding, itemsize * (touched + 2 * learned + 3 * folding),
                         working_set=weight_bytes, **sigmoids)
         per_weight = 6 if faithful else 4
         first, rest = weights[0].size, sum(w.size for w in weights[1:])
         if self.folds_first_layer():
-            return Work(2 * first + per_weight * rest, itemsize * (4 * first + 3 * rest) / batch,
+            first_flops = 2 * first
+            if self.compiles_first_layer():
+                first_flops = 4 * first_cells * active_pairs + first_cells * pairs / batch
+                scalar = first_cells + self.k
+                sigmoids = {"exps": cells - scalar, "scalar_sigmoids": scalar}
+            return Work(first_flops + per_weight * rest, itemsize * (4 * first + 3 * rest) / batch,
                         working_set=weight_bytes, **sigmoids)
         total = first + rest
         return Work(per_weight * total, 3 * itemsize * total / batch, working_set=weight_bytes, **sigmoids)

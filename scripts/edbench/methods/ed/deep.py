@@ -18,13 +18,12 @@ to rounding (tests/test_ed.py).
 """
 from __future__ import annotations
 
-import dataclasses
 from functools import cached_property
 
 import numpy as np
 
 from edbench import threads
-from edbench.methods.ed import online_kernel as ed_online
+from edbench.methods.ed import online_kernel
 from edbench.methods.ed import rule as ed
 from edbench.methods.ed.deep_kernel import DeepLayers, forward_stack, learn_stack, train_epoch
 from edbench.methods.ed.matrix import EDMatrix
@@ -53,22 +52,8 @@ class EDDeep(EDMatrix):
     def hidden_widths(params):
         return [params["width"]] * params["depth"]
 
-    def work_per_sample(self, x):
-        """``EDMatrix.work_per_sample``'s NumPy-path count, but where the whole epoch runs compiled
-        (``whole_network``) the first layer is visited over the non-zero pixels only: 2 flops forward
-        and 2 to learn per cell and active pair (bias included), plus its fold once per batch (1 flop
-        per pair and cell); its cells and the output cell take the C library's scalar tanh."""
-        work = super().work_per_sample(x)
-        batch = self.params["batch_size"]
-        if not (self.whole_network and batch > 1):
-            return work
-        first = self.weights[0]
-        first_cells, pairs = first.shape[0] * first.shape[1], first.shape[2] // 2
-        active_pairs = 1 + float(np.count_nonzero(x)) / len(x)
-        sparse_first = 4 * first_cells * active_pairs + first_cells * pairs / batch
-        scalar = first_cells + self.k
-        return dataclasses.replace(work, arithmetic=work.arithmetic - 2 * first.size + sparse_first,
-                                   exps=work.exps - scalar, scalar_sigmoids=scalar)
+    def compiles_first_layer(self):
+        return self.whole_network   # the whole epoch compiled: first layer over the non-zero pixels
 
     def set_weights(self, weights):
         super().set_weights(weights)
@@ -100,7 +85,7 @@ class EDDeep(EDMatrix):
 
     def epoch(self, x, targets, order):
         # Every batch size, 1 included, goes through this class's forward and learn: the hidden
-        # weights live in its own stack, not in the flat buffer ed_matrix's online loop reads.
+        # weights live in its own stack, not in the flat buffer ed_matrix's compiled loop reads.
         # BLAS stays on one thread: ed_deep spreads its networks, not its products, over threads
         # (numba), and OpenBLAS's threads, waiting between calls, took the cores numba's needed
         # (ten digits on two threads: five times the CPU time per batch).
@@ -123,7 +108,7 @@ class EDDeep(EDMatrix):
         """Whole batches in ``order`` through ``deep_kernel.train_epoch``: each network's epoch in
         one compiled call, the networks spread over numba's threads; the inputs as compressed rows,
         so the first layer visits only non-zero pixels."""
-        samples = ed_online.compress(x, targets, order, self.dtype)
+        samples = online_kernel.compress(x, targets, order, self.dtype)
         return train_epoch(self.deep_layers, samples, self.settings, self.params["batch_size"])
 
     def expand_inputs(self, x):

@@ -27,7 +27,7 @@ from functools import cached_property
 import numpy as np
 
 from edbench.methods.base import ConfigError
-from edbench.methods.ed import online_kernel as ed_online
+from edbench.methods.ed import online_kernel
 from edbench.methods.ed import rule as ed
 from edbench.methods.ed.common import EDMethod
 
@@ -57,7 +57,7 @@ class EDMatrix(EDMethod):
 
     def set_weights(self, weights):
         ed.check_layout(weights, self.n_inputs, self.hidden, self.k)
-        self.flat_layers, self.weights, self.weights_t = ed_online.flatten(weights, self.dtype)
+        self.flat_layers, self.weights, self.weights_t = online_kernel.flatten(weights, self.dtype)
         n_layers = len(self.weights)
         self.cell_signs = [ed.cell_signs(i, n_layers, w.shape[1]).astype(self.dtype)
                            for i, w in enumerate(self.weights)]
@@ -80,7 +80,7 @@ class EDMatrix(EDMethod):
 
     @cached_property
     def settings(self) -> ed.Settings:
-        """The rule's settings for the online kernel, in the weights' type."""
+        """The rule's settings for the compiled loop (``online_kernel``), in the weights' type."""
         return ed.Settings.of(self.params, self.dtype.type)
 
     @property
@@ -232,8 +232,9 @@ class EDMatrix(EDMethod):
     def epoch(self, x, targets, order) -> float:
         """One pass in ``order``; returns the summed |error|. Online and in minibatches alike it runs
         in the compiled loop over each sample's non-zero sources."""
-        samples = ed_online.compress(x, targets, order, self.dtype)
-        return float(ed_online.online_epoch(self.flat_layers, samples, self.settings, self.params["batch_size"]).sum())
+        samples = online_kernel.compress(x, targets, order, self.dtype)
+        totals = online_kernel.sparse_epoch(self.flat_layers, samples, self.settings, self.params["batch_size"])
+        return float(totals.sum())
 
     def minibatch_epoch(self, x, targets, order) -> float:
         batch = self.params["batch_size"]

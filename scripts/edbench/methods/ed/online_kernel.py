@@ -1,4 +1,5 @@
-"""Kaneko's online ED step for a whole epoch, compiled with numba.
+"""ED's epoch over each sample's non-zero sources, online (Kaneko's rule) or in minibatches,
+compiled with numba.
 
 The layers of all K networks live in one flat buffer, each layer source-major: ``offsets[l]`` is
 where layer l starts, and it holds K x columns[l] x cells[l] values, so the weights from one source
@@ -7,7 +8,7 @@ whose value is exactly zero adds nothing to any sum and changes no weight (every
 proportional to it), so the kernel visits only the non-zero sources of each sample, in forward and
 in learning. About 19% of MNIST's pixels are non-zero.
 
-Exactness: for every cell the sum still runs over the (non-zero) columns in increasing order, and
+Exactness (online): for every cell the sum still runs over the (non-zero) columns in increasing order, and
 each cell's output and each weight's step are ``rule.sigmoid_scalar`` and ``rule.learned``, as in
 ``ed_neuron``'s Python, with the C library's ``tanh`` in both, so the weights agree with
 ``ed_neuron`` bit for bit. Skipping a zero source drops a term of +-0.0, which cannot change a sum.
@@ -85,7 +86,7 @@ def nonzero_rows(inputs, order):
     return starts, pixels[:starts[n]], values[:starts[n]]
 
 
-def online_epoch(layers: FlatLayers, samples: Samples, settings: rule.Settings, batch: int = 1) -> np.ndarray:
+def sparse_epoch(layers: FlatLayers, samples: Samples, settings: rule.Settings, batch: int = 1) -> np.ndarray:
     """Train every network on every sample, in order, in minibatches of ``batch`` (1: online, the
     last batch may be smaller); returns the summed |error| per network. Several networks go to
     numba's threads; one, or one thread, runs without the parallel region, whose start-up costs more

@@ -82,8 +82,8 @@ def faithful_signal(source, sign, d):
 def learned(weight, gain, signal, step):
     """A weight after one sample: w + (gain * signal) * step, with gain the cell's slope (times e
     under the bidirectional rule) and signal the source's factor (x_m under that rule). ed_neuron and
-    ed_matrix's online kernel both step through here, which keeps them bit for bit alike. A weight of
-    exactly zero is no connection and stays zero."""
+    ed_matrix's compiled loop (``online_kernel``) both step through here, which keeps them bit for
+    bit alike. A weight of exactly zero is no connection and stays zero."""
     return weight + (gain * signal) * step if weight != 0.0 else weight
 
 
