@@ -47,8 +47,7 @@ def _schedule_one_reevaluation(scheduler, delay) -> None:
 def keep_one_reevaluation_timer(scheduler_class=None) -> bool:
     """Replace the scheduler's timer method (``scheduler_class``: Snakemake's ``JobScheduler`` unless
     given); returns whether it was there to replace."""
-    if scheduler_class is None:
-        from snakemake.scheduling.job_scheduler import JobScheduler as scheduler_class
+    scheduler_class = _job_scheduler(scheduler_class)
     if not callable(getattr(scheduler_class, METHOD, None)):
         return False
     setattr(scheduler_class, METHOD, _schedule_one_reevaluation)
@@ -57,6 +56,11 @@ def keep_one_reevaluation_timer(scheduler_class=None) -> bool:
 
 def is_kept_to_one(scheduler_class=None) -> bool:
     """Whether the scheduler's timer method is this module's (for the run's usage record)."""
+    return getattr(_job_scheduler(scheduler_class), METHOD, None) is _schedule_one_reevaluation
+
+
+def _job_scheduler(scheduler_class):
+    """``scheduler_class``, or Snakemake's ``JobScheduler`` when none is given."""
     if scheduler_class is None:
         from snakemake.scheduling.job_scheduler import JobScheduler as scheduler_class
-    return getattr(scheduler_class, METHOD, None) is _schedule_one_reevaluation
+    return scheduler_class
