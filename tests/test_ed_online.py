@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from edbench import methods
+from edbench.methods.base import read_only, unchangeable
 from edbench.methods.ed import vector_kernel
 
 
@@ -29,6 +30,37 @@ def test_sparse_online_kernel_is_bit_identical_to_ed_neuron(rule, classes, hidde
     for a, b, before in zip(neuron.get_weights(), matrix.get_weights(), start):
         assert np.array_equal(a, b)
         assert not np.array_equal(b, before)
+
+
+def test_rows_kept_across_epochs_give_ed_neurons_weights():
+    """The runner's read-only training set is compressed once; every later epoch's shuffled order reads
+    the kept rows in place, and the weights still match ed_neuron's bit for bit."""
+    x, y = sparse_digits(classes=10)
+    x = read_only(x)
+    params = {"hidden": [16, 5], "alpha": 0.8, "shuffle": True}
+    neuron = methods.get("ed_neuron")(x.shape[1], 10, params, 3)
+    matrix = methods.get("ed_matrix")(x.shape[1], 10, params, 3)
+    for _ in range(3):
+        neuron.train_epoch(x, y)
+        matrix.train_epoch(x, y)
+    assert matrix.nonzero_rows(x[:]) is matrix.nonzero_rows(x)
+    assert all(np.array_equal(a, b) for a, b in zip(neuron.get_weights(), matrix.get_weights()))
+
+
+def test_rows_are_not_kept_for_inputs_that_can_change():
+    x, _ = sparse_digits()
+    matrix = methods.get("ed_matrix")(x.shape[1], 2, {"hidden": [4]}, 0)
+    assert matrix.nonzero_rows(x) is not matrix.nonzero_rows(x)
+    frozen = x.copy()
+    frozen.setflags(write=False)
+    first = matrix.nonzero_rows(frozen[:])
+    frozen.setflags(write=True)   # its owner made writable again: the kept rows no longer hold
+    frozen[0, 0] = 7.0
+    view = frozen[:]
+    view.setflags(write=False)
+    assert not unchangeable(view)
+    starts, pixels, values = matrix.nonzero_rows(view)
+    assert values[0] == 7.0 and pixels[0] == 0 and first[1][0] != 0
 
 
 def test_saturated_cells_are_skipped_exactly():

@@ -11,7 +11,7 @@ import pytest
 
 from edbench import methods, runner, tasks
 from edbench.data import fetch
-from edbench.methods.base import ConfigError, LearningMethod
+from edbench.methods.base import ConfigError, LearningMethod, unchangeable
 from edbench.spec import Budget, RunSpec
 
 
@@ -160,6 +160,22 @@ def test_one_time_costs_are_timed_apart_from_training():
     outcome = runner.train_problem(problem, SlowFirstCall, {}, 0, 3, "slow")
     assert outcome["warmup_wall"] >= 0.5
     assert outcome["wall"] < 0.25, "the first call's cost landed in the training time"
+
+
+class RecordsItsInputs(SlowFirstCall):
+    seen: list = []
+
+    def train_epoch(self, x, y):
+        RecordsItsInputs.seen.append(unchangeable(x))
+        return 0.5
+
+
+def test_the_training_set_is_handed_over_unchangeable():
+    """What a method keeps from its inputs across epochs (ed_matrix's compressed rows) relies on it."""
+    problem = tasks.build("gates", None, None, None).problems[0]
+    assert not unchangeable(problem.x_train)
+    runner.train_problem(problem, RecordsItsInputs, {}, 0, 2, "records")
+    assert RecordsItsInputs.seen and all(RecordsItsInputs.seen)
 
 
 def test_compiled_method_reports_steady_state_in_a_fresh_process(tmp_path):

@@ -58,6 +58,7 @@ def train_problem(problem: tasks.Problem, method_cls, params: dict, seed: int, e
     method = method_cls(problem.n_inputs, problem.n_classes, params, seed)
     _mark_first_step()
     x_train = problem.x_train.astype(method.dtype)
+    x_train.setflags(write=False)   # unchangeable: a method may keep what it derives from it across epochs
     x_test = problem.x_test.astype(method.dtype) if score_test else None
     x_val = None if problem.y_val is None else problem.x_val.astype(method.dtype)
     diagnostics = {"start": method.diagnostics(x_test[:1000])} if diagnose and score_test else None

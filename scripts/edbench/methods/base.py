@@ -24,6 +24,25 @@ class Work:
     scalar_sigmoids: float = 0.0  # sigmoids one at a time through the C library's tanh
 
 
+def unchangeable(x: np.ndarray) -> bool:
+    """Whether no one can write to ``x``'s values: it and every array it views are read-only."""
+    array = x
+    while isinstance(array, np.ndarray):
+        if array.flags.writeable:
+            return False
+        array = array.base
+    return True
+
+
+def read_only(x: np.ndarray) -> np.ndarray:
+    """``x`` if it is ``unchangeable``, else a read-only copy of it."""
+    if unchangeable(x):
+        return x
+    copy = np.array(x)
+    copy.setflags(write=False)
+    return copy
+
+
 class LearningMethod:
     """A learning rule bound to one network.
 
@@ -50,7 +69,9 @@ class LearningMethod:
         return resolve_params(cls.name, cls.defaults, given)
 
     def train_epoch(self, x: np.ndarray, y: np.ndarray) -> float:
-        """One pass over (x, y); returns the mean training loss of the pass."""
+        """One pass over (x, y); returns the mean training loss of the pass. What a method derives
+        from inputs that cannot change (``unchangeable``: the runner hands its training set over
+        read-only) it may keep for the next epoch."""
         raise NotImplementedError
 
     def predict(self, x: np.ndarray) -> np.ndarray:

@@ -9,6 +9,8 @@ and left out: compiling the loss took 13-28 s, and the compiled epoch was 11% sl
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from edbench import threads
@@ -56,7 +58,10 @@ class TorchMLP(LearningMethod):
 
     def train_epoch(self, x, y):
         torch = self.torch
-        xt = torch.from_numpy(np.ascontiguousarray(x, dtype=self.dtype))
+        with warnings.catch_warnings():
+            # The runner's training set is read-only; torch warns of that, though xt is only read.
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            xt = torch.from_numpy(np.ascontiguousarray(x, dtype=self.dtype))
         yt = torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64))
         total, count = 0.0, 0
         for batch in minibatches(len(y), self.params["batch_size"], self.order_rng):

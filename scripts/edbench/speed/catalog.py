@@ -4,6 +4,7 @@ against PyTorch. Each row's work per unit is the candidate method's own ``work_p
 finite differences, whose count is per gradient (``fd_arithmetic``)."""
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from collections.abc import Callable
@@ -12,7 +13,7 @@ import numpy as np
 
 from edbench import methods, tasks
 from edbench import threads as thread_settings
-from edbench.methods.base import Work
+from edbench.methods.base import Work, read_only
 from edbench.speed import ed_catalog
 from edbench.speed.comparison import Comparison, Implementation, Workload
 from edbench.speed.workloads import fd_gates, fd_gradient, fresh_trainer, method_trainer, work_per_sample
@@ -22,11 +23,16 @@ BACKPROP_MODEL = "both sides: backprop's least count (backprop_work)"
 
 
 def prepare(arrays: dict, dataset: str) -> dict:
-    """The problems the rows train on, and the speed data set's name."""
-    mnist10 = tasks.build("mnist10", arrays)
+    """The problems the rows train on, and the speed data set's name. Their training inputs are
+    read-only, as the runner hands them over, so a row times the epochs a run's later epochs are."""
     gates = tasks.gates_task()
-    return {"mnist01": tasks.build("mnist01", arrays).problems[0], "mnist10": mnist10.problems[0],
+    return {"mnist01": _read_only_training(tasks.build("mnist01", arrays).problems[0]),
+            "mnist10": _read_only_training(tasks.build("mnist10", arrays).problems[0]),
             "dataset": dataset, "gates": gates.problems[3], "gate_problems": gates.problems}
+
+
+def _read_only_training(problem: tasks.Problem) -> tasks.Problem:
+    return dataclasses.replace(problem, x_train=read_only(problem.x_train))
 
 
 def plan(data: dict, settings: dict) -> list[Comparison]:
