@@ -33,7 +33,6 @@ class EDDeep(EDMatrix):
     name = "ed_deep"
     defaults = {key: value for key, value in EDMatrix.defaults.items() if key != "hidden"}
     defaults.update({"depth": 512, "width": 4, "batch_size": 128, "alpha": 0.2})
-    span = 16384   # samples per compiled call of several networks' epoch
 
     def skips_unmatched_columns(self):
         """Never: every batch size, 1 included, goes through ``epoch``'s minibatch path, which learns
@@ -69,13 +68,12 @@ class EDDeep(EDMatrix):
                                       self.cell_signs[0])
         # Folding the update needs every first-layer connection present (an absent one must stay 0).
         self.folded = self.paired_inputs and self.connected[0] is None
-        # Each network's epoch in one compiled call, first layer to output, where no mask needs
-        # keeping: for several networks, and for one of width 8 or more. One network of fewer
-        # cells keeps the BLAS first layer: its dense product was as fast in float64 and faster in
-        # float32 than the compiled loop over non-zero pixels, whose rows of 4 values fill half a
-        # vector register (width 4, batch 128: 0.43 against 0.45 ms a batch in float32; width 8,
-        # 0.92 against 0.81 in float32 and 1.72 against 1.50 in float64).
-        self.whole_network = self.folded and self.connected[-1] is None and (self.k > 1 or width >= 8)
+        # Each network's epoch in one compiled call, first layer to output, wherever no mask needs
+        # keeping. With the compressed rows kept across epochs (``nonzero_rows``), that is faster
+        # than the BLAS first layer for one narrow network too (seed 004's 784-(4x512)-1 on 512
+        # mnist01 samples, medians of 9 interleaved: 8.7 -> 7.4 us a sample in float64, 5.0 -> 4.6
+        # in float32).
+        self.whole_network = self.folded and self.connected[-1] is None
 
     @cached_property
     def settings(self) -> ed.Settings:
@@ -94,22 +92,18 @@ class EDDeep(EDMatrix):
                 return self.minibatch_epoch(x, targets, order)
             batch = self.params["batch_size"]
             whole = len(order) // batch * batch
-            total = 0.0
-            # Whole batches in spans of about 16k samples: the compressed rows of a span, not of the
-            # epoch, are held at once (one parallel region a span costs nothing against its seconds).
-            span = batch * max(1, self.span // batch)
-            for start in range(0, whole, span):
-                total += float(self.compiled_epoch(x, targets, order[start:min(start + span, whole)]).sum())
+            total = float(self.compiled_epoch(x, targets, order[:whole]).sum())
             if whole < len(order):   # a last, smaller batch takes the NumPy path
                 total += self.minibatch_epoch(x, targets, order[whole:])
             return total
 
     def compiled_epoch(self, x, targets, order):
         """Whole batches in ``order`` through ``deep_kernel.train_epoch``: each network's epoch in
-        one compiled call, the networks spread over numba's threads; the inputs as compressed rows,
-        so the first layer visits only non-zero pixels."""
-        samples = online_kernel.compress(x, targets, order, self.dtype)
-        return train_epoch(self.deep_layers, samples, self.settings, self.params["batch_size"])
+        one compiled call, the networks spread over numba's threads; the inputs as compressed rows
+        (kept across epochs where they cannot change), so the first layer visits only non-zero
+        pixels."""
+        samples = online_kernel.Samples(*self.nonzero_rows(x), np.ascontiguousarray(targets, dtype=self.dtype))
+        return train_epoch(self.deep_layers, samples, order, self.settings, self.params["batch_size"])
 
     def expand_inputs(self, x):
         """Folded: (B, 1 + n), [beta, x], one column per pair of the first layer's columns (the

@@ -195,45 +195,47 @@ def _learn_network(k, layers, outputs, errors, settings, step, connected):
                         weights[cell, source] += total * step
 
 
-def train_epoch(layers: DeepLayers, samples: Samples, settings: rule.Settings, batch: int) -> np.ndarray:
+def train_epoch(layers: DeepLayers, samples: Samples, order: np.ndarray, settings: rule.Settings,
+                batch: int) -> np.ndarray:
     """A whole minibatch epoch of every network, each from first layer to output and back, with no
     NumPy step between: the K networks are independent for the whole epoch, so several go to
     numba's threads in one parallel region, each computing exactly what it would alone.
 
-    The samples come compressed, with their targets, in the epoch's order; only whole batches are
-    learned. Returns each network's summed |error|."""
+    The samples come compressed, with their targets, and ``order`` names the rows to visit, in the
+    epoch's order; only whole batches are learned. Returns each network's summed |error|."""
+    order = np.ascontiguousarray(order, dtype=np.int64)
     if layers.stack.shape[1] > 1 and numba.get_num_threads() > 1:
         # One network at a time to whichever thread is free, so a thread slowed by another process
         # on its core leaves more networks to the other (the same weights whatever the split).
         with numba.parallel_chunksize(1):
-            return _epoch_parallel(layers, samples, settings, batch)
-    return _epoch_serial(layers, samples, settings, batch)
+            return _epoch_parallel(layers, samples, order, settings, batch)
+    return _epoch_serial(layers, samples, order, settings, batch)
 
 
 @numba.njit(cache=True)
-def _epoch_serial(layers, samples, settings, batch):
+def _epoch_serial(layers, samples, order, settings, batch):
     stack = layers.stack
     totals = np.zeros(stack.shape[1])
     outputs = np.empty((stack.shape[0] + 1, stack.shape[1], stack.shape[2], batch), dtype=stack.dtype)
     errors = np.empty((3, stack.shape[1], batch), dtype=stack.dtype)
     for k in range(stack.shape[1]):
-        totals[k] = _epoch_network(k, layers, samples, settings, outputs, errors)
+        totals[k] = _epoch_network(k, layers, samples, order, settings, outputs, errors)
     return totals
 
 
 @numba.njit(cache=True, parallel=True)
-def _epoch_parallel(layers, samples, settings, batch):
+def _epoch_parallel(layers, samples, order, settings, batch):
     stack = layers.stack
     totals = np.zeros(stack.shape[1])
     outputs = np.empty((stack.shape[0] + 1, stack.shape[1], stack.shape[2], batch), dtype=stack.dtype)
     errors = np.empty((3, stack.shape[1], batch), dtype=stack.dtype)
     for k in numba.prange(stack.shape[1]):
-        totals[k] = _epoch_network(k, layers, samples, settings, outputs, errors)
+        totals[k] = _epoch_network(k, layers, samples, order, settings, outputs, errors)
     return totals
 
 
 @numba.njit(cache=True)
-def _epoch_network(k, layers, samples, settings, outputs, errors):
+def _epoch_network(k, layers, samples, order, settings, outputs, errors):
     """Network k's epoch; outputs[:, k] and errors[:, k] are its own scratch."""
     first_t, stack, last, connected, cell_signs = layers
     targets = samples.targets
@@ -246,20 +248,20 @@ def _epoch_network(k, layers, samples, settings, outputs, errors):
     change = np.empty((pairs, 2, width), dtype=stack.dtype)
     out = np.empty(batch, dtype=stack.dtype)
     total = 0.0
-    for begin in range(0, targets.shape[1] - batch + 1, batch):
+    for begin in range(0, len(order) - batch + 1, batch):
         _fold(k, first_t, folded)
-        _first_forward(folded, samples, begin, real(beta), real(u0), outputs[0, k])
+        _first_forward(folded, samples, order, begin, real(beta), real(u0), outputs[0, k])
         _forward_network(k, stack, outputs, beta, u0)
         _last_forward(last[k, 0], outputs[-1, k], real(beta), real(u0), out)
         error, d_plus, d_minus = errors[0, k], errors[1, k], errors[2, k]
         for b in range(batch):
-            e = targets[k, begin + b] - out[b]
+            e = targets[k, order[begin + b]] - out[b]
             error[b] = e
             d_plus[b] = max(e, real(0.0))
             d_minus[b] = max(-e, real(0.0))
             total += abs(e)
         step = alpha * u1 / batch
-        _first_learn(k, layers, change, samples, begin, outputs[0, k], error, real(beta), real(step),
+        _first_learn(k, layers, change, samples, order, begin, outputs[0, k], error, real(beta), real(step),
                      settings.faithful)
         _learn_network(k, layers, outputs, errors, settings, step, connected)
         _last_learn(last[k, 0], outputs[-1, k], out, error, real(beta), real(alpha / batch), cell_signs,
@@ -275,7 +277,7 @@ def _fold(k, first_t, folded):
 
 
 @numba.njit(cache=True)
-def _first_forward(folded, samples, begin, beta, u0, first):
+def _first_forward(folded, samples, order, begin, beta, u0, first):
     """first[i, b] = f(folded[0, i] * beta + the sum over sample b's non-zero pixels): a zero
     source adds nothing, so only the non-zeros are visited."""
     starts, pixels, values, _ = samples
@@ -284,7 +286,7 @@ def _first_forward(folded, samples, begin, beta, u0, first):
     for b in range(batch):
         for i in range(width):
             sums[i] = folded[0, i] * beta
-        for at in range(starts[begin + b], starts[begin + b + 1]):
+        for at in range(starts[order[begin + b]], starts[order[begin + b] + 1]):
             m, v = pixels[at] + 1, values[at]
             for i in range(width):
                 sums[i] += folded[m, i] * v
@@ -293,7 +295,7 @@ def _first_forward(folded, samples, begin, beta, u0, first):
 
 
 @numba.njit(cache=True)
-def _first_learn(k, layers, change, samples, begin, first, error, beta, step, faithful):
+def _first_learn(k, layers, change, samples, order, begin, first, error, beta, step, faithful):
     """The folded first-layer update (``EDMatrix.learn_first_layer``): each sample's gain times its
     source values; faithful, into the + column of each pair where e > 0 and the - column where
     e < 0. Summed over the batch in ``change`` (only the rows a sample reaches), then added."""
@@ -322,7 +324,7 @@ def _first_learn(k, layers, change, samples, begin, first, error, beta, step, fa
             gain[i] = o * (one - o) * cell_signs[i] * (error[b] * step)
         for i in range(width):
             change[0, column, i] += gain[i] * beta
-        for at in range(starts[begin + b], starts[begin + b + 1]):
+        for at in range(starts[order[begin + b]], starts[order[begin + b] + 1]):
             m, v = pixels[at] + 1, values[at]
             if not touched[m]:
                 touched[m] = True
