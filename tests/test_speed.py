@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from edbench import methods
 from edbench.data import fetch
 from edbench.methods.base import Work
 from edbench.speed import catalog, harness, machine
@@ -280,29 +281,42 @@ def test_sparse_online_work_counts_only_non_zero_sources():
     assert both_ways.arithmetic == 6 * (3 * (2 + 2 * 2) + 5)
 
 
+def deep_on_its_numpy_path(params: dict, n_inputs: int) -> methods.LearningMethod:
+    """An ed_deep whose output layer misses one connection: a mask to keep sends every batch through
+    the NumPy minibatch path (first layer still folded)."""
+    deep = methods.get("ed_deep")(n_inputs, 2, params, seed=0)
+    weights = deep.get_weights()
+    weights[-1][0, 0, -1] = 0.0
+    deep.set_weights(weights)
+    assert deep.folds_first_layer() and not deep.whole_network
+    return deep
+
+
 @pytest.mark.parametrize("rule, rest_flops", [("faithful", 6), ("bidirectional", 4)])
 def test_minibatch_work_counts_the_folded_first_layer(rule, rest_flops):
-    """The NumPy minibatch path (ed_deep's) costs 2 flops per first-layer weight and sample (folded
-    forward, one column of a pair per sample in learning); the layers after it 2 forward and 4 or 2
-    to learn."""
+    """The NumPy minibatch path costs 2 flops per first-layer weight and sample (folded forward, one
+    column of a pair per sample in learning); the layers after it 2 forward and 4 or 2 to learn."""
     first, rest = 3 * 22, 1 * 5
-    work = work_per_sample("ed_deep", {"depth": 1, "width": 3, "batch_size": 4, "rule": rule}, np.ones((4, 10)), 2)
+    deep = deep_on_its_numpy_path({"depth": 1, "width": 3, "batch_size": 4, "rule": rule}, 10)
+    work = deep.work_per_sample(np.ones((4, 10)))
     assert work.arithmetic == 2 * first + rest_flops * rest
     assert work.traffic == 8 * (4 * first + 3 * rest) / 4
 
 
-def test_deep_work_follows_the_path_its_epoch_takes():
-    """ed_deep's compiled whole epoch (several networks, or 8 cells or more) visits the first layer's
-    non-zero pixels only and takes scalar sigmoids there; one 4-cell network's NumPy path does not."""
+@pytest.mark.parametrize("width", [4, 8])
+def test_deep_work_follows_the_path_its_epoch_takes(width):
+    """ed_deep's compiled whole epoch visits the first layer's non-zero pixels only and takes scalar
+    sigmoids there (its cells and the output cell) and vectorised ones in the stack; the NumPy path
+    runs the dense first layer through vectorised sigmoids."""
     x = np.zeros((4, 10))
     x[:, :3] = 1.0                                     # 3 non-zero inputs: 4 active pairs of 11
-    narrow = work_per_sample("ed_deep", {"depth": 3, "width": 4, "batch_size": 4}, x, 2)
-    wide = work_per_sample("ed_deep", {"depth": 3, "width": 8, "batch_size": 4}, x, 2)
-    dense_wide = 2 * (8 * 22) + 6 * (2 * 8 * 10 + 10)  # the NumPy path's count at width 8
-    assert wide.arithmetic == dense_wide - 2 * (8 * 22) + 4 * 8 * 4 + 8 * 11 / 4
-    assert (wide.scalar_sigmoids, wide.exps) == (9, 16)
-    assert (narrow.scalar_sigmoids, narrow.exps) == (0, 13)
-    assert narrow.arithmetic == 2 * (4 * 22) + 6 * (2 * 4 * 6 + 6)
+    params = {"depth": 3, "width": width, "batch_size": 4}
+    compiled = work_per_sample("ed_deep", params, x, 2)
+    numpy_path = deep_on_its_numpy_path(params, 10).work_per_sample(x)
+    dense = 2 * (width * 22) + 6 * (2 * width * (2 + width) + (2 + width))   # the NumPy path's count
+    assert numpy_path.arithmetic == dense and (numpy_path.scalar_sigmoids, numpy_path.exps) == (0, 3 * width + 1)
+    assert compiled.arithmetic == dense - 2 * (width * 22) + 4 * width * 4 + width * 11 / 4
+    assert (compiled.scalar_sigmoids, compiled.exps) == (width + 1, 2 * width)
 
 
 @pytest.mark.parametrize("rule, learned_share", [("faithful", 0.5), ("bidirectional", 1.0)])
