@@ -98,7 +98,7 @@ def test_rates_and_ratios_are_consistent(table):
     pd.testing.assert_series_equal(frame["ratio"], frame["candidate_per_s"] / frame["baseline_per_s"],
                                    check_names=False)
     assert {"float32_1t", "float32_2t", "float64_1t", "float64_2t", f"memory_bandwidth_gbs_{machine.DRAM_BYTES}B_1t",
-            "exp_float32_per_s", "exp_float64_per_s", "scalar_sigmoid_float32_per_s",
+            "vector_sigmoid_float32_per_s", "vector_sigmoid_float64_per_s", "scalar_sigmoid_float32_per_s",
             "scalar_sigmoid_float64_per_s"} <= set(peaks)
     streamed = frame[frame["bytes_per_unit"] > 0]
     assert {machine.bandwidth_key(r.working_set_bytes, r.threads) for r in streamed.itertuples()} <= set(peaks)
@@ -173,7 +173,7 @@ def test_every_row_records_the_other_load_on_the_machine(table):
 
 def test_every_row_has_its_bound(table):
     frame, _, _ = table
-    assert set(frame["bound"]) <= {"compute", "memory", "exp"}
+    assert set(frame["bound"]) <= {"compute", "memory", "sigmoid"}
     assert (frame["bound_per_s"] > 0).all()
     assert (frame["fraction_of_bound"] == frame["candidate_per_s"] / frame["bound_per_s"]).all()
     online = frame.set_index("comparison").loc["ed_matrix_vs_ed_neuron"]
@@ -237,21 +237,21 @@ def test_fd_rows_give_the_baseline_its_own_count(table):
 
 
 def test_roofline_picks_the_limit_met_first():
-    limits = {"gflops": 10.0, "bandwidth_gbs": 5.0, "exps_per_s": 1e9, "scalar_sigmoids_per_s": 1e8}
+    limits = {"gflops": 10.0, "bandwidth_gbs": 5.0, "vector_sigmoids_per_s": 1e9, "scalar_sigmoids_per_s": 1e8}
     assert machine.roofline(1e9, 1.0, 0.0, limits) == ("compute", 10.0)
     assert machine.roofline(1.0, 1e9, 0.0, limits) == ("memory", 5.0)
     bound, rate = machine.roofline(0.0, 1.0, 1e9, limits)
-    assert bound == "exp" and rate == 1.0
+    assert bound == "sigmoid" and rate == 1.0
     bound, rate = machine.roofline(0.0, 1.0, 0.0, limits, scalar_sigmoids=1e8)
-    assert bound == "exp" and rate == 1.0
+    assert bound == "sigmoid" and rate == 1.0
 
 
 def test_the_cores_work_adds_up_and_memory_runs_beside_it():
     """Arithmetic, vectorised exps and scalar sigmoids share the floating-point units, so their times
     add (1 s each: half a unit a second); memory traffic overlaps them, so only the slower counts."""
-    limits = {"gflops": 10.0, "bandwidth_gbs": 5.0, "exps_per_s": 1e9, "scalar_sigmoids_per_s": 1e8}
+    limits = {"gflops": 10.0, "bandwidth_gbs": 5.0, "vector_sigmoids_per_s": 1e9, "scalar_sigmoids_per_s": 1e8}
     bound, rate = machine.roofline(1e10, 0.0, 1e9, limits, scalar_sigmoids=1e8)
-    assert bound in ("compute", "exp") and rate == pytest.approx(1 / 3)
+    assert bound in ("compute", "sigmoid") and rate == pytest.approx(1 / 3)
     bound, rate = machine.roofline(2e10, 0.0, 1e9, limits)
     assert bound == "compute" and rate == pytest.approx(1 / 3)
     assert machine.roofline(1e10, 2.5e10, 0.0, limits) == ("memory", pytest.approx(0.2))
@@ -262,7 +262,7 @@ def test_the_sigmoid_limits_are_measured_for_both_types():
     """Both sigmoid limits come out as finite positive rates in each type (their values are the
     speed table's business, not a test's)."""
     for dtype in (np.float32, np.float64):
-        for measure in (machine.exp_throughput, machine.scalar_sigmoid_throughput):
+        for measure in (machine.vector_sigmoid_throughput, machine.scalar_sigmoid_throughput):
             rate = measure(dtype, least=1 << 14, repeats=1)
             assert np.isfinite(rate) and rate > 0
 

@@ -19,7 +19,7 @@ class Work:
     roofline divides by the machine's limits to bound the method's rate."""
     arithmetic: float        # floating-point operations
     traffic: float = 0.0     # bytes read and written to memory
-    exps: float = 0.0        # exponentials (sigmoids) through the vectorised exp
+    exps: float = 0.0        # sigmoids through the vectorised exp (exp, then 1 / (1 + e))
     working_set: float = 0.0  # bytes of the arrays that traffic streams over
     scalar_sigmoids: float = 0.0  # sigmoids one at a time through the C library's tanh
 
