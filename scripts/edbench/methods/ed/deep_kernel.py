@@ -286,10 +286,24 @@ def _first_forward(folded, samples, order, begin, beta, u0, first):
     for b in range(batch):
         for i in range(width):
             sums[i] = folded[0, i] * beta
-        for at in range(starts[order[begin + b]], starts[order[begin + b] + 1]):
-            m, v = pixels[at] + 1, values[at]
-            for i in range(width):
-                sums[i] += folded[m, i] * v
+        start, end = starts[order[begin + b]], starts[order[begin + b] + 1]
+        if width == 4:
+            # Seed 004's width, written out: a loop of 4 over the cells ran as scalar code with a
+            # loop's overhead per pixel (this forward and ``_first_learn``'s: 2.8 -> 2.3 us a sample in
+            # float32). Each sum still adds its pixels in order.
+            s0, s1, s2, s3 = sums[0], sums[1], sums[2], sums[3]
+            for at in range(start, end):
+                m, v = pixels[at] + 1, values[at]
+                s0 += folded[m, 0] * v
+                s1 += folded[m, 1] * v
+                s2 += folded[m, 2] * v
+                s3 += folded[m, 3] * v
+            sums[0], sums[1], sums[2], sums[3] = s0, s1, s2, s3
+        else:
+            for at in range(start, end):
+                m, v = pixels[at] + 1, values[at]
+                for i in range(width):
+                    sums[i] += folded[m, i] * v
         for i in range(width):
             first[i, b] = rule_kernel.sigmoid_scalar(sums[i], u0)
 
@@ -324,6 +338,7 @@ def _first_learn(k, layers, change, samples, order, begin, first, error, beta, s
             gain[i] = o * (one - o) * cell_signs[i] * (error[b] * step)
         for i in range(width):
             change[0, column, i] += gain[i] * beta
+        g0, g1, g2, g3 = gain[0], gain[1 % width], gain[2 % width], gain[3 % width]
         for at in range(starts[order[begin + b]], starts[order[begin + b] + 1]):
             m, v = pixels[at] + 1, values[at]
             if not touched[m]:
@@ -331,8 +346,14 @@ def _first_learn(k, layers, change, samples, order, begin, first, error, beta, s
                 for i in range(width):
                     change[m, 0, i] = real(0.0)
                     change[m, 1, i] = real(0.0)
-            for i in range(width):
-                change[m, column, i] += gain[i] * v
+            if width == 4:   # written out, as in ``_first_forward``
+                change[m, column, 0] += g0 * v
+                change[m, column, 1] += g1 * v
+                change[m, column, 2] += g2 * v
+                change[m, column, 3] += g3 * v
+            else:
+                for i in range(width):
+                    change[m, column, i] += gain[i] * v
     for m in range(change.shape[0]):
         if touched[m]:
             for i in range(width):
