@@ -6,14 +6,15 @@ the whole stack runs in two compiled loops (numba) instead of a few NumPy calls 
   products and the sigmoid (through a vectorisable exp, ``edbench.maths.exp_kernel``) run as SIMD;
 - learning, for the whole stack at once, since under ED a layer's change needs only its own
   inputs and outputs and the broadcast error.
-The first layer is folded as in ``ed_matrix`` (its + and - columns see one value), and goes
-further: the inputs are kept once per value, [beta, x] (``expand_inputs``), never written out
-twice, and one matrix product serves all K networks, forward and learning. The output layer
-uses ``ed_matrix``'s code. That is the path of one network (0-vs-1). Several networks (ten
-digits) are independent for a whole epoch: each runs first layer to output and back in one
-compiled call (``deep_kernel.train_epoch``, the first layer over the non-zero pixels only),
-the networks spread over numba's threads in one parallel region per epoch, so nothing serial
-stands between them. The rule and the weight layout are ``ed_matrix``'s; results agree with it
+The first layer is folded as in ``ed_matrix`` (its + and - columns see one value). The K
+networks (one for 0-vs-1, ten for ten digits) are independent for a whole epoch: each runs first
+layer to output and back in one compiled call (``deep_kernel.train_epoch``, the first layer over
+the non-zero pixels only, compressed once for a training set that cannot change), the networks
+spread over numba's threads in one parallel region per epoch, so nothing serial stands between
+them. A last batch smaller than the rest, and a network whose first or output layer has an absent
+connection to keep at 0, take the NumPy path: the inputs kept once per value, [beta, x]
+(``expand_inputs``), one matrix product for all K networks, the output layer through
+``ed_matrix``'s code. The rule and the weight layout are ``ed_matrix``'s; results agree with it
 to rounding (tests/test_ed.py).
 """
 from __future__ import annotations
@@ -69,10 +70,9 @@ class EDDeep(EDMatrix):
         # Folding the update needs every first-layer connection present (an absent one must stay 0).
         self.folded = self.paired_inputs and self.connected[0] is None
         # Each network's epoch in one compiled call, first layer to output, wherever no mask needs
-        # keeping. With the compressed rows kept across epochs (``nonzero_rows``), that is faster
-        # than the BLAS first layer for one narrow network too (seed 004's 784-(4x512)-1 on 512
-        # mnist01 samples, medians of 9 interleaved: 8.7 -> 7.4 us a sample in float64, 5.0 -> 4.6
-        # in float32).
+        # keeping: faster than the BLAS first layer for one narrow network too (seed 004's
+        # 784-(4x512)-1 on 512 mnist01 samples, medians of 9 interleaved: 8.7 -> 7.4 us a sample in
+        # float64, 5.0 -> 4.6 in float32, still compressing the rows every epoch).
         self.whole_network = self.folded and self.connected[-1] is None
 
     @cached_property

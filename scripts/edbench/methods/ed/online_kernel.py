@@ -55,12 +55,6 @@ class Samples(NamedTuple):
     targets: np.ndarray
 
 
-def compress(inputs: np.ndarray, targets: np.ndarray, order: np.ndarray, dtype) -> Samples:
-    """``Samples`` of (n, inputs) values and (K, n) targets, taken in ``order``."""
-    rows = nonzero_rows(np.ascontiguousarray(inputs, dtype=dtype), order)
-    return Samples(*rows, np.ascontiguousarray(targets[:, order], dtype=dtype))
-
-
 @numba.njit(cache=True)
 def nonzero_rows(inputs, order):
     """Compressed rows of ``inputs`` in ``order``: (starts, pixel indices, values) of the non-zeros.
