@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from edbench import methods
-from edbench.methods.base import read_only, unchangeable
+from edbench.methods.base import unchangeable
 from edbench.methods.ed import vector_kernel
 
 
@@ -36,7 +36,7 @@ def test_rows_kept_across_epochs_give_ed_neurons_weights():
     """The runner's read-only training set is compressed once; every later epoch's shuffled order reads
     the kept rows in place, and the weights still match ed_neuron's bit for bit."""
     x, y = sparse_digits(classes=10)
-    x = read_only(x)
+    x.setflags(write=False)
     params = {"hidden": [16, 5], "alpha": 0.8, "shuffle": True}
     neuron = methods.get("ed_neuron")(x.shape[1], 10, params, 3)
     matrix = methods.get("ed_matrix")(x.shape[1], 10, params, 3)

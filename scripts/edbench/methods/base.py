@@ -34,15 +34,6 @@ def unchangeable(x: np.ndarray) -> bool:
     return True
 
 
-def read_only(x: np.ndarray) -> np.ndarray:
-    """``x`` if it is ``unchangeable``, else a read-only copy of it."""
-    if unchangeable(x):
-        return x
-    copy = np.array(x)
-    copy.setflags(write=False)
-    return copy
-
-
 class LearningMethod:
     """A learning rule bound to one network.
 

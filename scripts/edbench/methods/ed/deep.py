@@ -24,7 +24,6 @@ from functools import cached_property
 import numpy as np
 
 from edbench import threads
-from edbench.methods.ed import online_kernel
 from edbench.methods.ed import rule as ed
 from edbench.methods.ed.deep_kernel import DeepLayers, forward_stack, learn_stack, train_epoch
 from edbench.methods.ed.matrix import EDMatrix
@@ -102,8 +101,7 @@ class EDDeep(EDMatrix):
         one compiled call, the networks spread over numba's threads; the inputs as compressed rows
         (kept across epochs where they cannot change), so the first layer visits only non-zero
         pixels."""
-        samples = online_kernel.Samples(*self.nonzero_rows(x), np.ascontiguousarray(targets, dtype=self.dtype))
-        return train_epoch(self.deep_layers, samples, order, self.settings, self.params["batch_size"])
+        return train_epoch(self.deep_layers, self.samples(x, targets), order, self.settings, self.params["batch_size"])
 
     def expand_inputs(self, x):
         """Folded: (B, 1 + n), [beta, x], one column per pair of the first layer's columns (the

@@ -233,10 +233,14 @@ class EDMatrix(EDMethod):
     def epoch(self, x, targets, order) -> float:
         """One pass in ``order``; returns the summed |error|. Online and in minibatches alike it runs
         in the compiled loop over each sample's non-zero sources."""
-        samples = online_kernel.Samples(*self.nonzero_rows(x), np.ascontiguousarray(targets, dtype=self.dtype))
-        totals = online_kernel.sparse_epoch(self.flat_layers, samples, order, self.settings,
+        totals = online_kernel.sparse_epoch(self.flat_layers, self.samples(x, targets), order, self.settings,
                                             self.params["batch_size"])
         return float(totals.sum())
+
+    def samples(self, x, targets) -> online_kernel.Samples:
+        """``x``'s compressed rows (``nonzero_rows``) and the (K, n) targets, for the compiled loops,
+        which visit them in each epoch's order."""
+        return online_kernel.Samples(*self.nonzero_rows(x), np.ascontiguousarray(targets, dtype=self.dtype))
 
     def nonzero_rows(self, x):
         """``x``'s rows compressed to their non-zeros, in x's order. Inputs that cannot change (the
@@ -244,9 +248,11 @@ class EDMatrix(EDMethod):
         every pixel, about a sixth of an online epoch of a 784-64-1 network; others, each call. The
         kept rows hold a reference to ``x``, so its memory is not reused while they are kept."""
         fixed = unchangeable(x)
-        if fixed and self._kept_rows is not None and _same_array(self._kept_rows[0], x):
+        # The same values: one address, shape, strides and type (the speed table hands each epoch a
+        # fresh view of one read-only set).
+        if fixed and self._kept_rows is not None and self._kept_rows[0].__array_interface__ == x.__array_interface__:
             return self._kept_rows[1]
-        rows = online_kernel.nonzero_rows(np.ascontiguousarray(x, dtype=self.dtype), np.arange(len(x)))
+        rows = online_kernel.nonzero_rows(np.ascontiguousarray(x, dtype=self.dtype))
         self._kept_rows = (x, rows) if fixed else None
         return rows
 
@@ -281,10 +287,3 @@ class EDMatrix(EDMethod):
 
 
 METHOD = EDMatrix
-
-
-def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether two arrays are views of the same values: one address, shape, strides and type (the
-    speed table hands each epoch a fresh view of one read-only set)."""
-    return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0] and a.shape == b.shape
-            and a.strides == b.strides and a.dtype == b.dtype)

@@ -56,15 +56,15 @@ class Samples(NamedTuple):
 
 
 @numba.njit(cache=True)
-def nonzero_rows(inputs, order):
-    """Compressed rows of ``inputs`` in ``order``: (starts, pixel indices, values) of the non-zeros.
+def nonzero_rows(inputs):
+    """Compressed rows of ``inputs``, in their order: (starts, pixel indices, values) of the non-zeros.
     Both passes run without a branch on the value (MNIST's zeros and non-zeros follow no pattern a
     branch predictor could learn); the second writes every pixel and moves on past the non-zeros."""
-    n, width = len(order), inputs.shape[1]
+    n, width = inputs.shape
     starts = np.zeros(n + 1, dtype=np.int64)
     for r in range(n):
         count = 0
-        row = inputs[order[r]]
+        row = inputs[r]
         for p in range(width):
             count += row[p] != 0.0
         starts[r + 1] = starts[r] + count
@@ -72,7 +72,7 @@ def nonzero_rows(inputs, order):
     values = np.empty(starts[n] + 1, dtype=inputs.dtype)
     for r in range(n):
         at = starts[r]
-        row = inputs[order[r]]
+        row = inputs[r]
         for p in range(width):
             value = row[p]
             pixels[at] = p
