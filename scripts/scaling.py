@@ -50,10 +50,11 @@ def measured_runs(runs_dir: Path) -> dict[tuple, dict]:
     return found
 
 
-def run_costs(configfile: str, runs: dict, summary: Path | None) -> tuple[list[float], list[str], list[str]]:
+def run_costs(configfile: str, runs: dict, summary: Path | None) -> tuple[dict, dict, list[str]]:
     """Seconds per run of ``configfile`` past the process start-up: the method's own set-up (its
     start-up when it is not the first run of a process: imports such as torch, data, kernels),
-    warm-up and training; and the runs not measured."""
+    warm-up and training, by result path; the measured runs' specs by result path; and the runs
+    not measured."""
     import pandas as pd
 
     from edbench import config as edconfig
@@ -69,22 +70,22 @@ def run_costs(configfile: str, runs: dict, summary: Path | None) -> tuple[list[f
     if summary is not None:
         for row in pd.read_csv(summary).itertuples():
             trained[(row.config_dataset, row.task, row.method, row.seed)] = row.train_seconds
-    costs, tasks, missing = [], [], []
+    costs, specs, missing = {}, {}, []
     for spec in edconfig.expand(edconfig.load(configfile)):
-        key = (spec.dataset, spec.task, spec.entry, spec.seed)
+        key, path = (spec.dataset, spec.task, spec.entry, spec.seed), spec.result_path()
         if key in trained and spec.method in setup:
-            costs.append(trained[key] + setup[spec.method])
+            costs[path] = trained[key] + setup[spec.method]
         elif key in runs and runs[key].get("startup_counts_from") == "run start" and same_settings(spec, runs[key]):
             timing = runs[key]
-            costs.append(timing["startup_seconds"] + (timing.get("warmup_seconds") or 0) + timing["train_seconds"])
+            costs[path] = timing["startup_seconds"] + (timing.get("warmup_seconds") or 0) + timing["train_seconds"]
         elif key in runs and same_settings(spec, runs[key]) and spec.method in setup:
             timing = runs[key]
-            costs.append(setup[spec.method] + (timing.get("warmup_seconds") or 0) + timing["train_seconds"])
+            costs[path] = setup[spec.method] + (timing.get("warmup_seconds") or 0) + timing["train_seconds"]
         else:
             missing.append("/".join(map(str, key)))
             continue
-        tasks.append(spec.task)
-    return costs, tasks, missing
+        specs[path] = spec
+    return costs, specs, missing
 
 
 def process_fixed_seconds(runs: dict) -> float | None:
@@ -106,17 +107,18 @@ def same_settings(spec, measured: dict) -> bool:
             and (bool(spec.trials) or all(params.get(k) == v for k, v in spec.params.items())))
 
 
-def job_costs(configfile: str, costs: list[float], tasks: list[str], process_fixed: float) -> list[float]:
-    """Per job: one process start-up plus its runs; a batch deals a task's runs out as common.smk does."""
+def job_costs(configfile: str, costs: dict, specs: dict, process_fixed: float) -> list[float]:
+    """Per job: one process start-up plus its runs, batched as the workflow batches them
+    (edbench.batching) among the measured runs."""
     import yaml
 
+    from edbench import batching
+
     runs_per_job = yaml.safe_load(Path(configfile).read_text()).get("runs_per_job", {})
-    jobs = []
-    for task in sorted(set(tasks)):
-        task_costs = [c for c, t in zip(costs, tasks) if t == task]
-        count = -(-len(task_costs) // runs_per_job.get(task, 1))
-        jobs += [process_fixed + sum(task_costs[i::count]) for i in range(count)]
-    return jobs
+    batches = list(batching.plan(specs, runs_per_job).values())
+    batched = {path for paths in batches for path in paths}
+    batches += [[path] for path in costs if path not in batched]
+    return [process_fixed + sum(costs[path] for path in paths) for paths in batches]
 
 
 def project(job_costs: list[float], overhead: float, cores: int, nodes: int) -> float:
@@ -141,11 +143,11 @@ def main() -> None:
     for argument in args.config:
         configfile, _, summary = argument.partition("=")
         jobs = dry_run_jobs(configfile)
-        costs, tasks, missing = run_costs(configfile, runs, Path(summary) if summary else None)
+        costs, specs, missing = run_costs(configfile, runs, Path(summary) if summary else None)
         if missing:
             print(f"{configfile}: {len(missing)} runs not measured, e.g. {missing[:3]}", file=sys.stderr)
         fixed = process_fixed_seconds(runs)
-        jobs_seconds = job_costs(configfile, costs, tasks, fixed or 0.0)
+        jobs_seconds = job_costs(configfile, costs, specs, fixed or 0.0)
         cells = [configfile, str(sum(jobs.values())), str(len(costs) + len(missing)),
                  f"{sum(jobs_seconds) / 3600:.3f}" + (" (partial)" if missing else ""),
                  f"{fixed:.2f}" if fixed is not None else "not measured",

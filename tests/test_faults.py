@@ -23,18 +23,18 @@ SMOKE = ("--configfile", "config/smoke.yaml")
 
 
 def slow_to_finish_batches(workdir: Path) -> list[tuple[str, list[Path]]]:
-    """The batches of the race's last runs on mnist10 (the winners at the last budget, which wait for
-    the promoted trials), as the workflow plans them, whose last run is torch's (its import alone
-    takes 2 s), each as its runs in the order its one process trains them: a fault can land between
-    the first run written and the last. Nothing but the tables depends on those winners, so redoing
-    them leaves every other output of the shared smoke run up to date."""
+    """The mnist10 batches, as the workflow plans them, whose last run is torch's race winner at
+    the last budget (torch's import alone takes 2 s), each as its runs in the order its one process
+    trains them: a fault can land between the first run written and the last. Nothing but the
+    tables depends on a batch that ends a race's chain, so redoing it leaves every other output of
+    the shared smoke run up to date."""
     done = snakemake(workdir, "--dry-run", "--forceall", *SMOKE)
     assert done.returncode == 0, done.stderr[-3000:]
     batches, rule = [], None
     for line in done.stdout.splitlines():
         if line.startswith("rule "):
             rule = line.removeprefix("rule ").rstrip(":")
-        elif rule and rule.startswith("train_batch_mnist_mnist10_level2_") and line.strip().startswith("output:"):
+        elif rule and rule.startswith("train_batch_mnist_mnist10_") and line.strip().startswith("output:"):
             runs = [workdir / name for name in line.split(":", 1)[1].replace(",", " ").split()]
             if len(runs) >= 3 and runs[-1].parts[-2] == "tuned-long-torch":
                 batches.append((rule, runs))
@@ -105,14 +105,18 @@ def test_results_are_identical_across_reruns_and_core_counts(smoke_run):
     reference = {p: without_timing(p) for p in runs}
     summary = pd.read_csv(workdir / "results/tables/summary.csv")
     forget(workdir, runs)
-    # every mnist01 run is made again once, beside the --cores 2 of the first run: the protocol
-    # runs and search trials with --cores 1, then the race winners and the tables with --cores 8
-    first = [str(p.relative_to(workdir)) for p in runs if p not in winners]
+    # every mnist01 run is made again once, beside the --cores 2 of the first run: the batches of
+    # the backprop methods' runs (their race chains included) with --cores 1, then the rest and
+    # the tables with --cores 8
+    first = [str(p.relative_to(workdir)) for p in runs if "bp_" in p.parts[-2]]
+    cores_of = {}
     for cores, targets in (("1", first), ("8", ["results/tables/summary.csv"])):
         done = snakemake(workdir, *targets, "--cores", cores, *SMOKE)
         assert done.returncode == 0, done.stderr[-3000:]
+        cores_of.update({p: cores for p in runs if p.exists() and p not in cores_of})
+    assert set(cores_of.values()) == {"1", "8"} and any(cores_of[p] == "8" for p in winners)
     for p in runs:
-        assert without_timing(p) == reference[p], f"{p} differs with --cores {1 if p not in winners else 8}"
+        assert without_timing(p) == reference[p], f"{p} differs with --cores {cores_of[p]}"
     again = pd.read_csv(workdir / "results/tables/summary.csv")
     pd.testing.assert_frame_equal(summary.drop(columns=timing_columns(summary)),
                                   again.drop(columns=timing_columns(again)))

@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from edbench import config as edconfig
-from edbench import provenance, scheduling, tasks
+from edbench import batching, provenance, scheduling, tasks
 from edbench.report import run_files
 from edbench.threads import shell_prefix as thread_variables
 
@@ -146,40 +146,10 @@ def entry_resources(key):
     return lambda wildcards: getattr(run_spec(wildcards), key)
 
 
-# Small runs train in batches (config `runs_per_job`): one process, and on a cluster one scheduler
-# job, trains several runs, so a job's fixed cost (interpreter and imports; on SLURM also a
-# submission and two Snakemake start-ups) is paid once per batch. A run's result does not depend on
-# its batch (tests/test_batches.py). Changing the set of runs of a batched task may retrain that
-# task's batches (cheap, by construction).
-RUNS_PER_JOB = config.get("runs_per_job", {})
-
-
-def dependency_level(path, levels={}):
-    """0 for a run that waits for no other run; else one more than the runs it chooses from."""
-    if path not in levels:
-        levels[path] = 1 + max((dependency_level(p) for p in RUNS[path].trials), default=-1)
-    return levels[path]
-
-
-def plan_batches():
-    """Runs batch with the runs of their dependency level only: a race's promoted runs and winners wait
-    for the runs they choose from. Within a level, runs of one method go to the same batches, so a
-    process imports torch or loads numba's kernels once for all of them, not once in every batch."""
-    by_task = {}
-    for path, spec in sorted(RUNS.items(), key=lambda item: (item[1].method, item[0])):
-        if RUNS_PER_JOB.get(spec.task, 1) > 1:
-            stage = f"level{dependency_level(path)}"
-            by_task.setdefault((spec.dataset, spec.task, stage), []).append(path)
-    batches = {}
-    for (dataset, task, stage), paths in by_task.items():
-        count = -(-len(paths) // RUNS_PER_JOB[task])
-        size = -(-len(paths) // count)
-        for index in range(count):
-            batches[f"{dataset}_{task}_{stage}_{index}"] = paths[index * size : (index + 1) * size]
-    return batches
-
-
-BATCHES = plan_batches()
+# Small runs train in batches (config `runs_per_job`; edbench.batching says which runs go
+# together). A run's result does not depend on its batch (tests/test_batches.py). Changing the
+# set of runs of a batched task may retrain that task's batches (cheap, by construction).
+BATCHES = batching.plan(RUNS, config.get("runs_per_job", {}))
 BATCHED_TASKS = sorted({RUNS[paths[0]].task for paths in BATCHES.values()})
 # rule train makes every run that is not in a batch
 UNBATCHED_TASK = "(?!(?:" + "|".join(BATCHED_TASKS) + ")$)[a-z0-9_]+" if BATCHED_TASKS else "[a-z0-9_]+"
@@ -207,6 +177,5 @@ def batch_resources(paths):
 
 
 def batch_inputs(paths):
-    """A batch's data set and the trials its race winners (if any) are chosen from."""
-    trials = sorted({trial for path in paths for trial in RUNS[path].trials})
-    return {**data_files(RUNS[paths[0]]), "trials": trials}
+    """A batch's data set and the trials its race runs (if any) are chosen from in other jobs."""
+    return {**data_files(RUNS[paths[0]]), "trials": batching.trials_from_other_jobs(paths, RUNS)}
