@@ -16,6 +16,8 @@ def body():
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-npz", type=Path, required=True)
+    parser.add_argument("--data-provenance", type=Path,
+                        help="the data set's provenance record: the arrays are checked against its SHA-256")
     parser.add_argument("--settings", default="{}", help="the config's speed section as JSON")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--figure", type=Path, required=True)
@@ -24,11 +26,13 @@ def body():
     args = parser.parse_args()
     threads.size_numba_pool(2)
     settings = {**harness.DEFAULTS, **json.loads(args.settings)}
-    rows, peaks = harness.run_all(arrays.load(args.data_npz), settings, args.data_npz.stem)
+    data = json.loads(args.data_provenance.read_text()) if args.data_provenance else {}
+    rows, peaks = harness.run_all(arrays.load(args.data_npz, data.get("file_sha256")), settings, args.data_npz.stem)
     frame = pd.DataFrame(rows)
     atomic.write_csv(args.out, frame)
     atomic.write_json(args.environment, {"environment": provenance.environment(threads=int(frame["threads"].max())),
                                          "settings": settings,
+                                         "data": {"file": str(args.data_npz), "file_sha256": data.get("file_sha256")},
                                          "matmul_peak_gflops": peaks})
     speed_figures.speed(frame, args.figure)
     speed_figures.speed_by_batch(frame, args.batch_figure)

@@ -1,4 +1,6 @@
 """The speed target in the workflow, on the tiny gates config (the "tiny" group of SHARED_RUNS)."""
+import json
+
 import pandas as pd
 import pytest
 
@@ -15,6 +17,11 @@ def test_speed_target_feeds_the_tables_and_report(tiny):
     assert table["same_result"].all()
     assert (workdir / "results/figures/speed.png").stat().st_size > 10_000
     assert "rule train" not in done.stdout + done.stderr
+    # the arrays were checked against the data set's recorded SHA-256, which the run records
+    recorded = json.loads((workdir / "resources/data/mnist.json").read_text())["file_sha256"]
+    environment = json.loads((workdir / "results/tables/speed_environment.json").read_text())
+    assert recorded and environment["data"]["file_sha256"] == recorded
+    assert "no recorded SHA-256" not in (workdir / "logs/speed.log").read_text()
     done = snakemake(workdir, "results/tables/reproduction.csv", "--cores", "2", "--configfile", "config/tiny.yaml")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "rule train" not in done.stdout + done.stderr

@@ -2,6 +2,7 @@
 rule measure_speed:
     input:
         npz=f"resources/data/{SPEED_DATASET}.npz",
+        provenance=f"resources/data/{SPEED_DATASET}.json",
     output:
         table=report(SPEED_TABLE, caption="../report/speed_table.rst", category="Speed"),
         figure=report(SPEED_FIGURE, caption="../report/speed.rst", category="Speed"),
@@ -18,7 +19,7 @@ rule measure_speed:
     params:
         settings=json.dumps(config.get("speed", {})),
     shell:
-        "python scripts/speed.py --data-npz {input.npz} --settings {params.settings:q} --out {output.table}"
+        "python scripts/speed.py --data-npz {input.npz} --data-provenance {input.provenance} --settings {params.settings:q} --out {output.table}"
         " --figure {output.figure} --batch-figure {output.batch_figure} --environment {output.environment} 2> {log}"
 
 
