@@ -95,3 +95,8 @@ def test_tasks_with_one_run_per_job_are_not_batched():
     runs = {**race("bp_sgd"), "gates/fd": run("fd", task="gates")}
     assert set(batching.plan(runs, {"gates": 1, "mnist10": 1})) == set()
     assert list(batching.plan(runs, {"gates": 4})) == ["mnist_gates_0"]
+
+
+def test_runs_are_dealt_into_the_fewest_batches_alike_in_size():
+    runs = {f"fd/seed{seed}": run("fd", task="gates") for seed in range(24)}
+    assert [len(paths) for paths in batching.plan(runs, {"gates": 10}).values()] == [8, 8, 8]

@@ -72,13 +72,21 @@ def plan(runs: Mapping, runs_per_job: Mapping[str, int]) -> dict[str, list[str]]
 
 def _pack(units: list[list[str]], size: int) -> list[list[str]]:
     """Units (lists of runs that stay together) dealt first-fit, in order, into batches of at most
-    ``size`` runs: each unit joins the first batch with room for it."""
+    ``size`` runs. A unit joins the first batch with room for it below an even share of the runs
+    over the fewest batches, so batches come out alike in size; once that many batches are open, it
+    joins the first with room below ``size``; failing both, it opens a batch."""
+    total = sum(len(unit) for unit in units)
+    fewest = -(-total // size)
+    share = -(-total // fewest)
     batches: list[list[str]] = []
     for unit in units:
-        batch = next((batch for batch in batches if len(batch) + len(unit) <= size), None)
-        if batch is None:
-            batches.append(batch := [])
-        batch.extend(unit)
+        fits = [batch for batch in batches if len(batch) + len(unit) <= share]
+        if not fits and len(batches) >= fewest:
+            fits = [batch for batch in batches if len(batch) + len(unit) <= size]
+        if fits:
+            fits[0].extend(unit)
+        else:
+            batches.append(list(unit))
     return batches
 
 
