@@ -50,12 +50,12 @@ def plan(runs: Mapping, runs_per_job: Mapping[str, int]) -> dict[str, list[str]]
     """Batch name -> its runs' result paths, in the order they train, for every task whose
     ``runs_per_job`` is above 1. ``runs`` maps result path -> RunSpec."""
     levels = dependency_levels(runs)
-    units: dict[tuple, list[list[str]]] = {}
+    by_task: dict[tuple, list[str]] = {}
     for path, spec in sorted(runs.items(), key=lambda item: (item[1].method, item[0])):
         if runs_per_job.get(spec.task, 1) > 1:
-            units.setdefault((spec.dataset, spec.task), []).append(path)
+            by_task.setdefault((spec.dataset, spec.task), []).append(path)
     batches = {}
-    for (dataset, task), paths in units.items():
+    for (dataset, task), paths in by_task.items():
         size = runs_per_job[task]
         stages: dict[str, list[list[str]]] = {}
         for chain in chains(paths, runs):
