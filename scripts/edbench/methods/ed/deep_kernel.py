@@ -52,8 +52,8 @@ def _forward_serial(stack, outputs, beta, u0):
 
 @numba.njit(cache=True, parallel=True)
 def _forward_parallel(stack, outputs, beta, u0):
-    for k in numba.prange(stack.shape[1]):
-        _forward_network(k, stack, outputs, beta, u0)
+    for k in numba.prange(stack.shape[1]):   # prange counts in uint64: as int64, the serial loop's compile serves
+        _forward_network(np.int64(k), stack, outputs, beta, u0)
 
 
 # error_model numpy: no zero-divisor check, so 1 / (1 + e) runs as SIMD; contract: fused multiply-adds
@@ -128,7 +128,7 @@ def _learn_serial(layers, outputs, errors, settings, step):
 @numba.njit(cache=True, parallel=True)
 def _learn_parallel(layers, outputs, errors, settings, step):
     for k in numba.prange(layers.stack.shape[1]):
-        _learn_network(k, layers, outputs, errors, settings, step, layers.connected)
+        _learn_network(np.int64(k), layers, outputs, errors, settings, step, layers.connected)
 
 
 @numba.njit(cache=True, fastmath={"reassoc", "contract"})  # the sums over the minibatch vectorise, fused
@@ -230,7 +230,7 @@ def _epoch_parallel(layers, samples, order, settings, batch):
     outputs = np.empty((stack.shape[0] + 1, stack.shape[1], stack.shape[2], batch), dtype=stack.dtype)
     errors = np.empty((3, stack.shape[1], batch), dtype=stack.dtype)
     for k in numba.prange(stack.shape[1]):
-        totals[k] = _epoch_network(k, layers, samples, order, settings, outputs, errors)
+        totals[k] = _epoch_network(np.int64(k), layers, samples, order, settings, outputs, errors)
     return totals
 
 

@@ -101,15 +101,15 @@ def sparse_epoch(layers: FlatLayers, samples: Samples, order: np.ndarray, settin
 def _epoch_serial(layers, samples, order, settings, batch):
     totals = np.zeros(samples.targets.shape[0])
     for k in range(samples.targets.shape[0]):
-        totals[k] = _train_network(k, layers, samples, order, settings, batch)
+        totals[k] = _train_network(np.int64(k), layers, samples, order, settings, batch)
     return totals
 
 
 @numba.njit(cache=True, parallel=True)
 def _epoch_parallel(layers, samples, order, settings, batch):
     totals = np.zeros(samples.targets.shape[0])
-    for k in numba.prange(samples.targets.shape[0]):
-        totals[k] = _train_network(k, layers, samples, order, settings, batch)
+    for k in numba.prange(samples.targets.shape[0]):   # uint64 here: as int64, one compile with the serial loop
+        totals[k] = _train_network(np.int64(k), layers, samples, order, settings, batch)
     return totals
 
 
