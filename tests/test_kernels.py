@@ -1,9 +1,12 @@
 """The compiled kernels: each in a ``*_kernel.py`` module, the vectorised exp as exact as it says, and the
 ED rule compiled in as Python computes it."""
+import subprocess
+import sys
 from pathlib import Path
 
 import numba
 import numpy as np
+import pytest
 
 from edbench.maths.exp_kernel import exp_array
 from edbench.methods.ed import rule, rule_kernel
@@ -67,3 +70,24 @@ def test_the_rule_compiled_into_a_kernel_computes_what_python_does():
         signal = rule.faithful_signal(float(sources[i]), float(signs[i]), float(ds[i]))
         expected = (o, slope, signal, rule.learned(float(weights[i]), slope, signal, 0.8))
         assert tuple(compiled[:, i]) == expected
+
+
+def test_the_exp_kernels_cache_entry_is_found_by_the_next_process():
+    """numba keys a closure's cache entry by its pickled variables: a variable that pickles
+    differently in each process (a compiled function does) makes every process compile again."""
+    probe = ("import hashlib; from numba.core.serialize import dumps; from edbench.maths import exp_kernel as e; "
+             "print([hashlib.sha256(dumps(c.cell_contents)).hexdigest() "
+             "for f in (e._SINGLE, e._DOUBLE) for c in f.__closure__])")
+    keys = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+            for _ in range(2)]
+    assert keys[0] == keys[1]
+
+
+@pytest.mark.parametrize("depth,n_classes", [(2, 2), (3, 2), (2, 10), (4, 10)])
+def test_deep_eds_stack_has_one_layout_whatever_its_shape(depth, n_classes):
+    """numba compiles a kernel once per array layout: the stack is C-ordered at every depth and
+    number of networks, so one compiled kernel per dtype serves them all."""
+    from edbench import methods
+    deep = methods.get("ed_deep")(12, n_classes, {"width": 4, "depth": depth}, 0)
+    assert numba.typeof(deep.stack).layout == "C"
+    assert all(np.shares_memory(layer, deep.stack) for layer in deep.weights[1:-1])

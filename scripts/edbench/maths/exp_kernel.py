@@ -41,9 +41,14 @@ def exp_into(x, out, scratch):
     raise NotImplementedError("exp_into is compiled: call it from numba code or through exp_array")
 
 
-def _exp_kernel(real, integer, limit, ln2_hi, ln2_lo, exponent_bias, mantissa_bits, polynomial):
+def _exp_kernel(real, integer, limit, ln2_hi, ln2_lo, exponent_bias, mantissa_bits):
     """exp in the precision ``real``: clamp to +-limit, reduce by ln 2 (split in two parts), the
-    polynomial of the remainder, times 2**k written straight into the exponent bits."""
+    polynomial of the remainder, times 2**k written straight into the exponent bits.
+
+    The kernel closes over numbers only: numba's cache keys a closure by its pickled variables,
+    and a compiled function pickles differently in every process, so a closure over the
+    polynomial was compiled again in each one."""
+    single = real is np.float32
     low, high, log2e, half = real(-limit), real(limit), real(LOG2E), real(0.5)
     hi, lo = real(ln2_hi), real(ln2_lo)
     bias, shift = integer(exponent_bias), integer(mantissa_bits)
@@ -54,15 +59,18 @@ def _exp_kernel(real, integer, limit, ln2_hi, ln2_lo, exponent_bias, mantissa_bi
             value = min(max(x[n], low), high)
             k = np.floor(value * log2e + half)
             r = (value - k * hi) - k * lo
-            out[n] = polynomial(r)
+            if single:
+                out[n] = _polynomial_single(r)
+            else:
+                out[n] = _polynomial(r)
             bits[n] = (integer(k) + bias) << shift
         for n in range(x.size):
             out[n] *= scratch[n]
     return kernel
 
 
-_SINGLE = _exp_kernel(np.float32, np.int32, 87.0, 0.693359375, -2.12194440e-4, 127, 23, _polynomial_single)
-_DOUBLE = _exp_kernel(np.float64, np.int64, 700.0, LN2_HI, LN2_LO, 1023, 52, _polynomial)
+_SINGLE = _exp_kernel(np.float32, np.int32, 87.0, 0.693359375, -2.12194440e-4, 127, 23)
+_DOUBLE = _exp_kernel(np.float64, np.int64, 700.0, LN2_HI, LN2_LO, 1023, 52)
 
 
 @overload(exp_into, jit_options={"cache": True, "fastmath": {"contract"}})
