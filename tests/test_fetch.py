@@ -8,6 +8,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -360,3 +361,26 @@ def test_training_job_on_a_damaged_arrays_file_stops_with_a_clear_message(arrays
     assert done.returncode == 2, done.stderr[-2000:]
     assert f"{path} is damaged" in done.stderr and "Traceback" not in done.stderr and "BadZipFile" not in done.stderr
     assert not (tmp_path / "run.json").exists()
+
+
+def test_a_checked_file_is_hashed_again_only_once_it_changes(arrays_file, monkeypatch):
+    """A batch's runs check one arrays file: a file already checked, unchanged since, is not
+    hashed again; a file changed too recently to tell by its times is hashed every time; any
+    change (a byte flipped in place, same size) is checked and refused."""
+    path, record, written = arrays_file
+    hashed = []
+    real_digest = arrays.file_digest
+    monkeypatch.setattr(arrays, "file_digest", lambda *a: hashed.append(a) or real_digest(*a))
+    monkeypatch.setattr(arrays, "SETTLED_SECONDS", 3600.0)   # changed within the hour: not remembered
+    arrays.load(path, record["file_sha256"])
+    arrays.load(path, record["file_sha256"])
+    assert len(hashed) == 2
+    os.utime(path, ns=(time.time_ns() - 10**10,) * 2)   # last written 10 s ago, as far as its mtime says
+    monkeypatch.setattr(arrays, "SETTLED_SECONDS", -3600.0)   # settled (its ctime is now): remembered
+    arrays.load(path, record["file_sha256"])
+    loaded = arrays.load(path, record["file_sha256"])
+    assert len(hashed) == 3
+    np.testing.assert_array_equal(loaded["x_train"], written["x_train"])
+    damage(path, "flipped byte")
+    with pytest.raises(arrays.DamagedCache, match="is damaged"):
+        arrays.load(path, record["file_sha256"])
