@@ -167,16 +167,26 @@ SHARED_RUNS = {"tests/test_faults.py": "smoke", "tests/test_report_browser.py": 
 
 
 # The order units start in: the smoke group first (its run uses both cores), then the SLURM test
-# (it waits for that run, then mostly for its cluster, beside the smoke group), then the rest, so
-# no long unit is left for the end while the other worker idles.
+# (it waits for that run, then mostly for its cluster, beside the smoke group), then the tiny
+# group, then every other unit that holds a slow or workflow test, then the rest: the long units start early,
+# so no long unit is left for the end while the other worker idles.
 FIRST = ["smoke", "tests/test_slurm.py", "tiny"]
 
 
+def _scope(item) -> str:
+    path = item.nodeid.split("::", 1)[0]
+    return SHARED_RUNS.get(path, path)
+
+
 def pytest_collection_modifyitems(items):
+    holding_slow = {_scope(item) for item in items
+                    if item.get_closest_marker("slow") or item.get_closest_marker("workflow")}
+
     def rank(item):
-        path = item.nodeid.split("::", 1)[0]
-        scope = SHARED_RUNS.get(path, path)
-        return FIRST.index(scope) if scope in FIRST else len(FIRST)
+        scope = _scope(item)
+        if scope in FIRST:
+            return FIRST.index(scope)
+        return len(FIRST) if scope in holding_slow else len(FIRST) + 1
     items.sort(key=rank)   # stable: each file and group keeps its own order
 
 
