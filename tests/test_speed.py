@@ -344,6 +344,27 @@ def test_compiled_minibatch_work_follows_the_non_zero_inputs(rule, learned_share
     assert work.traffic == pytest.approx(8 * (touched + 2 * learned + 3 * folding))
 
 
+def test_ed_trained_network_by_network_streams_one_network_per_thread():
+    """Where a compiled loop trains each network's whole epoch before the next (ed_matrix, and
+    ed_deep's whole epoch), a thread streams over one network's weights at a time: the bandwidth
+    its bound takes is that of one network per thread, not of all ten. The NumPy path takes every
+    network in each product."""
+    x = np.ones((4, 10))
+    online = work_per_sample("ed_matrix", {"hidden": [3]}, x, 10)
+    deep = work_per_sample("ed_deep", {"depth": 3, "width": 4, "batch_size": 4}, x, 10)
+    for work in (online, deep):
+        assert work.parts == 10
+        assert work.streamed_set(1) == pytest.approx(work.working_set / 10)
+        assert work.streamed_set(2) == pytest.approx(work.working_set / 5)
+    masked = methods.get("ed_deep")(10, 10, {"depth": 3, "width": 4, "batch_size": 4}, seed=0)
+    weights = masked.get_weights()
+    weights[-1][0, 0, -1] = 0.0   # a connection to keep absent: every batch takes the NumPy path
+    masked.set_weights(weights)
+    numpy_path = masked.work_per_sample(x)
+    assert not masked.whole_network and numpy_path.parts == 1
+    assert numpy_path.streamed_set(2) == numpy_path.working_set
+
+
 def test_the_speed_command_keeps_a_numba_pool_for_its_two_thread_rows():
     """The speed command limits every library to one thread, but its 2-thread ED rows need numba's
     pool of 2 (a job's threads.limit alone would size the pool at 1)."""

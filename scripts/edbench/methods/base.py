@@ -22,6 +22,15 @@ class Work:
     exps: float = 0.0        # sigmoids through the vectorised exp (exp, then 1 / (1 + e))
     working_set: float = 0.0  # bytes of the arrays that traffic streams over
     scalar_sigmoids: float = 0.0  # sigmoids one at a time through the C library's tanh
+    # The working set's independent parts that a thread streams over one whole part at a time (ED's
+    # networks, where each network trains its whole epoch before the next): a thread's traffic then
+    # stays within one part, not the whole set.
+    parts: int = 1
+
+    def streamed_set(self, threads: int) -> float:
+        """The bytes that ``threads`` threads stream over at once: the working set, or where it is
+        taken part by part, one part per thread."""
+        return self.working_set / self.parts * min(threads, self.parts)
 
 
 def unchangeable(x: np.ndarray) -> bool:

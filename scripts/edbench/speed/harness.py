@@ -133,7 +133,7 @@ def measure(comparison: Comparison, settings: dict) -> dict:
         "candidate_gflops": c.work.arithmetic * cand_rate / 1e9,
         "arithmetic_per_unit": c.work.arithmetic, "baseline_arithmetic_per_unit": baseline_arithmetic,
         "arithmetic_model": c.arithmetic_model or "both sides: the candidate's count",
-        "bytes_per_unit": c.work.traffic, "working_set_bytes": c.work.working_set,
+        "bytes_per_unit": c.work.traffic, "working_set_bytes": c.work.streamed_set(c.workload.threads),
         "exps_per_unit": c.work.exps, "scalar_sigmoids_per_unit": c.work.scalar_sigmoids,
         "measurements": measurements, "ratio_low": min(ratios), "ratio_high": max(ratios),
         "attempts": max(t[3] for t in timings), **worst_load([t[2] for t in timings], disturbed_cores),

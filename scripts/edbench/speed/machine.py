@@ -128,7 +128,8 @@ def machine_limits(plan: list[Comparison], thread_counts) -> dict:
     """The matrix-multiply peak per dtype and thread count, the bandwidth over every working set the
     plan streams (and DRAM's, for reference) at its rows' threads, and the sigmoids' throughputs."""
     limits = {f"{dtype}_{t}t": matmul_peak(dtype, t) for dtype in ("float32", "float64") for t in thread_counts}
-    streams = {(DRAM_BYTES, 1)} | {(c.work.working_set, c.workload.threads) for c in plan if c.work.traffic}
+    streams = {(DRAM_BYTES, 1)} | {(c.work.streamed_set(c.workload.threads), c.workload.threads)
+                                   for c in plan if c.work.traffic}
     for working_set, threads in sorted(streams):
         limits[bandwidth_key(working_set, threads)] = memory_bandwidth(working_set, threads)
     for dtype in ("float32", "float64"):

@@ -111,8 +111,9 @@ class EDMethod(LearningMethod):
         serves both (bidirectional), 2 flops per pair: 2 flops per first-layer weight and sample in
         all, where it was 6 (faithful); where the first layer runs compiled, 2 flops forward and 2 to
         learn per cell and active pair, plus the fold once per batch. The working set is the bytes of
-        all the weights. One sigmoid per cell: scalar (the C library's tanh) in compiled loops,
-        vectorised exps elsewhere."""
+        all the weights; where a compiled loop trains each network's whole epoch before the next,
+        its parts are the networks (a thread streams over one network's weights at a time). One
+        sigmoid per cell: scalar (the C library's tanh) in compiled loops, vectorised exps elsewhere."""
         weights = self.get_weights()
         itemsize = self.dtype.itemsize
         cells = sum(w.shape[0] * w.shape[1] for w in weights)
@@ -120,6 +121,7 @@ class EDMethod(LearningMethod):
         # for bit ed_neuron's); the NumPy path and ed_deep's stack through vectorised exps.
         sigmoids = {"scalar_sigmoids": cells} if self.visits_nonzero_sources() else {"exps": cells}
         weight_bytes = itemsize * sum(w.size for w in weights)
+        parts = self.k if (self.visits_nonzero_sources() or self.compiles_first_layer()) else 1
         faithful = self.params["rule"] == "faithful"
         batch = self.params["batch_size"]
         first_cells, pairs = weights[0].shape[0] * weights[0].shape[1], weights[0].shape[2] // 2
@@ -131,11 +133,11 @@ class EDMethod(LearningMethod):
             if batch == 1:
                 touched = 2 * first_cells * active_pairs + rest
                 return Work(2 * touched + 4 * learned, itemsize * (touched + 2 * learned),
-                            working_set=weight_bytes, **sigmoids)
+                            working_set=weight_bytes, parts=parts, **sigmoids)
             touched = first_cells * active_pairs + rest
             folding = first_cells * pairs / batch
             return Work(2 * touched + 4 * learned + folding, itemsize * (touched + 2 * learned + 3 * folding),
-                        working_set=weight_bytes, **sigmoids)
+                        working_set=weight_bytes, parts=parts, **sigmoids)
         per_weight = 6 if faithful else 4
         first, rest = weights[0].size, sum(w.size for w in weights[1:])
         if self.folds_first_layer():
@@ -145,9 +147,9 @@ class EDMethod(LearningMethod):
                 scalar = first_cells + self.k
                 sigmoids = {"exps": cells - scalar, "scalar_sigmoids": scalar}
             return Work(first_flops + per_weight * rest, itemsize * (4 * first + 3 * rest) / batch,
-                        working_set=weight_bytes, **sigmoids)
+                        working_set=weight_bytes, parts=parts, **sigmoids)
         total = first + rest
-        return Work(per_weight * total, 3 * itemsize * total / batch, working_set=weight_bytes, **sigmoids)
+        return Work(per_weight * total, 3 * itemsize * total / batch, working_set=weight_bytes, parts=parts, **sigmoids)
 
     def sample_order(self, n: int) -> np.ndarray:
         return self.order_rng.permutation(n) if self.params["shuffle"] else np.arange(n)
