@@ -168,22 +168,23 @@ SHARED_RUNS = {"tests/test_faults.py": "smoke", "tests/test_report_browser.py": 
 
 # The order units start in: the smoke group first (its run uses both cores), then the SLURM test
 # (it waits for that run, then mostly for its cluster, beside the smoke group), then the tiny
-# group, then every other unit that holds a slow or workflow test, then the rest: the long units start early,
-# so no long unit is left for the end while the other worker idles.
+# group, then every other unit that holds a slow or workflow test, then the rest: the long units
+# start early, so no long unit is left for the end while the other worker idles.
 FIRST = ["smoke", "tests/test_slurm.py", "tiny"]
 
 
-def _scope(item) -> str:
-    path = item.nodeid.split("::", 1)[0]
+def unit_of(nodeid: str) -> str:
+    """The unit of work a test belongs to: its file, or its SHARED_RUNS group."""
+    path = nodeid.split("::", 1)[0]
     return SHARED_RUNS.get(path, path)
 
 
 def pytest_collection_modifyitems(items):
-    holding_slow = {_scope(item) for item in items
+    holding_slow = {unit_of(item.nodeid) for item in items
                     if item.get_closest_marker("slow") or item.get_closest_marker("workflow")}
 
     def rank(item):
-        scope = _scope(item)
+        scope = unit_of(item.nodeid)
         if scope in FIRST:
             return FIRST.index(scope)
         return len(FIRST) if scope in holding_slow else len(FIRST) + 1
@@ -198,8 +199,7 @@ def pytest_xdist_make_scheduler(config, log):
         """A test file is one unit (its module fixtures are built once), and so is a SHARED_RUNS group;
         units start in collection order (FIRST), not by size."""
         def _split_scope(self, nodeid):
-            path = nodeid.split("::", 1)[0]
-            return SHARED_RUNS.get(path, path)
+            return unit_of(nodeid)
 
     config.option.loadscopereorder = False
     return SharedRunScheduling(config, log)

@@ -291,10 +291,10 @@ def test_sparse_online_work_counts_only_non_zero_sources():
     assert both_ways.arithmetic == 6 * (3 * (2 + 2 * 2) + 5)
 
 
-def deep_on_its_numpy_path(params: dict, n_inputs: int) -> methods.LearningMethod:
+def deep_on_its_numpy_path(params: dict, n_inputs: int, n_classes: int = 2) -> methods.LearningMethod:
     """An ed_deep whose output layer misses one connection: a mask to keep sends every batch through
     the NumPy minibatch path (first layer still folded)."""
-    deep = methods.get("ed_deep")(n_inputs, 2, params, seed=0)
+    deep = methods.get("ed_deep")(n_inputs, n_classes, params, seed=0)
     weights = deep.get_weights()
     weights[-1][0, 0, -1] = 0.0
     deep.set_weights(weights)
@@ -356,12 +356,8 @@ def test_ed_trained_network_by_network_streams_one_network_per_thread():
         assert work.parts == 10
         assert work.streamed_set(1) == pytest.approx(work.working_set / 10)
         assert work.streamed_set(2) == pytest.approx(work.working_set / 5)
-    masked = methods.get("ed_deep")(10, 10, {"depth": 3, "width": 4, "batch_size": 4}, seed=0)
-    weights = masked.get_weights()
-    weights[-1][0, 0, -1] = 0.0   # a connection to keep absent: every batch takes the NumPy path
-    masked.set_weights(weights)
-    numpy_path = masked.work_per_sample(x)
-    assert not masked.whole_network and numpy_path.parts == 1
+    numpy_path = deep_on_its_numpy_path({"depth": 3, "width": 4, "batch_size": 4}, 10, n_classes=10).work_per_sample(x)
+    assert numpy_path.parts == 1
     assert numpy_path.streamed_set(2) == numpy_path.working_set
 
 

@@ -71,18 +71,14 @@ _checked: dict[str, tuple[tuple, str]] = {}
 SETTLED_SECONDS = 1.0
 
 
-def _identity(path: Path) -> tuple:
-    stat = path.stat()
-    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
-
-
 def check_file(path: Path, expected_sha256: str) -> None:
     """Raise DamagedCache unless ``path`` has the SHA-256 recorded when it was written. A file this
     process checked already is hashed again only if it changed since (its inode, size or times)."""
     key = str(Path(path).resolve())
     try:
         began = time.time_ns()
-        identity = _identity(path)
+        stat = Path(path).stat()
+        identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
         if _checked.get(key) == (identity, expected_sha256):
             return
         actual = file_digest(path, "sha256")
@@ -91,7 +87,7 @@ def check_file(path: Path, expected_sha256: str) -> None:
     if actual != expected_sha256:
         raise DamagedCache(f"{path} is damaged: its SHA-256 is {actual}, not the {expected_sha256} recorded when it "
                            f"was written; it is not trained on. To rebuild it, {rebuild_hint(path)}")
-    if began - max(identity[3], identity[4]) > SETTLED_SECONDS * 1e9:
+    if began - max(stat.st_mtime_ns, stat.st_ctime_ns) > SETTLED_SECONDS * 1e9:
         _checked[key] = (identity, actual)
 
 

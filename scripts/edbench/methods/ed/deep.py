@@ -60,7 +60,7 @@ class EDDeep(EDMatrix):
         middle = self.weights[1:-1]
         # C order whatever the layers' strides: numba compiles a kernel once per array layout, and
         # the stacked layers' own strides made it 'A', 'F' or 'C' by depth and number of networks.
-        self.stack = (np.ascontiguousarray(np.stack(middle)) if middle
+        self.stack = (np.ascontiguousarray(middle, dtype=self.dtype) if middle
                       else np.zeros((0, self.k, width, 2 + width), dtype=self.dtype))
         # The list entries become views of the stack, so get_weights and the layout stay as ed_matrix's.
         self.weights[1:-1] = list(self.stack)
