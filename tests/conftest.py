@@ -15,6 +15,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import NamedTuple
 
+import edbench  # noqa: F401  (before NumPy: it sets the page advice NumPy reads as it is imported)
+
+# isort: split
 import numpy as np
 import pandas as pd
 import pytest

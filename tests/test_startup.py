@@ -1,5 +1,6 @@
 """The fixed cost of a training job: what it imports, its thread limits, and `startup_seconds`."""
 import json
+import os
 import subprocess
 import sys
 
@@ -19,7 +20,7 @@ def gates_spec(method, threads=1):
                    budget=Budget(epochs=20), seed=0, threads=threads)
 
 
-def run_train_script(spec, out, report):
+def run_train_script(spec, out, report, env=None):
     """Run scripts/train.py as the workflow does, in a fresh interpreter, then print ``report``'s value."""
     code = (
         "import runpy, sys, json\n"
@@ -28,9 +29,23 @@ def run_train_script(spec, out, report):
         "runpy.run_path('scripts/train.py', run_name='__main__')\n"
         f"print(json.dumps({report}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
+                          env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("given, advised", [(None, False), ("1", True)])
+def test_numpy_gets_no_hugepage_advice_unless_the_user_asks(given, advised, tmp_path):
+    """The package turns NumPy's 2 MB page advice off before NumPy loads (``edbench/__init__.py``), and
+    a job records what it ran with; a value the user set stays."""
+    env = {name: value for name, value in os.environ.items() if name != "NUMPY_MADVISE_HUGEPAGE"}
+    if given is not None:
+        env["NUMPY_MADVISE_HUGEPAGE"] = given
+    in_effect = run_train_script(gates_spec("bp_sgd"), tmp_path / "r.json",
+                                 "__import__('numpy')._core.multiarray._get_madvise_hugepage()", env=env)
+    recorded = json.loads((tmp_path / "r.json").read_text())["provenance"]["numpy_hugepage_advice"]
+    assert in_effect == recorded == advised
 
 
 @pytest.mark.parametrize("method", ["bp_sgd", "bp_adam", "ed_neuron"])

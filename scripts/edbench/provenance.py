@@ -105,8 +105,19 @@ def environment(threads: int) -> dict:
         "threads": threads,
         "threads_in_effect": threads_in_effect(),
         "blas": blas_kernels(),
+        "numpy_hugepage_advice": numpy_hugepage_advice(),
         "git_commit": git_commit(),
     }
+
+
+def numpy_hugepage_advice() -> bool | None:
+    """Whether NumPy asks for 2 MB pages for its large arrays in this process (``edbench/__init__.py``
+    says why the package turns it off); None where this NumPy cannot say."""
+    try:
+        from numpy._core.multiarray import _get_madvise_hugepage
+    except ImportError:
+        return None
+    return bool(_get_madvise_hugepage())
 
 
 def workflow_usage(scheduler: str, cores: int | None, jobs: int, rate_limit=None, one_timer: bool = False) -> dict:
