@@ -250,8 +250,11 @@ def test_a_damaged_data_cache_is_named_before_any_job_and_nothing_is_lost(smoke_
 
 def test_the_readmes_figures_command_works_after_another_configs_run(smoke_run):
     """The README's own command, without the run's --configfile, after a smoke run: it used to fail
-    with '... is not part of this config's grid'."""
+    with '... is not part of this config's grid'. It redraws every table and figure from the runs
+    there, training nothing and writing no run file."""
     workdir = smoke_run.workdir
+    runs = sorted((workdir / "results/runs").rglob("*.json"))
+    stamps = {p: p.stat().st_mtime_ns for p in runs}
     command = next(line.split("#")[0].split() for line in (workdir / "README.md").read_text().splitlines()
                    if line.startswith("snakemake") and " figures" in line)
     assert "--configfile" not in command
@@ -266,3 +269,4 @@ def test_the_readmes_figures_command_works_after_another_configs_run(smoke_run):
     assert done.returncode == 0, output[-3000:]
     assert "rule train" not in output
     assert [p for p in made if not p.exists()] == []
+    assert {p: p.stat().st_mtime_ns for p in runs} == stamps

@@ -106,19 +106,6 @@ def test_report_is_self_contained(smoke_run):
     assert "accuracy_vs_time.png" in html and "reproduction.csv" in html and "data_provenance.csv" in html
 
 
-def test_figures_target_redraws_without_training(smoke_run):
-    workdir = smoke_run.workdir
-    runs = sorted((workdir / "results/runs").rglob("*.json"))
-    stamps = {p: p.stat().st_mtime_ns for p in runs}
-    figure = workdir / "results/figures/learning_curves.png"
-    figure.unlink()
-    done = snakemake(workdir, "figures", "--cores", "1", "--configfile", "config/smoke.yaml")
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert figure.exists()
-    assert "rule train" not in done.stdout + done.stderr
-    assert {p: p.stat().st_mtime_ns for p in runs} == stamps
-
-
 def test_rerun_is_a_no_op(smoke_run):
     # planned by a dry run straight after the smoke run, before any test changed its directory
     assert "Nothing to be done" in smoke_run.rerun_plan, smoke_run.rerun_plan[-3000:]
