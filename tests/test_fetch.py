@@ -277,7 +277,7 @@ def synthetic_pickle(n=(6, 3, 4), seed=0) -> tuple[bytes, dict]:
     return gzip.compress(pickle.dumps(splits, protocol=4), mtime=0), splits
 
 
-@pytest.mark.parametrize("rows_at_once", [4096, 4, 1])   # one block, blocks across the train/validation join
+@pytest.mark.parametrize("rows_at_once", [512, 4, 1])   # one block, blocks across the train/validation join
 def test_small_synthetic_pickle_rebuilds_its_bytes(tmp_path, monkeypatch, rows_at_once):
     from edbench.data.idx import read_idx
 

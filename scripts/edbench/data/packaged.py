@@ -47,7 +47,7 @@ class _ArraysOnlyUnpickler(pickle.Unpickler):
         raise PackagedSourceError(f"the pickle asks for {module}.{name}; only numpy arrays are allowed, refusing it")
 
 
-ROWS_AT_ONCE = 4096   # the block of images converted at once: a few MB of scratch, used again and again
+ROWS_AT_ONCE = 512   # the block of images converted at once: 3 MB of float64 scratch, used again and again
 
 
 def _image_bytes(parts: list[np.ndarray], what: str) -> np.ndarray:
