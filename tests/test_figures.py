@@ -12,7 +12,7 @@ from matplotlib.colors import to_hex
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from edbench.report import drawing, figures, headline_figure, landing, palette, speed_figures
+from edbench.report import drawing, figures, headline_figure, landing, palette, race_figures, speed_figures
 
 REPO = Path(__file__).resolve().parents[1]
 CLAIMS = REPO / "config/claims.yaml"
@@ -260,6 +260,17 @@ def test_a_race_entry_takes_its_contestants_style_and_a_variant_its_methods_colo
     assert palette.method_in("step-aware fd (forward)") == "fd"
     assert palette.method_in("bp_adam_fullbatch") == "bp_adam_fullbatch"
     assert palette.method_in("torch ED (compiled)") == "torch"
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("capped, expected", [(["", ""], set()), (["", "hidden"], {"ed_deep"})])
+def test_capped_contestants_read_back_from_a_table(tmp_path, capped, expected):
+    """As the headline table is read back from its CSV, where an empty "capped" is NaN (a column of
+    them is float): no warning, and only a contestant with a capped dimension is named."""
+    pd.DataFrame({"task": ["mnist10"] * 2, "budget": ["long"] * 2, "contestant": ["bp_adam", "ed_deep"],
+                  "capped": capped}).to_csv(tmp_path / "headline.csv", index=False)
+    headline = pd.read_csv(tmp_path / "headline.csv")
+    assert race_figures.capped_contestants(headline, "mnist10", "long") == expected
 
 
 def test_log_ticks_are_readable_at_every_span():

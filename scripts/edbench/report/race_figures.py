@@ -16,7 +16,8 @@ from edbench.report.palette import method_styles, style
 
 def capped_contestants(headline: pd.DataFrame, task: str, budget: str) -> set[str]:
     rows = headline[(headline["task"] == task) & (headline.get("budget", budget) == budget)]
-    return set(rows.loc[rows["capped"].fillna("").astype(bool), "contestant"])
+    # "" or, read back from a CSV, NaN where nothing was capped
+    return set(rows.loc[rows["capped"].map(lambda value: isinstance(value, str) and value != ""), "contestant"])
 
 
 def winner_curves(curves: pd.DataFrame, summary: pd.DataFrame, headline: pd.DataFrame) -> pd.DataFrame:
