@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO
-from edbench.report import markdown
+from edbench.report import gap, markdown
 
 
 def test_each_documents_tables_are_printed_from_the_reference():
@@ -106,3 +106,9 @@ def test_gap_table_shows_hundredths_and_ends_intervals_at_100_percent():
     assert markdown.gap_table(gap).splitlines()[2] == (
         "| mnist01 | long | `ed_deep` 99.89% (99.70–100.00) | `bp_adam` 99.92% (99.80–100.00) "
         "| -0.03 (-0.27 to +0.21) |")
+
+
+@pytest.mark.parametrize("ratio, said", [(0.96, "1.04x faster"), (1.0, "in backprop's time"), (1.08, "1.08x slower"),
+                                         (0.4, "2.5x faster"), (14.5, "14.5x slower")])
+def test_the_verdicts_pace_keeps_a_near_tie_visible(ratio, said):
+    assert gap.pace(ratio) == said
