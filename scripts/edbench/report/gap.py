@@ -85,11 +85,9 @@ def verdict(ed: dict, backprop: dict, difference: float, half: float, times: lis
 def pace(time_ratio: float) -> str:
     """ED's time to a target against backprop's (``time_ratio``, ED's over backprop's) as a factor
     faster or slower, to hundredths below 1.1x: a ratio of 0.96 at one decimal read "1.0x faster"."""
-    factor = 1 / time_ratio if time_ratio < 1 else time_ratio
+    factor, direction = (1 / time_ratio, "faster") if time_ratio < 1 else (time_ratio, "slower")
     shown = f"{factor:.2f}" if factor < 1.1 else f"{factor:.1f}"
-    if shown == "1.00":
-        return "in backprop's time"
-    return f"{shown}x {'faster' if time_ratio < 1 else 'slower'}"
+    return "in backprop's time" if shown == "1.00" else f"{shown}x {direction}"
 
 
 def gap(runs: list[dict]) -> pd.DataFrame:
