@@ -96,3 +96,16 @@ def test_step_aware_rejects_deep_networks():
     params = mlp.xavier_init([3, 4, 4, 2], rng)
     with pytest.raises(ValueError, match="one hidden layer"):
         finite_diff.step_aware_gradient(params, rng.random((2, 3)), np.array([0, 1]), "relu", 1e-4)
+
+
+def test_writable_and_read_only_inputs_share_one_compiled_kernel():
+    """A run's job hands the fd method writable inputs and the speed table's rows read-only ones:
+    numba would compile the kernel once for each (seconds apiece) unless both reach it as one kind."""
+    from edbench.maths import finite_diff_kernel
+
+    params, x, y = small_problem("relu", seed=4)
+    frozen = x.copy()
+    frozen.flags.writeable = False
+    for inputs in (x, frozen):
+        finite_diff.step_aware_gradient(params, inputs, y, "relu", 1e-4, "forward")
+    assert len(finite_diff_kernel.gradient.signatures) == 1

@@ -78,10 +78,19 @@ def step_aware_gradient(params, x, y, activation: str, eps: float, scheme: str =
 def step_aware_flat(flat, w1_shape, n_classes, x, y, activation, eps, scheme, out) -> float | None:
     """Compiled gradient into ``out`` (same layout as ``flat``: W1, b1, W2, b2); returns the loss,
     or None if the compiled series would not be exact and the NumPy path must be used."""
-    loss = finite_diff_kernel.gradient(flat, w1_shape[0], w1_shape[1], n_classes, np.ascontiguousarray(x, np.float64),
+    loss = finite_diff_kernel.gradient(flat, w1_shape[0], w1_shape[1], n_classes, read_only(x),
                                        np.ascontiguousarray(y, np.int64), eps, activation == "relu",
                                        scheme == "central", out)
     return None if math.isnan(loss) else loss
+
+
+def read_only(x) -> np.ndarray:
+    """``x`` as a contiguous float64 view that cannot be written: numba compiles a kernel apart for
+    read-only and writable arrays (4 s each here), and a run's training inputs come writable from
+    its job but read-only to the speed benchmark's rows, so every caller passes the read-only kind."""
+    inputs = np.ascontiguousarray(x, np.float64).view()
+    inputs.flags.writeable = False
+    return inputs
 
 
 def unflatten(flat, shapes):
