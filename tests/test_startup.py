@@ -92,3 +92,22 @@ def test_startup_counts_from_the_process_start(tmp_path):
     first, second, age = json.loads(done.stdout.strip().splitlines()[-1])
     # the first run includes the interpreter and numpy imports (tens of ms at least)
     assert 0.01 < first < age and 0 <= second < first
+
+
+@pytest.mark.parametrize("configfile", ["config/config.yaml", "config/smoke.yaml"])
+def test_planning_a_workflow_imports_no_compiled_kernel(configfile):
+    """Every `snakemake` start (and every cluster job's) validates and expands the config, importing
+    each configured method's module: numba's import (0.2 s) belongs to the jobs that train."""
+    code = (
+        "import sys, yaml\n"
+        "from edbench import config as edconfig\n"
+        "from edbench import batching, provenance, scheduling, tasks\n"
+        "from edbench.report import run_files\n"
+        f"config = edconfig.validate(yaml.safe_load(open({configfile!r})))\n"
+        "runs = edconfig.expand(config)\n"
+        "print(len(runs), sorted(m for m in ('numba', 'torch') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    count, loaded = done.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert int(count) > 0 and loaded == "[]"

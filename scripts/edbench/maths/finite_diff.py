@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from edbench.maths import finite_diff_kernel, mlp
+from edbench.maths import mlp
 
 SCHEMES = ("forward", "central")
 
@@ -78,6 +78,8 @@ def step_aware_gradient(params, x, y, activation: str, eps: float, scheme: str =
 def step_aware_flat(flat, w1_shape, n_classes, x, y, activation, eps, scheme, out) -> float | None:
     """Compiled gradient into ``out`` (same layout as ``flat``: W1, b1, W2, b2); returns the loss,
     or None if the compiled series would not be exact and the NumPy path must be used."""
+    from edbench.maths import finite_diff_kernel  # here, not above: see ``edbench.methods``
+
     loss = finite_diff_kernel.gradient(flat, w1_shape[0], w1_shape[1], n_classes, read_only(x),
                                        np.ascontiguousarray(y, np.int64), eps, activation == "relu",
                                        scheme == "central", out)

@@ -25,7 +25,6 @@ import numpy as np
 
 from edbench import threads
 from edbench.methods.ed import rule as ed
-from edbench.methods.ed.deep_kernel import DeepLayers, forward_stack, learn_stack, train_epoch
 from edbench.methods.ed.matrix import EDMatrix
 
 
@@ -67,7 +66,9 @@ class EDDeep(EDMatrix):
         masks = self.connected[1:-1]
         stack_connected = None if all(m is None for m in masks) else np.stack(
             [np.ones(self.stack.shape[1:], dtype=bool) if m is None else m for m in masks])
-        self.deep_layers = DeepLayers(self.weights_t[0], self.stack, self.weights[-1], stack_connected,
+        from edbench.methods.ed import deep_kernel  # here, not above: see ``edbench.methods``
+
+        self.deep_layers = deep_kernel.DeepLayers(self.weights_t[0], self.stack, self.weights[-1], stack_connected,
                                       self.cell_signs[0])
         # Folding the update needs every first-layer connection present (an absent one must stay 0).
         self.folded = self.paired_inputs and self.connected[0] is None
@@ -104,7 +105,10 @@ class EDDeep(EDMatrix):
         one compiled call, the networks spread over numba's threads; the inputs as compressed rows
         (kept across epochs where they cannot change), so the first layer visits only non-zero
         pixels."""
-        return train_epoch(self.deep_layers, self.samples(x, targets), order, self.settings, self.params["batch_size"])
+        from edbench.methods.ed import deep_kernel
+
+        return deep_kernel.train_epoch(self.deep_layers, self.samples(x, targets), order, self.settings,
+                                       self.params["batch_size"])
 
     def expand_inputs(self, x):
         """Folded: (B, 1 + n), [beta, x], one column per pair of the first layer's columns (the
@@ -132,7 +136,9 @@ class EDDeep(EDMatrix):
         else:
             first[...] = np.matmul(first_sources, self.weights_t[0]).transpose(0, 2, 1).reshape(k * width, batch)
         ed.sigmoid(first, u0, out=first)
-        forward_stack(self.stack, outputs, beta, u0)
+        from edbench.methods.ed import deep_kernel
+
+        deep_kernel.forward_stack(self.stack, outputs, beta, u0)
         last_sources = np.empty((self.k, batch, 2 + width), dtype=self.dtype)
         last_sources[..., :2] = beta
         last_sources[..., 2:] = outputs[-1].transpose(0, 2, 1)
@@ -171,7 +177,9 @@ class EDDeep(EDMatrix):
         if len(self.stack):
             step = p["alpha"] * p["u1"] / error.shape[1]
             errors = np.stack([error, np.maximum(error, 0), np.maximum(-error, 0)])
-            learn_stack(self.deep_layers, stacked, errors, self.settings, step)
+            from edbench.methods.ed import deep_kernel
+
+            deep_kernel.learn_stack(self.deep_layers, stacked, errors, self.settings, step)
         self.weights[last] += self.layer_change(last, last_sources, out, error)
 
 

@@ -27,7 +27,6 @@ from functools import cached_property
 import numpy as np
 
 from edbench.methods.base import ConfigError, unchangeable
-from edbench.methods.ed import online_kernel
 from edbench.methods.ed import rule as ed
 from edbench.methods.ed.common import EDMethod
 
@@ -58,6 +57,8 @@ class EDMatrix(EDMethod):
 
     def set_weights(self, weights):
         ed.check_layout(weights, self.n_inputs, self.hidden, self.k)
+        from edbench.methods.ed import online_kernel  # here, not above: see ``edbench.methods``
+
         self.flat_layers, self.weights, self.weights_t = online_kernel.flatten(weights, self.dtype)
         n_layers = len(self.weights)
         self.cell_signs = [ed.cell_signs(i, n_layers, w.shape[1]).astype(self.dtype)
@@ -233,13 +234,17 @@ class EDMatrix(EDMethod):
     def epoch(self, x, targets, order) -> float:
         """One pass in ``order``; returns the summed |error|. Online and in minibatches alike it runs
         in the compiled loop over each sample's non-zero sources."""
+        from edbench.methods.ed import online_kernel
+
         totals = online_kernel.sparse_epoch(self.flat_layers, self.samples(x, targets), order, self.settings,
                                             self.params["batch_size"])
         return float(totals.sum())
 
-    def samples(self, x, targets) -> online_kernel.Samples:
+    def samples(self, x, targets):
         """``x``'s compressed rows (``nonzero_rows``) and the (K, n) targets, for the compiled loops,
         which visit them in each epoch's order."""
+        from edbench.methods.ed import online_kernel
+
         return online_kernel.Samples(*self.nonzero_rows(x), np.ascontiguousarray(targets, dtype=self.dtype))
 
     def nonzero_rows(self, x):
@@ -252,6 +257,8 @@ class EDMatrix(EDMethod):
         # fresh view of one read-only set).
         if fixed and self._kept_rows is not None and self._kept_rows[0].__array_interface__ == x.__array_interface__:
             return self._kept_rows[1]
+        from edbench.methods.ed import online_kernel
+
         rows = online_kernel.nonzero_rows(np.ascontiguousarray(x, dtype=self.dtype))
         self._kept_rows = (x, rows) if fixed else None
         return rows
