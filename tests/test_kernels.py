@@ -10,6 +10,7 @@ import pytest
 
 from edbench.maths.exp_kernel import exp_array
 from edbench.methods.ed import rule, rule_kernel
+from edbench.methods.ed.vector_kernel import vector_fused_sums, vector_fused_update
 
 PACKAGE = Path(__file__).resolve().parents[1] / "scripts" / "edbench"
 
@@ -91,3 +92,34 @@ def test_deep_eds_stack_has_one_layout_whatever_its_shape(depth, n_classes):
     deep = methods.get("ed_deep")(12, n_classes, {"width": 4, "depth": depth}, 0)
     assert numba.typeof(deep.stack).layout == "C"
     assert all(np.shares_memory(layer, deep.stack) for layer in deep.weights[1:-1])
+
+
+@numba.njit
+def _fused_in_a_kernel(weights, slope, signals, step, active, sources, sums):
+    for m in range(weights.shape[0]):
+        vector_fused_update(weights, m, slope, signals[m], step)
+    vector_fused_sums(weights, active, sources, active.size, sums)
+
+
+def test_the_minibatch_paths_fused_loops_round_once():
+    """``vector_fused_update`` is w + slope * (signal * step) and ``vector_fused_sums`` adds each
+    w * x to the sum, each with one rounding (exact arithmetic in fractions, rounded once), and a
+    weight of exactly zero stays zero."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(5)
+    weights = rng.normal(size=(6, 16)) * (rng.random((6, 16)) < 0.9)
+    before = weights.copy()
+    slope, signals, step = rng.normal(size=16), rng.normal(size=6), 0.37
+    active, sources, sums = np.array([0, 2, 3, 5]), rng.normal(size=6), np.empty(16)
+    _fused_in_a_kernel(weights, slope, signals, step, active, sources, sums)
+    for m in range(6):
+        for i in range(16):
+            factor = Fraction(float(signals[m] * step))
+            expected = float(Fraction(before[m, i]) + Fraction(slope[i]) * factor) if before[m, i] != 0 else 0.0
+            assert weights[m, i] == expected
+    for i in range(16):
+        total = 0.0
+        for m in active:
+            total = float(Fraction(total) + Fraction(weights[m, i]) * Fraction(sources[m]))
+        assert sums[i] == total

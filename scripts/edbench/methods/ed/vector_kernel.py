@@ -5,6 +5,10 @@ aliases it, which it cannot for numba's arrays, so these loops keep the cells' s
 registers themselves: one <width x float> accumulator per layer, an IEEE multiply and add per lane
 (no fused multiply-add: the instructions carry no fast-math flags), in the scalar loop's order. The
 update is ``rule.learned`` lane by lane, for the same reason and with the same rounding.
+
+Minibatches match no other code to the bit, so their first layer's sums and every vector update
+take the fused forms (``vector_fused_sums``, ``vector_fused_update``): one multiply-add per weight
+and one rounding where the exact forms spend a multiply and an add, or two multiplies and an add.
 """
 from __future__ import annotations
 
@@ -22,15 +26,24 @@ def _splat(builder, vector, value):
                                   ir.Constant(ir.VectorType(ir.IntType(32), vector.count), [0] * vector.count))
 
 
+def _fma(builder, a, b, c):
+    """a * b + c, lane by lane, rounded once (LLVM's fma; IRBuilder's own takes scalars only)."""
+    vector = a.type
+    name = f"llvm.fma.v{vector.count}{'f64' if vector.element == ir.DoubleType() else 'f32'}"
+    fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vector, [vector] * 3), name)
+    return builder.call(fma, [a, b, c])
+
+
 def _vector_at(context, builder, element, pointer, index, width):
     """(pointer to the ``width`` values at ``pointer[index]`` as one vector, its alignment)."""
     address = builder.gep(pointer, [index]) if index is not None else pointer
     return builder.bitcast(address, ir.VectorType(element, width).as_pointer()), context.get_abi_sizeof(element)
 
 
-def _make_sums(width: int, paired: bool):
+def _make_sums(width: int, paired: bool, fused: bool = False):
     """sums[:width] = the sum over a < count, in order, of weights[m] * x (paired: weights[m] * x, then
-    weights[m + 1] * x), m = active[a], x = sources[m], starting from +0.0."""
+    weights[m + 1] * x), m = active[a], x = sources[m], starting from +0.0. ``fused``: each product
+    and add as one fused multiply-add (one rounding, not two)."""
     @intrinsic
     def sums_of(typingctx, weights, active, sources, count, sums):
         def codegen(context, builder, signature, args):
@@ -44,7 +57,10 @@ def _make_sums(width: int, paired: bool):
                 x = _splat(builder, vector, builder.load(builder.gep(src.data, [m])))
                 start = builder.mul(m, ir.Constant(m.type, width))
                 row, align = _vector_at(context, builder, element, w.data, start, width)
-                value = builder.fadd(builder.load(total), builder.fmul(builder.load(row, align=align), x))
+                if fused:
+                    value = _fma(builder, builder.load(row, align=align), x, builder.load(total))
+                else:
+                    value = builder.fadd(builder.load(total), builder.fmul(builder.load(row, align=align), x))
                 if paired:
                     row, align = _vector_at(context, builder, element, w.data,
                                             builder.add(start, ir.Constant(m.type, width)), width)
@@ -57,11 +73,12 @@ def _make_sums(width: int, paired: bool):
     return sums_of
 
 
-def _make_update(width: int):
+def _make_update(width: int, fused: bool = False):
     """With row = weights[m]: row[i] = rule.learned(row[i], slope[i], signal, step) for i < width,
     that is row[i] + (slope[i] * signal) * step where row[i] != 0, each value converted as the
     scalar loop converts it (to signal's type for the arithmetic, back to row's to store). Takes
-    the layer and m, not a view of the row, which would cost a reference count per source."""
+    the layer and m, not a view of the row, which would cost a reference count per source.
+    ``fused``: row[i] + slope[i] * (signal * step), one fused multiply-add per value."""
     @intrinsic
     def update(typingctx, layer, m, slope, signal, step):
         def codegen(context, builder, signature, args):
@@ -80,10 +97,15 @@ def _make_update(width: int):
 
             weights = load(w, row_t, start)
             step_value = context.cast(builder, args[4], step_t, signal_t)
-            change = builder.fmul(builder.fmul(load(g, slope_t, None), _splat(builder, vector, args[3])),
-                                  _splat(builder, vector, step_value))
+            if fused:
+                factor = _splat(builder, vector, builder.fmul(args[3], step_value))
+                stepped = _fma(builder, load(g, slope_t, None), factor, weights)
+            else:
+                change = builder.fmul(builder.fmul(load(g, slope_t, None), _splat(builder, vector, args[3])),
+                                      _splat(builder, vector, step_value))
+                stepped = builder.fadd(weights, change)
             changed = builder.select(builder.fcmp_unordered("!=", weights, ir.Constant(vector, None)),
-                                     builder.fadd(weights, change), weights)
+                                     stepped, weights)
             element = context.get_data_type(row_t.dtype)
             if element != compute:
                 changed = builder.fptrunc(changed, ir.VectorType(element, width))
@@ -97,6 +119,8 @@ def _make_update(width: int):
 _sums_16, _sums_32, _sums_64 = (_make_sums(width, False) for width in VECTOR_WIDTHS)
 _paired_sums_16, _paired_sums_32, _paired_sums_64 = (_make_sums(width, True) for width in VECTOR_WIDTHS)
 _update_16, _update_32, _update_64 = (_make_update(width) for width in VECTOR_WIDTHS)
+_fused_sums_16, _fused_sums_32, _fused_sums_64 = (_make_sums(width, False, True) for width in VECTOR_WIDTHS)
+_fused_update_16, _fused_update_32, _fused_update_64 = (_make_update(width, True) for width in VECTOR_WIDTHS)
 
 
 @numba.njit(cache=True)
@@ -119,6 +143,37 @@ def vector_sums(weights, active, sources, count, sums, paired):
             _paired_sums_64(weights, active, sources, count, sums)
         else:
             _sums_64(weights, active, sources, count, sums)
+    else:
+        return False
+    return True
+
+
+@numba.njit(cache=True)
+def vector_fused_sums(weights, active, sources, count, sums):
+    """``vector_sums`` (not paired) with fused multiply-adds, for the minibatch path, which matches no
+    other code to the bit."""
+    width = weights.shape[1]
+    if width == 16:
+        _fused_sums_16(weights, active, sources, count, sums)
+    elif width == 32:
+        _fused_sums_32(weights, active, sources, count, sums)
+    elif width == 64:
+        _fused_sums_64(weights, active, sources, count, sums)
+    else:
+        return False
+    return True
+
+
+@numba.njit(cache=True)
+def vector_fused_update(weights, m, slope, signal, step):
+    """``vector_update`` as one fused multiply-add per weight: row + slope * (signal * step)."""
+    width = weights.shape[1]
+    if width == 16:
+        _fused_update_16(weights, m, slope, signal, step)
+    elif width == 32:
+        _fused_update_32(weights, m, slope, signal, step)
+    elif width == 64:
+        _fused_update_64(weights, m, slope, signal, step)
     else:
         return False
     return True
