@@ -73,9 +73,10 @@ def question_panel(ax, title: str, rows: pd.DataFrame) -> set[str]:
         ax.barh(y, row.ratio - 1, left=1, color=colour(method) if method else OTHER_COLOUR, height=0.7)
         spans = int(getattr(row, "measurements", 1) or 1) > 1 and pd.notna(getattr(row, "ratio_low", None))
         if spans:
-            ax.errorbar(row.ratio, y, xerr=[[row.ratio - row.ratio_low], [row.ratio_high - row.ratio]], fmt="none",
-                        color="0.2", capsize=2, lw=0.8)
-        ax.annotate(bar_note(row), (max(row.ratio_high if spans else row.ratio, 1), y), xytext=(4, 0),
+            # The draws' range, wherever it lies: the ratio of each side's median time can fall
+            # outside it, so it is drawn from its ends, not as offsets from the ratio.
+            ax.plot([row.ratio_low, row.ratio_high], [y, y], color="0.2", lw=0.8, marker="|", markersize=4)
+        ax.annotate(bar_note(row), (max(row.ratio, row.ratio_high if spans else 1, 1), y), xytext=(4, 0),
                     textcoords="offset points", va="center", fontsize=7)
         if pd.notna(getattr(row, "floor", None)):
             ax.plot(row.floor, y, "|", color="0.1", markersize=9)
