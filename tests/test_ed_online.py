@@ -172,7 +172,7 @@ def test_vector_cell_loops_round_as_the_scalar_loops(width, dtype):
     active = np.array([0, 3, 4, 7], dtype=np.int64)
     for paired in (False, True):
         sums = np.full(width + 3, 7.0, dtype=dtype)
-        assert vector_kernel.vector_sums(weights, active, sources, len(active), sums, paired)
+        assert vector_kernel.vector_sums(weights, active, sources, len(active), sums, paired, False)
         expected = np.zeros(width, dtype=dtype)
         for m in active:
             for column in ((m, m + 1) if paired else (m,)):
@@ -180,7 +180,7 @@ def test_vector_cell_loops_round_as_the_scalar_loops(width, dtype):
         assert np.array_equal(sums[:width], expected) and np.all(sums[width:] == 7.0)
     before, slope = weights.copy(), rng.normal(size=width).astype(dtype)
     signal, step = 0.3 * rng.random(), dtype(0.1) * dtype(0.8)
-    assert vector_kernel.vector_update(weights, 2, slope, signal, step)
+    assert vector_kernel.vector_update(weights, 2, slope, signal, step, False)
     change = (slope.astype(float) * signal) * float(step)
     expected = np.where(before[2] != 0.0, before[2].astype(float) + change, before[2]).astype(dtype)
     assert np.array_equal(weights[2], expected) and np.array_equal(weights[2] == 0.0, before[2] == 0.0)
@@ -189,5 +189,5 @@ def test_vector_cell_loops_round_as_the_scalar_loops(width, dtype):
 
 def test_other_widths_fall_back_to_the_scalar_loops():
     weights, sums = np.ones((3, 12)), np.zeros(12)
-    assert not vector_kernel.vector_sums(weights, np.array([0]), np.ones(3), 1, sums, False)
-    assert not vector_kernel.vector_update(weights, 0, sums, 1.0, 1.0)
+    assert not vector_kernel.vector_sums(weights, np.array([0]), np.ones(3), 1, sums, False, False)
+    assert not vector_kernel.vector_update(weights, 0, sums, 1.0, 1.0, False)

@@ -32,7 +32,7 @@ import numba
 import numpy as np
 
 from edbench.methods.ed import rule, rule_kernel
-from edbench.methods.ed.vector_kernel import vector_fused_sums, vector_fused_update, vector_sums, vector_update
+from edbench.methods.ed.vector_kernel import vector_sums, vector_update
 
 
 class FlatLayers(NamedTuple):
@@ -160,10 +160,9 @@ def _train_network(k, layers, samples, order, settings, batch):
             _take_sample(starts[r], starts[r + 1], pixels, values, beta, src_b, act_b, nact_b)
             for layer in range(n_layers):
                 if layer == 0 and fold:
-                    if not vector_fused_sums(folded, act_b[0], src_b[0], nact_b[0], sums):
-                        _sums(folded, act_b[0], src_b[0], nact_b[0], sums, False)
+                    _sums(folded, act_b[0], src_b[0], nact_b[0], sums, False, True)
                 else:
-                    _sums(views[layer], act_b[layer], src_b[layer], nact_b[layer], sums, layer == 0)
+                    _sums(views[layer], act_b[layer], src_b[layer], nact_b[layer], sums, layer == 0, False)
                 for i in range(cells[layer]):
                     out_b[layer, i] = rule_kernel.sigmoid_scalar(sums[i], u0)
                 if layer + 1 < n_layers:
@@ -217,14 +216,14 @@ def _take_sample(start, end, pixels, values, beta, sources, active, n_active):
 
 
 @numba.njit(cache=True)
-def _sums(weights, active, sources, count, sums, paired):
+def _sums(weights, active, sources, count, sums, paired, fused):
     """sums[i] = the sum over the active sources, in column order, of weights[m, i] * sources[m].
 
     The first layer's columns come in pairs (a value's excitatory and inhibitory cell, bias
     included) that hold the same value and lie next to each other (``paired``), so that layer walks
     pairs: one pass over the cells per pair, each cell's sum still adding the pair's two terms in
-    column order."""
-    if vector_sums(weights, active, sources, count, sums, paired):
+    column order. ``fused``: see ``vector_sums`` (the loop below, for other widths, is not fused)."""
+    if vector_sums(weights, active, sources, count, sums, paired, fused):
         return
     n_cells = weights.shape[1]
     for i in range(n_cells):
@@ -280,10 +279,7 @@ def _learn_columns(weights, layer, active, sources, n_active, slopes, column_sig
             if sign != learning_sign:
                 continue
             signal = rule_kernel.faithful_signal(signal, sign, d)
-        if fused:
-            if vector_fused_update(weights, m, slopes, signal, step):
-                continue
-        elif vector_update(weights, m, slopes, signal, step):
+        if vector_update(weights, m, slopes, signal, step, fused):
             continue
         for i in range(weights.shape[1]):
             weights[m, i] = rule_kernel.learned(weights[m, i], slopes[i], signal, step)
@@ -296,12 +292,8 @@ def _learn_pairs(weights, active, sources, n_active, slopes, step, fused):
     for a in range(n_active[0]):
         m = active[0, a]
         x = sources[0, m]
-        if fused:
-            if vector_fused_update(weights, m, slopes, x, step):
-                vector_fused_update(weights, m + 1, slopes, x, step)
-                continue
-        elif vector_update(weights, m, slopes, x, step):
-            vector_update(weights, m + 1, slopes, x, step)
+        if vector_update(weights, m, slopes, x, step, fused):
+            vector_update(weights, m + 1, slopes, x, step, fused)
             continue
         for i in range(weights.shape[1]):
             weights[m, i] = rule_kernel.learned(weights[m, i], slopes[i], x, step)

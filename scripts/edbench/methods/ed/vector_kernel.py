@@ -7,7 +7,7 @@ registers themselves: one <width x float> accumulator per layer, an IEEE multipl
 update is ``rule.learned`` lane by lane, for the same reason and with the same rounding.
 
 Minibatches match no other code to the bit, so their first layer's sums and every vector update
-take the fused forms (``vector_fused_sums``, ``vector_fused_update``): one multiply-add per weight
+take the fused forms (``fused`` in ``vector_sums`` and ``vector_update``): one multiply-add per weight
 and one rounding where the exact forms spend a multiply and an add, or two multiplies and an add.
 """
 from __future__ import annotations
@@ -124,22 +124,29 @@ _fused_update_16, _fused_update_32, _fused_update_64 = (_make_update(width, True
 
 
 @numba.njit(cache=True)
-def vector_sums(weights, active, sources, count, sums, paired):
+def vector_sums(weights, active, sources, count, sums, paired, fused):
     """The layer's sums into ``sums`` if its width has a vector loop (returns True), else False.
-    Unchecked: ``sums`` holds at least the width's values and every active source is a row."""
+    ``fused`` (the folded first layer of a minibatch, not paired): fused multiply-adds. Unchecked:
+    ``sums`` holds at least the width's values and every active source is a row."""
     width = weights.shape[1]
     if width == 16:
-        if paired:
+        if fused:
+            _fused_sums_16(weights, active, sources, count, sums)
+        elif paired:
             _paired_sums_16(weights, active, sources, count, sums)
         else:
             _sums_16(weights, active, sources, count, sums)
     elif width == 32:
-        if paired:
+        if fused:
+            _fused_sums_32(weights, active, sources, count, sums)
+        elif paired:
             _paired_sums_32(weights, active, sources, count, sums)
         else:
             _sums_32(weights, active, sources, count, sums)
     elif width == 64:
-        if paired:
+        if fused:
+            _fused_sums_64(weights, active, sources, count, sums)
+        elif paired:
             _paired_sums_64(weights, active, sources, count, sums)
         else:
             _sums_64(weights, active, sources, count, sums)
@@ -149,47 +156,26 @@ def vector_sums(weights, active, sources, count, sums, paired):
 
 
 @numba.njit(cache=True)
-def vector_fused_sums(weights, active, sources, count, sums):
-    """``vector_sums`` (not paired) with fused multiply-adds, for the minibatch path, which matches no
-    other code to the bit."""
-    width = weights.shape[1]
-    if width == 16:
-        _fused_sums_16(weights, active, sources, count, sums)
-    elif width == 32:
-        _fused_sums_32(weights, active, sources, count, sums)
-    elif width == 64:
-        _fused_sums_64(weights, active, sources, count, sums)
-    else:
-        return False
-    return True
-
-
-@numba.njit(cache=True)
-def vector_fused_update(weights, m, slope, signal, step):
-    """``vector_update`` as one fused multiply-add per weight: row + slope * (signal * step)."""
-    width = weights.shape[1]
-    if width == 16:
-        _fused_update_16(weights, m, slope, signal, step)
-    elif width == 32:
-        _fused_update_32(weights, m, slope, signal, step)
-    elif width == 64:
-        _fused_update_64(weights, m, slope, signal, step)
-    else:
-        return False
-    return True
-
-
-@numba.njit(cache=True)
-def vector_update(weights, m, slope, signal, step):
+def vector_update(weights, m, slope, signal, step, fused):
     """Source m's learning step into ``weights[m]`` if the layer's width has a vector loop (returns
-    True), else False. Unchecked: m is a row and ``slope`` holds at least the width's values."""
+    True), else False; ``fused``: one fused multiply-add per weight. Unchecked: m is a row and
+    ``slope`` holds at least the width's values."""
     width = weights.shape[1]
     if width == 16:
-        _update_16(weights, m, slope, signal, step)
+        if fused:
+            _fused_update_16(weights, m, slope, signal, step)
+        else:
+            _update_16(weights, m, slope, signal, step)
     elif width == 32:
-        _update_32(weights, m, slope, signal, step)
+        if fused:
+            _fused_update_32(weights, m, slope, signal, step)
+        else:
+            _update_32(weights, m, slope, signal, step)
     elif width == 64:
-        _update_64(weights, m, slope, signal, step)
+        if fused:
+            _fused_update_64(weights, m, slope, signal, step)
+        else:
+            _update_64(weights, m, slope, signal, step)
     else:
         return False
     return True
