@@ -1,4 +1,4 @@
-"""Run the speed benchmark and write speed.csv and its figure."""
+"""Run the speed benchmark and write speed.csv and its environment (``draw_speed.py`` draws its figures)."""
 import argparse
 import json
 from pathlib import Path
@@ -11,7 +11,6 @@ def body():
 
     from edbench import atomic, provenance, threads
     from edbench.data import arrays
-    from edbench.report import speed_figures
     from edbench.speed import harness
 
     parser = argparse.ArgumentParser(description=__doc__)
@@ -20,8 +19,6 @@ def body():
                         help="the data set's provenance record: the arrays are checked against its SHA-256")
     parser.add_argument("--settings", default="{}", help="the config's speed section as JSON")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--figure", type=Path, required=True)
-    parser.add_argument("--batch-figure", type=Path, required=True, help="throughput against batch size")
     parser.add_argument("--environment", type=Path, required=True)
     args = parser.parse_args()
     threads.size_numba_pool(2)
@@ -34,8 +31,6 @@ def body():
                                          "settings": settings,
                                          "data": {"file": str(args.data_npz), "file_sha256": data.get("file_sha256")},
                                          "matmul_peak_gflops": peaks})
-    speed_figures.speed(frame, args.figure)
-    speed_figures.speed_by_batch(frame, args.batch_figure)
 
 
 if __name__ == "__main__":
