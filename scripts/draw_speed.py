@@ -7,18 +7,13 @@ from edbench import cli
 
 
 def body():
-    import pandas as pd
-
-    from edbench.report import speed_figures
+    from edbench.report import figures
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--table", type=Path, required=True, help="speed.csv")
-    parser.add_argument("--figure", type=Path, required=True)
-    parser.add_argument("--batch-figure", type=Path, required=True, help="throughput against batch size")
+    parser.add_argument("--out-dir", type=Path, required=True, help="where speed.png and speed_by_batch.png go")
     args = parser.parse_args()
-    table = pd.read_csv(args.table)
-    speed_figures.speed(table, args.figure)
-    speed_figures.speed_by_batch(table, args.batch_figure)
+    figures.draw_speed(args.table, args.out_dir)
 
 
 if __name__ == "__main__":

@@ -42,8 +42,9 @@ rule draw_speed:
         runtime=5,
     params:
         code=SPEED_FIGURES_CODE,
+        out_dir=Path(SPEED_FIGURE).parent,
     shell:
-        "python scripts/draw_speed.py --table {input} --figure {output.figure} --batch-figure {output.batch_figure} 2> {log}"
+        "python scripts/draw_speed.py --table {input} --out-dir {params.out_dir} 2> {log}"
 
 
 rule speed:
