@@ -109,7 +109,7 @@ def test_rates_and_ratios_are_consistent(table):
                                    check_names=False)
     assert {"float32_1t", "float32_2t", "float64_1t", "float64_2t", f"memory_bandwidth_gbs_{machine.DRAM_BYTES}B_1t",
             "vector_sigmoid_float32_per_s", "vector_sigmoid_float64_per_s", "scalar_sigmoid_float32_per_s",
-            "scalar_sigmoid_float64_per_s"} <= set(peaks)
+            "scalar_sigmoid_float64_per_s", "fused_gain_float32", "fused_gain_float64"} <= set(peaks)
     streamed = frame[frame["bytes_per_unit"] > 0]
     assert {machine.bandwidth_key(r.working_set_bytes, r.threads) for r in streamed.itertuples()} <= set(peaks)
     assert all(value > 0 for value in peaks.values())
@@ -256,6 +256,18 @@ def test_roofline_picks_the_limit_met_first():
     assert bound == "sigmoid" and rate == 1.0
 
 
+def test_multiply_adds_rounded_apart_cost_the_fused_gain():
+    """A multiply-add rounded apart runs ``fused_gain`` times slower than the peak's fused ones; the
+    rest of the arithmetic runs at the peak (1e10 flops: 1 s at 10 GFLOP/s)."""
+    limits = {"gflops": 10.0, "bandwidth_gbs": 5.0, "vector_sigmoids_per_s": 1e9, "fused_gain": 1.5}
+    assert machine.roofline(1e10, 0.0, 0.0, limits) == ("compute", pytest.approx(1.0))
+    assert machine.roofline(1e10, 0.0, 0.0, limits, separate_multiply_adds=5e9) == ("compute", pytest.approx(1 / 1.5))
+    assert machine.roofline(1e10, 0.0, 0.0, limits, separate_multiply_adds=2.5e9) == \
+        ("compute", pytest.approx(1 / 1.25))
+    assert machine.roofline(1e10, 0.0, 0.0, {**limits, "fused_gain": 1.0}, separate_multiply_adds=5e9) == \
+        ("compute", pytest.approx(1.0))
+
+
 def test_the_cores_work_adds_up_and_memory_runs_beside_it():
     """Arithmetic, vectorised exps and scalar sigmoids share the floating-point units, so their times
     add (1 s each: half a unit a second); memory traffic overlaps them, so only the slower counts."""
@@ -268,13 +280,36 @@ def test_the_cores_work_adds_up_and_memory_runs_beside_it():
     assert machine.roofline(1e10, 2.5e9, 0.0, limits) == ("compute", pytest.approx(1.0))
 
 
-def test_the_sigmoid_limits_are_measured_for_both_types():
-    """Both sigmoid limits come out as finite positive rates in each type (their values are the
-    speed table's business, not a test's)."""
+def test_the_sigmoid_limits_and_the_fused_gain_are_measured_for_both_types():
+    """Both sigmoid limits and the fused multiply-add's gain come out as finite positive numbers in
+    each type (their values are the speed table's business, not a test's)."""
     for dtype in (np.float32, np.float64):
-        for measure in (machine.vector_sigmoid_throughput, machine.scalar_sigmoid_throughput):
+        for measure in (machine.vector_sigmoid_throughput, machine.scalar_sigmoid_throughput, machine.fused_gain):
             rate = measure(dtype, least=1 << 14, repeats=1)
             assert np.isfinite(rate) and rate > 0
+
+
+def test_the_fused_gain_times_one_loop_fused_and_the_same_loop_rounded_apart():
+    """The two loops ``fused_gain`` compares do what their names say: each multiply-add rounded once
+    (exact arithmetic, then one rounding) or twice (Python's float multiply, then its add)."""
+    from fractions import Fraction
+
+    from edbench.speed.stream_kernel import MULTIPLY_ADDS, fused_multiply_add_passes, separate_multiply_add_passes
+
+    start = np.random.default_rng(0).uniform(1.0, 2.0, 64)
+    a, b = 0.7, 1.0 / 3.0
+    once, twice = [], []
+    for value in start:
+        fused, separate = value, value
+        for _ in range(MULTIPLY_ADDS):
+            fused = float(Fraction(fused) * Fraction(a) + Fraction(b))
+            separate = separate * a + b
+        once.append(fused)
+        twice.append(separate)
+    x, y = start.copy(), start.copy()
+    fused_multiply_add_passes(x, a, b, 1)
+    separate_multiply_add_passes(y, a, b, 1)
+    assert x.tolist() == once and y.tolist() == twice and once != twice
 
 
 def test_sparse_online_work_counts_only_non_zero_sources():
@@ -287,6 +322,8 @@ def test_sparse_online_work_counts_only_non_zero_sources():
     assert sparse.traffic == 8 * 2 * (3 * (2 + 2 * 2) + 5)
     # one sigmoid per cell, each through the C library's tanh (bit for bit ed_neuron's)
     assert sparse.scalar_sigmoids == dense.scalar_sigmoids == 4 and sparse.exps == 0
+    # and, for the same reason, every forward multiply-add rounded apart: one per weight read
+    assert sparse.separate_multiply_adds == 3 * (2 + 2 * 2) + 5
     both_ways = work_per_sample("ed_matrix", {"hidden": [3], "rule": "bidirectional"}, x, 2)
     assert both_ways.arithmetic == 6 * (3 * (2 + 2 * 2) + 5)
 
@@ -327,6 +364,8 @@ def test_deep_work_follows_the_path_its_epoch_takes(width):
     assert numpy_path.arithmetic == dense and (numpy_path.scalar_sigmoids, numpy_path.exps) == (0, 3 * width + 1)
     assert compiled.arithmetic == dense - 2 * (width * 22) + 4 * width * 4 + width * 11 / 4
     assert (compiled.scalar_sigmoids, compiled.exps) == (width + 1, 2 * width)
+    # the compiled first layer rounds its multiply-adds apart (forward and summing changes), the stack fuses
+    assert (compiled.separate_multiply_adds, numpy_path.separate_multiply_adds) == (2 * width * 4, 0)
 
 
 @pytest.mark.parametrize("rule, learned_share", [("faithful", 0.5), ("bidirectional", 1.0)])
@@ -342,6 +381,15 @@ def test_compiled_minibatch_work_follows_the_non_zero_inputs(rule, learned_share
     folding = first_cells * pairs / 4
     assert work.arithmetic == pytest.approx(2 * touched + 4 * learned + folding)
     assert work.traffic == pytest.approx(8 * (touched + 2 * learned + 3 * folding))
+    assert work.separate_multiply_adds == touched   # 3 cells: no vector width, so nothing fused
+
+
+def test_compiled_minibatches_fuse_the_first_layer_where_its_cells_are_a_vector_width():
+    """16 cells: the folded first layer's sums are fused multiply-adds; the layer after it still rounds apart."""
+    x = np.ones((4, 10))
+    work = work_per_sample("ed_matrix", {"hidden": [16], "batch_size": 4}, x, 2)
+    online = work_per_sample("ed_matrix", {"hidden": [16]}, x, 2)
+    assert work.separate_multiply_adds == 18 * 1 and online.separate_multiply_adds == 16 * 2 * 11 + 18
 
 
 def test_ed_trained_network_by_network_streams_one_network_per_thread():

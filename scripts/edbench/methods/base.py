@@ -22,6 +22,9 @@ class Work:
     exps: float = 0.0        # sigmoids through the vectorised exp (exp, then 1 / (1 + e))
     working_set: float = 0.0  # bytes of the arrays that traffic streams over
     scalar_sigmoids: float = 0.0  # sigmoids one at a time through the C library's tanh
+    # Of the arithmetic's multiply-adds (2 flops each), those rounded apart, a multiply and then an
+    # add, as code that must match another's rounding to the bit runs them: slower than fused ones.
+    separate_multiply_adds: float = 0.0
     # The working set's independent parts that a thread streams over one whole part at a time (ED's
     # networks, where each network trains its whole epoch before the next): a thread's traffic then
     # stays within one part, not the whole set.

@@ -135,6 +135,7 @@ def measure(comparison: Comparison, settings: dict) -> dict:
         "arithmetic_model": c.arithmetic_model or "both sides: the candidate's count",
         "bytes_per_unit": c.work.traffic, "working_set_bytes": c.work.streamed_set(c.workload.threads),
         "exps_per_unit": c.work.exps, "scalar_sigmoids_per_unit": c.work.scalar_sigmoids,
+        "separate_multiply_adds_per_unit": c.work.separate_multiply_adds,
         "measurements": measurements, "ratio_low": min(ratios), "ratio_high": max(ratios),
         "attempts": max(t[3] for t in timings), **worst_load([t[2] for t in timings], disturbed_cores),
         **c.extra,

@@ -1,11 +1,12 @@
 """The machine's limits, measured in the same run as the rows, and the bound each row meets first.
 
 The limits are the matrix-multiply peak, the vectorised and the scalar sigmoid's throughput,
-and memory bandwidth over each row's own working set, so that weights which stay in cache get cache
-bandwidth and large ones DRAM's. Every row gets the ``bound`` its arithmetic, bytes and sigmoids per
-unit of work meet first (a roofline) and the ``fraction_of_bound`` the candidate reaches. A bound is
-an upper limit: each count is the least the candidate's algorithm must do (never the baseline's
-work), so a fraction above 1 means the model is wrong.
+memory bandwidth over each row's own working set, so that weights which stay in cache get cache
+bandwidth and large ones DRAM's, and how much faster a multiply-add runs fused than as a multiply
+and an add rounded apart. Every row gets the ``bound`` its arithmetic, bytes and sigmoids per unit of
+work meet first (a roofline) and the ``fraction_of_bound`` the candidate reaches. A bound is an upper
+limit: each count is the least the candidate's algorithm must do (never the baseline's work), so a
+fraction above 1 means the model is wrong.
 """
 from __future__ import annotations
 
@@ -89,6 +90,22 @@ def scalar_sigmoid_throughput(dtype, size: int = 4096, least: int = 1 << 20, rep
     return _rate(lambda passes: scalar_sigmoid_passes(x, out, u0, passes), size, least, repeats)
 
 
+def fused_gain(dtype, size: int = 4096, least: int = 1 << 22, repeats: int = 5) -> float:
+    """How many times faster the floating-point units run multiply-adds fused (one instruction, one
+    rounding) than as a multiply and then an add, one thread, over values in cache: the price of
+    matching another code's rounding to the bit. The matrix-multiply peak counts fused ones; a core
+    whose adds have units of their own beside the multipliers pays less than 2 (1.6-1.7 here)."""
+    from edbench.speed.stream_kernel import MULTIPLY_ADDS, fused_multiply_add_passes, separate_multiply_add_passes
+
+    rates = []
+    for kernel in (fused_multiply_add_passes, separate_multiply_add_passes):
+        x = np.ones(size, dtype=dtype)
+        a, b = x.dtype.type(0.5), x.dtype.type(1.0)   # each pass leaves the values in [1, 2]
+        rates.append(_rate(lambda passes, k=kernel, x=x, a=a, b=b: k(x, a, b, passes), size, least // MULTIPLY_ADDS,
+                           repeats))
+    return rates[0] / rates[1]
+
+
 def _rate(run, size: int, least: int, repeats: int) -> float:
     """Values per second of ``run(passes)`` over ``size`` values a pass, at least ``least`` values a
     timing, the best of ``repeats`` after one call that compiles and warms."""
@@ -103,13 +120,17 @@ def _rate(run, size: int, least: int, repeats: int) -> float:
 
 
 def roofline(arithmetic: float, traffic: float, exps: float, limits: dict,
-             scalar_sigmoids: float = 0.0) -> tuple[str, float]:
+             scalar_sigmoids: float = 0.0, separate_multiply_adds: float = 0.0) -> tuple[str, float]:
     """The limit met first and the rate (units per second) it allows.
 
     The arithmetic, the vectorised and the scalar sigmoids all run on the core's floating-point
     units, so their times add; memory traffic moves through the load and store units beside them,
-    so the slower of the two sets the bound. Of the core's parts, the largest names the bound."""
-    core = {"compute": arithmetic / (limits["gflops"] * 1e9),
+    so the slower of the two sets the bound. Of the core's parts, the largest names the bound.
+    ``separate_multiply_adds`` of the arithmetic's multiply-adds (2 flops each) are rounded apart:
+    they run ``limits["fused_gain"]`` times slower than the peak's fused ones."""
+    fused = arithmetic - 2 * separate_multiply_adds
+    separate = 2 * separate_multiply_adds * limits.get("fused_gain", 1.0)
+    core = {"compute": (fused + separate) / (limits["gflops"] * 1e9),
             "sigmoid": exps / limits["vector_sigmoids_per_s"]
             + scalar_sigmoids / limits.get("scalar_sigmoids_per_s", math.inf)}
     memory = traffic / (limits["bandwidth_gbs"] * 1e9) if traffic else 0.0
@@ -126,7 +147,8 @@ def bandwidth_key(working_set: float, threads: int) -> str:
 
 def machine_limits(plan: list[Comparison], thread_counts) -> dict:
     """The matrix-multiply peak per dtype and thread count, the bandwidth over every working set the
-    plan streams (and DRAM's, for reference) at its rows' threads, and the sigmoids' throughputs."""
+    plan streams (and DRAM's, for reference) at its rows' threads, the sigmoids' throughputs and the
+    fused multiply-add's gain, per dtype."""
     limits = {f"{dtype}_{t}t": matmul_peak(dtype, t) for dtype in ("float32", "float64") for t in thread_counts}
     streams = {(DRAM_BYTES, 1)} | {(c.work.streamed_set(c.workload.threads), c.workload.threads)
                                    for c in plan if c.work.traffic}
@@ -135,6 +157,7 @@ def machine_limits(plan: list[Comparison], thread_counts) -> dict:
     for dtype in ("float32", "float64"):
         limits[f"vector_sigmoid_{dtype}_per_s"] = vector_sigmoid_throughput(dtype)
         limits[f"scalar_sigmoid_{dtype}_per_s"] = scalar_sigmoid_throughput(dtype)
+        limits[f"fused_gain_{dtype}"] = fused_gain(dtype)
     return limits
 
 
@@ -149,7 +172,9 @@ def add_bound(row: dict, limits: dict) -> None:
         if row["bytes_per_unit"] else None
     rates = {"gflops": peak, "bandwidth_gbs": row["bandwidth_gbs"],
              "vector_sigmoids_per_s": limits[f"vector_sigmoid_{row['dtype']}_per_s"] * row["threads"],
-             "scalar_sigmoids_per_s": limits[f"scalar_sigmoid_{row['dtype']}_per_s"] * row["threads"]}
+             "scalar_sigmoids_per_s": limits[f"scalar_sigmoid_{row['dtype']}_per_s"] * row["threads"],
+             "fused_gain": limits[f"fused_gain_{row['dtype']}"]}
     row["bound"], row["bound_per_s"] = roofline(row["arithmetic_per_unit"], row["bytes_per_unit"],
-                                                row["exps_per_unit"], rates, row["scalar_sigmoids_per_unit"])
+                                                row["exps_per_unit"], rates, row["scalar_sigmoids_per_unit"],
+                                                row["separate_multiply_adds_per_unit"])
     row["fraction_of_bound"] = row["candidate_per_s"] / row["bound_per_s"]

@@ -2,7 +2,8 @@
 an in-place update of it, each repeated ``passes`` times in one call, without the GIL so that
 several threads can stream at once; for the sigmoids' rates, the vectorised sigmoid (exp, then
 1 / (1 + e)) and the C library's scalar sigmoid over a small array again and again, as the kernels
-run them over one layer's cells."""
+run them over one layer's cells; and for the cost of rounding a multiply and an add apart, one loop
+of multiply-adds compiled twice, fused and not."""
 import numba
 
 from edbench.maths.exp_kernel import exp_into
@@ -47,3 +48,34 @@ def scalar_sigmoid_passes(values, out, u0, passes):
         for i in range(values.size):
             out[i] = rule_kernel.sigmoid_scalar(values[i], u0)
     return out[0]
+
+
+
+MULTIPLY_ADDS = 8   # per value and pass of the two loops below: enough for the floating-point units to set their pace
+
+
+# The same loop twice, values[i] <- values[i] * a + b ``MULTIPLY_ADDS`` times per value and pass, over
+# independent values, so that it vectorises and runs at the pace of the floating-point units, not
+# of their latency. With ``contract`` LLVM fuses each multiply and add into one instruction, rounded
+# once; without it each is an instruction of its own, as in the kernels that match ed_neuron to the
+# bit. Two functions, not one compiled twice: numba's cache would give the second the first's code.
+@numba.njit(cache=True, fastmath={"contract"})
+def fused_multiply_add_passes(values, a, b, passes):
+    for _ in range(passes):
+        for i in range(values.size):
+            y = values[i]
+            for _ in range(MULTIPLY_ADDS):
+                y = y * a + b
+            values[i] = y
+    return values[0]
+
+
+@numba.njit(cache=True)
+def separate_multiply_add_passes(values, a, b, passes):
+    for _ in range(passes):
+        for i in range(values.size):
+            y = values[i]
+            for _ in range(MULTIPLY_ADDS):
+                y = y * a + b
+            values[i] = y
+    return values[0]

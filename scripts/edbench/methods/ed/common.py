@@ -113,7 +113,14 @@ class EDMethod(LearningMethod):
         learn per cell and active pair, plus the fold once per batch. The working set is the bytes of
         all the weights; where a compiled loop trains each network's whole epoch before the next,
         its parts are the networks (a thread streams over one network's weights at a time). One
-        sigmoid per cell: scalar (the C library's tanh) in compiled loops, vectorised exps elsewhere."""
+        sigmoid per cell: scalar (the C library's tanh) in compiled loops, vectorised exps elsewhere.
+
+        The compiled loop's forward sums round each multiply and add apart (``separate_multiply_adds``:
+        one per weight it reads), online so that the weights match ``ed_neuron``'s to the bit; its
+        minibatches fuse the first layer's where its cells are a vector width (16, 32 or 64).
+        ``ed_deep``'s compiled first layer rounds apart too, forward and in summing its changes. A
+        learning weight's w + (g * x) * step, two multiplies and an add, takes as long as the two
+        fused multiply-adds its 4 flops count, whether or not the add is fused."""
         weights = self.get_weights()
         itemsize = self.dtype.itemsize
         cells = sum(w.shape[0] * w.shape[1] for w in weights)
@@ -133,21 +140,25 @@ class EDMethod(LearningMethod):
             if batch == 1:
                 touched = 2 * first_cells * active_pairs + rest
                 return Work(2 * touched + 4 * learned, itemsize * (touched + 2 * learned),
-                            working_set=weight_bytes, parts=parts, **sigmoids)
+                            working_set=weight_bytes, parts=parts, separate_multiply_adds=touched, **sigmoids)
             touched = first_cells * active_pairs + rest
             folding = first_cells * pairs / batch
+            from edbench.methods.ed.vector_kernel import VECTOR_WIDTHS  # here: planning imports no numba
+
+            separate = rest if weights[0].shape[1] in VECTOR_WIDTHS else touched
             return Work(2 * touched + 4 * learned + folding, itemsize * (touched + 2 * learned + 3 * folding),
-                        working_set=weight_bytes, parts=parts, **sigmoids)
+                        working_set=weight_bytes, parts=parts, separate_multiply_adds=separate, **sigmoids)
         per_weight = 6 if faithful else 4
         first, rest = weights[0].size, sum(w.size for w in weights[1:])
         if self.folds_first_layer():
-            first_flops = 2 * first
+            first_flops, separate = 2 * first, 0.0
             if self.compiles_first_layer():
                 first_flops = 4 * first_cells * active_pairs + first_cells * pairs / batch
+                separate = 2 * first_cells * active_pairs
                 scalar = first_cells + self.k
                 sigmoids = {"exps": cells - scalar, "scalar_sigmoids": scalar}
             return Work(first_flops + per_weight * rest, itemsize * (4 * first + 3 * rest) / batch,
-                        working_set=weight_bytes, parts=parts, **sigmoids)
+                        working_set=weight_bytes, parts=parts, separate_multiply_adds=separate, **sigmoids)
         total = first + rest
         return Work(per_weight * total, 3 * itemsize * total / batch, working_set=weight_bytes, parts=parts, **sigmoids)
 
