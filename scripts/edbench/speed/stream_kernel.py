@@ -51,16 +51,13 @@ def scalar_sigmoid_passes(values, out, u0, passes):
 
 
 
-MULTIPLY_ADDS = 8   # per value and pass of the two loops below: enough for the floating-point units to set their pace
+MULTIPLY_ADDS = 8   # per value and pass of the loop below: enough for the floating-point units to set their pace
 
 
-# The same loop twice, values[i] <- values[i] * a + b ``MULTIPLY_ADDS`` times per value and pass, over
-# independent values, so that it vectorises and runs at the pace of the floating-point units, not
-# of their latency. With ``contract`` LLVM fuses each multiply and add into one instruction, rounded
-# once; without it each is an instruction of its own, as in the kernels that match ed_neuron to the
-# bit. Two functions, not one compiled twice: numba's cache would give the second the first's code.
-@numba.njit(cache=True, fastmath={"contract"})
-def fused_multiply_add_passes(values, a, b, passes):
+def _multiply_add_passes(values, a, b, passes):
+    """values[i] <- values[i] * a + b, ``MULTIPLY_ADDS`` times per value and pass, over independent
+    values, so that the loop vectorises and runs at the pace of the floating-point units, not of
+    their latency."""
     for _ in range(passes):
         for i in range(values.size):
             y = values[i]
@@ -70,12 +67,9 @@ def fused_multiply_add_passes(values, a, b, passes):
     return values[0]
 
 
-@numba.njit(cache=True)
-def separate_multiply_add_passes(values, a, b, passes):
-    for _ in range(passes):
-        for i in range(values.size):
-            y = values[i]
-            for _ in range(MULTIPLY_ADDS):
-                y = y * a + b
-            values[i] = y
-    return values[0]
+# The loop compiled twice. With ``contract`` LLVM fuses each multiply and add into one instruction,
+# rounded once; without it each is an instruction of its own, as in the kernels that match ed_neuron
+# to the bit. Only one copy may use numba's cache: it keys a function by its name and line, not its
+# flags, so a second cached copy would load the first's code.
+fused_multiply_add_passes = numba.njit(cache=True, fastmath={"contract"})(_multiply_add_passes)
+separate_multiply_add_passes = numba.njit(_multiply_add_passes)
