@@ -123,3 +123,37 @@ def test_the_minibatch_paths_fused_loops_round_once():
         for m in active:
             total = float(Fraction(total) + Fraction(weights[m, i]) * Fraction(sources[m]))
         assert sums[i] == total
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+@pytest.mark.parametrize("shape", [(1,), (7,), (1570, 64), (3, 5, 17)])
+def test_aligned_arrays_start_on_a_cache_line(shape, dtype):
+    from edbench.maths import aligned, aligned_kernel
+
+    for make in (aligned.empty, aligned.ones):
+        out = make(shape, dtype)
+        assert out.shape == shape and out.dtype == dtype and out.flags.c_contiguous and out.flags.writeable
+        assert out.ctypes.data % aligned.CACHE_LINE == 0
+    assert np.all(aligned.ones(shape, dtype) == 1)
+    compiled = numba.njit(lambda n, like: [aligned_kernel.empty_like_line(n + j, like).ctypes.data % 64
+                                          for j in range(9)])
+    assert compiled(int(np.prod(shape)), np.zeros(1, dtype)) == [0] * 9
+
+
+def test_every_network_layer_of_the_flat_buffer_starts_on_a_cache_line():
+    """The vector loops read a layer's rows as whole vectors: rows 64 bytes wide start on lines only
+    if every network's layer does, whatever the widths of the layers before it."""
+    from edbench.methods.ed import online_kernel
+
+    rng = np.random.default_rng(0)
+    for dtype in (np.float64, np.float32):
+        shapes = [(3, 16, 12), (3, 1, 18), (3, 16, 3), (3, 1, 18)]   # a layer of odd size before a vector one
+        weights = [rng.normal(size=shape) for shape in shapes]
+        layers, views, source_major = online_kernel.flatten(weights, dtype)
+        for layer, w in enumerate(weights):
+            assert np.array_equal(views[layer], w.astype(dtype))
+            for k in range(3):
+                block = online_kernel._layer(layers.flat, layers.offsets, layers.cells, layers.columns, layer, k)
+                assert np.shares_memory(block, layers.flat) and np.array_equal(block, w[k].T.astype(dtype))
+                if (block.shape[1] * block.itemsize) % 64 == 0 or k == 0:
+                    assert block.ctypes.data % 64 == 0, (dtype, layer, k)

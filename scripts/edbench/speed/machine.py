@@ -6,7 +6,9 @@ bandwidth and large ones DRAM's, and how much faster a multiply-add runs fused t
 and an add rounded apart. Every row gets the ``bound`` its arithmetic, bytes and sigmoids per unit of
 work meet first (a roofline) and the ``fraction_of_bound`` the candidate reaches. A bound is an upper
 limit: each count is the least the candidate's algorithm must do (never the baseline's work), so a
-fraction above 1 means the model is wrong.
+fraction above 1 means the model is wrong. Every measuring array starts on a cache line, as the
+kernels' do: a vector load across two lines costs two, and NumPy's 16-byte alignment would leave it
+to chance which loads do.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import time
 import numpy as np
 
 from edbench import threads as thread_settings
+from edbench.maths import aligned
 from edbench.speed.comparison import Comparison
 
 DRAM_BYTES = 256 * 2 ** 20   # a working set far beyond the caches, recorded for reference
@@ -46,7 +49,7 @@ def memory_bandwidth(working_set_bytes: float, threads: int = 1, repeats: int = 
     from edbench.speed.stream_kernel import read_stream, update_stream
 
     n = max(int(working_set_bytes) // threads // 8, 64)
-    arrays = [np.ones(n) for _ in range(threads)]
+    arrays = [aligned.ones(n) for _ in range(threads)]
     passes = max(1, math.ceil(least_bytes / (8 * n)))
     best = 0.0
     for kernel, touches in ((read_stream, 1), (update_stream, 2)):
@@ -74,8 +77,8 @@ def vector_sigmoid_throughput(dtype, size: int = 4096, least: int = 1 << 22, rep
     1.3-1.4 times lower than the exp's alone in float64 and 1.2-1.4 in float32 here."""
     from edbench.speed.stream_kernel import vector_sigmoid_passes
 
-    x = np.random.default_rng(0).normal(0, 3, size).astype(dtype)
-    out, scratch = np.empty_like(x), np.empty_like(x)
+    x = _on_lines(np.random.default_rng(0).normal(0, 3, size).astype(dtype))
+    out, scratch = aligned.empty(size, dtype), aligned.empty(size, dtype)
     return _rate(lambda passes: vector_sigmoid_passes(x, out, scratch, passes), size, least, repeats)
 
 
@@ -84,8 +87,8 @@ def scalar_sigmoid_throughput(dtype, size: int = 4096, least: int = 1 << 20, rep
     a time, which the kernels that match ed_neuron bit for bit call for every cell."""
     from edbench.speed.stream_kernel import scalar_sigmoid_passes
 
-    x = np.random.default_rng(0).normal(0, 3, size).astype(dtype)
-    out = np.empty_like(x)
+    x = _on_lines(np.random.default_rng(0).normal(0, 3, size).astype(dtype))
+    out = aligned.empty(size, dtype)
     u0 = x.dtype.type(1.0)
     return _rate(lambda passes: scalar_sigmoid_passes(x, out, u0, passes), size, least, repeats)
 
@@ -99,11 +102,18 @@ def fused_gain(dtype, size: int = 4096, least: int = 1 << 22, repeats: int = 5) 
 
     rates = []
     for kernel in (fused_multiply_add_passes, separate_multiply_add_passes):
-        x = np.ones(size, dtype=dtype)
+        x = aligned.ones(size, dtype)
         a, b = x.dtype.type(0.5), x.dtype.type(1.0)   # each pass leaves the values in [1, 2]
         rates.append(_rate(lambda passes, k=kernel, x=x, a=a, b=b: k(x, a, b, passes), size, least // MULTIPLY_ADDS,
                            repeats))
     return rates[0] / rates[1]
+
+
+def _on_lines(values: np.ndarray) -> np.ndarray:
+    """A copy of ``values`` that starts on a cache line, as the kernels' arrays do (``aligned``)."""
+    out = aligned.empty(values.shape, values.dtype)
+    out[...] = values
+    return out
 
 
 def _rate(run, size: int, least: int, repeats: int) -> float:

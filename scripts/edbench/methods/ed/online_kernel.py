@@ -31,6 +31,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from edbench.maths import aligned, aligned_kernel
 from edbench.methods.ed import rule, rule_kernel
 from edbench.methods.ed.vector_kernel import vector_sums, vector_update
 
@@ -142,9 +143,11 @@ def _train_network(k, layers, samples, order, settings, batch):
     errors = np.empty(batch, dtype=flat.dtype)
     steps = np.empty(n_layers, dtype=flat.dtype)   # in the weights' type: float32 stays float32
     fold = batch > 1
-    folded = np.empty((columns[0] if fold else 0, cells[0]), dtype=flat.dtype)
-    sums = np.empty(cells.max(), dtype=flat.dtype)
-    slopes = np.empty(cells.max(), dtype=flat.dtype)
+    # Read as whole vectors: on cache lines of their own (``aligned``).
+    fold_rows = columns[0] if fold else 0
+    folded = aligned_kernel.empty_like_line(fold_rows * cells[0], flat).reshape((fold_rows, cells[0]))
+    sums = aligned_kernel.empty_like_line(cells.max(), flat)
+    slopes = aligned_kernel.empty_like_line(cells.max(), flat)
     total = 0.0
     n = len(order)
     views = [_layer(flat, offsets, cells, columns, layer, k) for layer in range(n_layers)]
@@ -311,11 +314,17 @@ def _layer(flat, offsets, cells, columns, layer, k):
 
 
 def flatten(weights: list[np.ndarray], dtype=np.float64) -> tuple[FlatLayers, list[np.ndarray], list[np.ndarray]]:
-    """``weights`` in one flat buffer, source-major, as ``FlatLayers``; the (K, cells, columns) views
+    """``weights`` in one flat buffer, source-major, as ``FlatLayers``, each layer starting on a cache
+    line (``aligned``); the (K, cells, columns) views
     of it that the rest of the package reads and writes; and the source-major (K, columns, cells) views."""
     sizes = [w.size for w in weights]
-    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    flat = np.concatenate([np.ascontiguousarray(w.transpose(0, 2, 1)).ravel() for w in weights]).astype(dtype)
+    per_line = aligned.CACHE_LINE // np.dtype(dtype).itemsize
+    padded = [-(-size // per_line) * per_line for size in sizes]
+    offsets = np.concatenate([[0], np.cumsum(padded)[:-1]]).astype(np.int64)
+    flat = aligned.empty(sum(padded), dtype)
+    flat[:] = 0.0
+    for offset, size, w in zip(offsets, sizes, weights):
+        flat[offset:offset + size] = w.transpose(0, 2, 1).ravel()
     source_major = [flat[o:o + s].reshape(w.shape[0], w.shape[2], w.shape[1])
                     for o, s, w in zip(offsets, sizes, weights)]
     views = [v.transpose(0, 2, 1) for v in source_major]
