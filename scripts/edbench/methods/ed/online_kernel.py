@@ -229,6 +229,13 @@ def _sums(weights, active, sources, count, sums, paired, fused):
     if vector_sums(weights, active, sources, count, sums, paired, fused):
         return
     n_cells = weights.shape[1]
+    if n_cells == 1:   # one sum, kept in a register: through sums[0] each add waited on a store
+        total = sums.dtype.type(0)
+        for a in range(count):
+            m = active[a]
+            total += weights[m, 0] * sources[m]
+        sums[0] = total
+        return
     for i in range(n_cells):
         sums[i] = 0.0
     for a in range(count):
