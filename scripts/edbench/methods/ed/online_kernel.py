@@ -252,7 +252,7 @@ def _sums(weights, active, sources, count, sums, paired, fused):
 @numba.njit(cache=True)
 def _list_sources(outputs, layer, n_cells, beta, sources, active, n_active):
     """The outputs of ``layer`` as the next layer's sources, after the bias pair, listing the
-    non-zero ones."""
+    non-zero ones (each cell is written to the list, and the count moves past the non-zeros)."""
     following = layer + 1
     count = 0
     for column in range(2):
@@ -260,11 +260,11 @@ def _list_sources(outputs, layer, n_cells, beta, sources, active, n_active):
         if beta != 0.0:
             active[following, count] = column
             count += 1
-    for i in range(n_cells):
-        sources[following, 2 + i] = outputs[layer, i]
-        if outputs[layer, i] != 0.0:
-            active[following, count] = 2 + i
-            count += 1
+    for i in range(n_cells):   # without a branch: whether an output is exactly 0 follows no pattern
+        value = outputs[layer, i]
+        sources[following, 2 + i] = value
+        active[following, count] = 2 + i
+        count += value != 0.0
     n_active[following] = count
 
 
