@@ -425,3 +425,29 @@ def test_the_speed_command_keeps_a_numba_pool_for_its_two_thread_rows():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == [str(min(2, __import__("os").cpu_count())), "1", "1"]
+
+
+def test_the_bounds_measuring_loops_run_on_arrays_that_start_on_a_cache_line(monkeypatch):
+    """The kernels' arrays start on cache lines (``maths/aligned``), so the limits they are held to
+    must be measured the same way: NumPy's 16-byte alignment left it to each allocation whether the
+    measuring loop's vector loads straddled two lines (86-92 against 153-165 GB/s here)."""
+    from edbench.speed import stream_kernel
+
+    offsets = []
+
+    def recorder():
+        def run(*args):
+            offsets.extend(a.ctypes.data % 64 for a in args if isinstance(a, np.ndarray))
+            return 0.0
+        return run
+
+    for name in ("read_stream", "update_stream", "vector_sigmoid_passes", "scalar_sigmoid_passes",
+                 "fused_multiply_add_passes", "separate_multiply_add_passes"):
+        monkeypatch.setattr(stream_kernel, name, recorder())
+    monkeypatch.setattr(machine.time, "perf_counter", iter(range(10**6)).__next__)
+    machine.memory_bandwidth(1 << 16, threads=2, repeats=1, least_bytes=1 << 16)
+    for dtype in (np.float32, np.float64):
+        machine.vector_sigmoid_throughput(dtype, repeats=1)
+        machine.scalar_sigmoid_throughput(dtype, repeats=1)
+        machine.fused_gain(dtype, repeats=1)
+    assert len(offsets) > 20 and set(offsets) == {0}
