@@ -2,8 +2,8 @@
 compiled with numba.
 
 The layers of all K networks live in one flat buffer, each layer source-major: ``offsets[l]`` is
-where layer l starts, and it holds K x columns[l] x cells[l] values, so the weights from one source
-to every cell of a layer are contiguous. That is what makes skipping a source cheap: a source
+where layer l starts (on a cache line), and it holds K x columns[l] x cells[l] values, so the weights
+from one source to every cell of a layer are contiguous. That is what makes skipping a source cheap: a source
 whose value is exactly zero adds nothing to any sum and changes no weight (every change is
 proportional to it), so the kernel visits only the non-zero sources of each sample, in forward and
 in learning. About 19% of MNIST's pixels are non-zero.
@@ -322,8 +322,8 @@ def _layer(flat, offsets, cells, columns, layer, k):
 
 def flatten(weights: list[np.ndarray], dtype=np.float64) -> tuple[FlatLayers, list[np.ndarray], list[np.ndarray]]:
     """``weights`` in one flat buffer, source-major, as ``FlatLayers``, each layer starting on a cache
-    line (``aligned``); the (K, cells, columns) views
-    of it that the rest of the package reads and writes; and the source-major (K, columns, cells) views."""
+    line (``aligned``); the (K, cells, columns) views of it that the rest of the package reads and
+    writes; and the source-major (K, columns, cells) views."""
     sizes = [w.size for w in weights]
     per_line = aligned.CACHE_LINE // np.dtype(dtype).itemsize
     padded = [-(-size // per_line) * per_line for size in sizes]
