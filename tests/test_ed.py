@@ -113,7 +113,8 @@ def test_matrix_reproduces_neuron_online_bidirectional():
 
 
 @pytest.mark.parametrize("rule", ["faithful", "bidirectional"])
-@pytest.mark.parametrize("classes, depth, width", [(2, 1, 4), (2, 6, 4), (10, 1, 4), (10, 3, 4), (2, 3, 8), (2, 2, 9)])
+@pytest.mark.parametrize("classes, depth, width", [(2, 1, 4), (2, 6, 4), (10, 1, 4), (10, 3, 4), (2, 3, 8), (2, 2, 9),
+                                                   (2, 2, 16)])
 def test_deep_reproduces_matrix_in_minibatches(rule, classes, depth, width):
     """ed_deep's whole-epoch compiled path, odd widths included, and its NumPy path for the last,
     smaller batch (100 samples: six batches of 16 and one of 4) agree with ed_matrix."""

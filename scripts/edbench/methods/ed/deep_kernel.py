@@ -20,6 +20,7 @@ import numpy as np
 from edbench.maths.exp_kernel import exp_into
 from edbench.methods.ed import rule, rule_kernel
 from edbench.methods.ed.online_kernel import Samples
+from edbench.methods.ed.pixel_kernel import pixel_changes, pixel_sums
 
 
 class DeepLayers(NamedTuple):
@@ -287,10 +288,11 @@ def _first_forward(folded, samples, order, begin, beta, u0, first):
         for i in range(width):
             sums[i] = folded[0, i] * beta
         start, end = starts[order[begin + b]], starts[order[begin + b] + 1]
-        # Four cells a pass over the pixels, their sums in registers (a loop over the cells inside
-        # the pixel loop ran as scalar code: width 4, with ``_first_learn``'s, 2.8 -> 2.3 us a sample
-        # in float32). Past the last cell a pass repeats it, and its copies end up equal to it.
-        for i in range(0, width, 4):
+        # A pixel's cells as one vector where the width allows (``pixel_kernel``). Otherwise four
+        # cells a pass over the pixels, their sums in registers (a loop over the cells inside the
+        # pixel loop ran as scalar code: width 4, with ``_first_learn``'s, 2.8 -> 2.3 us a sample in
+        # float32). Past the last cell a pass repeats it, and its copies end up equal to it.
+        for i in range(0, 0 if pixel_sums(folded, pixels, values, start, end, sums) else width, 4):
             i1, i2, i3 = min(i + 1, width - 1), min(i + 2, width - 1), min(i + 3, width - 1)
             s0, s1, s2, s3 = sums[i], sums[i1], sums[i2], sums[i3]
             for at in range(start, end):
@@ -337,7 +339,8 @@ def _first_learn(k, layers, change, samples, order, begin, first, error, beta, s
                 for i in range(width):
                     change[m, 0, i] = real(0.0)
                     change[m, 1, i] = real(0.0)
-        for i in range(0, width, 4):   # four cells a pass, as in ``_first_forward``; a repeat adds 0
+        vector = pixel_changes(change, column, pixels, values, start, end, gain)
+        for i in range(0, 0 if vector else width, 4):   # four cells a pass, as in ``_first_forward``; a repeat adds 0
             i1, i2, i3 = min(i + 1, width - 1), min(i + 2, width - 1), min(i + 3, width - 1)
             g0, g1 = gain[i], gain[i1] if i + 1 < width else real(0.0)
             g2, g3 = gain[i2] if i + 2 < width else real(0.0), gain[i3] if i + 3 < width else real(0.0)
