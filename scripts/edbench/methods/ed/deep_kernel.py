@@ -288,10 +288,8 @@ def _first_forward(folded, samples, order, begin, beta, u0, first):
         for i in range(width):
             sums[i] = folded[0, i] * beta
         start, end = starts[order[begin + b]], starts[order[begin + b] + 1]
-        # A pixel's cells as one vector where the width allows (``pixel_kernel``). Otherwise four
-        # cells a pass over the pixels, their sums in registers (a loop over the cells inside the
-        # pixel loop ran as scalar code: width 4, with ``_first_learn``'s, 2.8 -> 2.3 us a sample in
-        # float32). Past the last cell a pass repeats it, and its copies end up equal to it.
+        # A pixel's cells as one vector where the width allows (``pixel_kernel``), else four cells a
+        # pass, sums in registers; past the last cell a pass repeats it, its copies ending up equal.
         for i in range(0, 0 if pixel_sums(folded, pixels, values, start, end, sums) else width, 4):
             i1, i2, i3 = min(i + 1, width - 1), min(i + 2, width - 1), min(i + 3, width - 1)
             s0, s1, s2, s3 = sums[i], sums[i1], sums[i2], sums[i3]
@@ -339,8 +337,8 @@ def _first_learn(k, layers, change, samples, order, begin, first, error, beta, s
                 for i in range(width):
                     change[m, 0, i] = real(0.0)
                     change[m, 1, i] = real(0.0)
-        vector = pixel_changes(change, column, pixels, values, start, end, gain)
-        for i in range(0, 0 if vector else width, 4):   # four cells a pass, as in ``_first_forward``; a repeat adds 0
+        vector = pixel_changes(change, column, pixels, values, start, end, gain)   # as in ``_first_forward``
+        for i in range(0, 0 if vector else width, 4):   # else four cells a pass; a repeat adds 0
             i1, i2, i3 = min(i + 1, width - 1), min(i + 2, width - 1), min(i + 3, width - 1)
             g0, g1 = gain[i], gain[i1] if i + 1 < width else real(0.0)
             g2, g3 = gain[i2] if i + 2 < width else real(0.0), gain[i3] if i + 3 < width else real(0.0)
