@@ -27,3 +27,10 @@ def ones(shape, dtype=np.float64) -> np.ndarray:
     out = empty(shape, dtype)
     out[...] = 1
     return out
+
+
+def copy(values: np.ndarray) -> np.ndarray:
+    """A copy of ``values`` whose first value starts a cache line."""
+    out = empty(values.shape, values.dtype)
+    out[...] = values
+    return out

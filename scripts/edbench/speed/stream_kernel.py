@@ -50,7 +50,6 @@ def scalar_sigmoid_passes(values, out, u0, passes):
     return out[0]
 
 
-
 MULTIPLY_ADDS = 8   # per value and pass of the loop below: enough for the floating-point units to set their pace
 
 

@@ -288,9 +288,9 @@ def _first_forward(folded, samples, order, begin, beta, u0, first):
         for i in range(width):
             sums[i] = folded[0, i] * beta
         start, end = starts[order[begin + b]], starts[order[begin + b] + 1]
-        # A pixel's cells as one vector where the width allows (``pixel_kernel``), else four cells a
-        # pass, sums in registers; past the last cell a pass repeats it, its copies ending up equal.
-        for i in range(0, 0 if pixel_sums(folded, pixels, values, start, end, sums) else width, 4):
+        vector = pixel_sums(folded, pixels, values, start, end, sums)   # a pixel's cells as one vector
+        # Else four cells a pass, sums in registers; past the last cell a pass repeats it, its copies equal.
+        for i in range(0, 0 if vector else width, 4):
             i1, i2, i3 = min(i + 1, width - 1), min(i + 2, width - 1), min(i + 3, width - 1)
             s0, s1, s2, s3 = sums[i], sums[i1], sums[i2], sums[i3]
             for at in range(start, end):

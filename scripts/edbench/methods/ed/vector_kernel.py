@@ -34,6 +34,12 @@ def _fma(builder, a, b, c):
     return builder.call(fma, [a, b, c])
 
 
+def _unpacked(context, builder, signature, args):
+    """The intrinsic's arguments, each array as numba's array structure (``.data`` its pointer)."""
+    return [context.make_array(t)(context, builder, a) if isinstance(t, types.Array) else a
+            for t, a in zip(signature.args, args)]
+
+
 def _vector_at(context, builder, element, pointer, index, width):
     """(pointer to the ``width`` values at ``pointer[index]`` as one vector, its alignment)."""
     address = builder.gep(pointer, [index]) if index is not None else pointer
@@ -47,8 +53,7 @@ def _make_sums(width: int, paired: bool, fused: bool = False):
     @intrinsic
     def sums_of(typingctx, weights, active, sources, count, sums):
         def codegen(context, builder, signature, args):
-            w, act, src, _, out = (context.make_array(t)(context, builder, a) if isinstance(t, types.Array) else a
-                                   for t, a in zip(signature.args, args))
+            w, act, src, _, out = _unpacked(context, builder, signature, args)
             element = context.get_data_type(signature.args[0].dtype)
             vector = ir.VectorType(element, width)
             total = cgutils.alloca_once_value(builder, ir.Constant(vector, None))
