@@ -18,9 +18,8 @@ import numba
 import numpy as np
 
 from edbench.maths.exp_kernel import exp_into
-from edbench.methods.ed import rule, rule_kernel
+from edbench.methods.ed import pixel_kernel, rule, rule_kernel
 from edbench.methods.ed.online_kernel import Samples
-from edbench.methods.ed.pixel_kernel import pixel_changes, pixel_sums
 
 
 class DeepLayers(NamedTuple):
@@ -174,25 +173,32 @@ def _learn_network(k, layers, outputs, errors, settings, step, connected):
             else:
                 for b in range(batch):
                     signal[2 + j, b] = -(x[b] * d_minus[b])
-        # Two cells by two sources a pass over the batch: each value loaded serves two products
-        # (one product per pair of loads was the loop's limit). An odd last cell or source pairs
-        # with itself and is added once.
+        # Four cells by two sources a pass over the batch: each value loaded serves two or four
+        # products, and a pass's set-up and sums' reduction serve eight weights. Past the last cell
+        # or source a pass repeats it; only the first copy is added.
         weights = stack[layer, k]
-        for i in range(0, width, 2):
-            i1 = min(i + 1, width - 1)
-            g0, g1 = g[i], g[i1]
+        for i in range(0, width, 4):
+            i1, i2, i3 = min(i + 1, width - 1), min(i + 2, width - 1), min(i + 3, width - 1)
+            g0, g1, g2, g3 = g[i], g[i1], g[i2], g[i3]
             for m in range(0, columns, 2):
                 m1 = min(m + 1, columns - 1)
                 s0, s1 = signal[m], signal[m1]
-                t00, t01, t10, t11 = real(0.0), real(0.0), real(0.0), real(0.0)
+                t00, t10, t20, t30 = real(0.0), real(0.0), real(0.0), real(0.0)
+                t01, t11, t21, t31 = real(0.0), real(0.0), real(0.0), real(0.0)
                 for b in range(batch):
-                    t00 += g0[b] * s0[b]
-                    t01 += g0[b] * s1[b]
-                    t10 += g1[b] * s0[b]
-                    t11 += g1[b] * s1[b]
-                for cell, source, total, fresh in ((i, m, t00, True), (i, m1, t01, m1 != m),
-                                                   (i1, m, t10, i1 != i), (i1, m1, t11, i1 != i and m1 != m)):
-                    if fresh and (connected is None or connected[layer, k, cell, source]):
+                    x0, x1 = s0[b], s1[b]
+                    t00 += g0[b] * x0
+                    t10 += g1[b] * x0
+                    t20 += g2[b] * x0
+                    t30 += g3[b] * x0
+                    t01 += g0[b] * x1
+                    t11 += g1[b] * x1
+                    t21 += g2[b] * x1
+                    t31 += g3[b] * x1
+                for a, c, total in ((0, 0, t00), (1, 0, t10), (2, 0, t20), (3, 0, t30),
+                                    (0, 1, t01), (1, 1, t11), (2, 1, t21), (3, 1, t31)):
+                    cell, source = i + a, m + c
+                    if cell < width and source < columns and (connected is None or connected[layer, k, cell, source]):
                         weights[cell, source] += total * step
 
 
@@ -250,8 +256,8 @@ def _epoch_network(k, layers, samples, order, settings, outputs, errors):
     out = np.empty(batch, dtype=stack.dtype)
     total = 0.0
     for begin in range(0, len(order) - batch + 1, batch):
-        _fold(k, first_t, folded)
-        _first_forward(folded, samples, order, begin, real(beta), real(u0), outputs[0, k])
+        pixel_kernel.fold(k, first_t, folded)
+        pixel_kernel.first_forward(folded, samples, order, begin, real(beta), real(u0), outputs[0, k])
         _forward_network(k, stack, outputs, beta, u0)
         _last_forward(last[k, 0], outputs[-1, k], real(beta), real(u0), out)
         error, d_plus, d_minus = errors[0, k], errors[1, k], errors[2, k]
@@ -262,101 +268,12 @@ def _epoch_network(k, layers, samples, order, settings, outputs, errors):
             d_minus[b] = max(-e, real(0.0))
             total += abs(e)
         step = alpha * u1 / batch
-        _first_learn(k, layers, change, samples, order, begin, outputs[0, k], error, real(beta), real(step),
-                     settings.faithful)
+        pixel_kernel.first_learn(k, layers, change, samples, order, begin, outputs[0, k], error, real(beta),
+                                 real(step), settings.faithful)
         _learn_network(k, layers, outputs, errors, settings, step, connected)
         _last_learn(last[k, 0], outputs[-1, k], out, error, real(beta), real(alpha / batch), cell_signs,
                     settings.faithful)
     return total
-
-
-@numba.njit(cache=True)
-def _fold(k, first_t, folded):
-    for m in range(folded.shape[0]):
-        for i in range(folded.shape[1]):
-            folded[m, i] = first_t[k, 2 * m, i] + first_t[k, 2 * m + 1, i]
-
-
-@numba.njit(cache=True)
-def _first_forward(folded, samples, order, begin, beta, u0, first):
-    """first[i, b] = f(folded[0, i] * beta + the sum over sample b's non-zero pixels): a zero
-    source adds nothing, so only the non-zeros are visited."""
-    starts, pixels, values, _ = samples
-    width, batch = first.shape
-    sums = np.empty(width, dtype=first.dtype)
-    for b in range(batch):
-        for i in range(width):
-            sums[i] = folded[0, i] * beta
-        start, end = starts[order[begin + b]], starts[order[begin + b] + 1]
-        vector = pixel_sums(folded, pixels, values, start, end, sums)   # a pixel's cells as one vector
-        # Else four cells a pass, sums in registers; past the last cell a pass repeats it, its copies equal.
-        for i in range(0, 0 if vector else width, 4):
-            i1, i2, i3 = min(i + 1, width - 1), min(i + 2, width - 1), min(i + 3, width - 1)
-            s0, s1, s2, s3 = sums[i], sums[i1], sums[i2], sums[i3]
-            for at in range(start, end):
-                m, v = pixels[at] + 1, values[at]
-                s0 += folded[m, i] * v
-                s1 += folded[m, i1] * v
-                s2 += folded[m, i2] * v
-                s3 += folded[m, i3] * v
-            sums[i], sums[i1], sums[i2], sums[i3] = s0, s1, s2, s3
-        for i in range(width):
-            first[i, b] = rule_kernel.sigmoid_scalar(sums[i], u0)
-
-
-@numba.njit(cache=True)
-def _first_learn(k, layers, change, samples, order, begin, first, error, beta, step, faithful):
-    """The folded first-layer update (``EDMatrix.learn_first_layer``): each sample's gain times its
-    source values; faithful, into the + column of each pair where e > 0 and the - column where
-    e < 0. Summed over the batch in ``change`` (only the rows a sample reaches), then added."""
-    first_t, cell_signs = layers.first_t, layers.cell_signs
-    starts, pixels, values, _ = samples
-    width, batch = first.shape
-    real = first.dtype.type
-    one = real(1.0)
-    gain = np.empty(width, dtype=first.dtype)
-    touched = np.zeros(change.shape[0], dtype=np.bool_)
-    touched[0] = True
-    for i in range(width):
-        change[0, 0, i] = real(0.0)
-        change[0, 1, i] = real(0.0)
-    for b in range(batch):
-        if faithful and not (error[b] > 0 or error[b] < 0):
-            continue
-        column = 1 if faithful and error[b] < 0 else 0
-        for i in range(width):
-            o = first[i, b]
-            gain[i] = o * (one - o) * cell_signs[i] * (error[b] * step)
-        for i in range(width):
-            change[0, column, i] += gain[i] * beta
-        start, end = starts[order[begin + b]], starts[order[begin + b] + 1]
-        for at in range(start, end):
-            m = pixels[at] + 1
-            if not touched[m]:
-                touched[m] = True
-                for i in range(width):
-                    change[m, 0, i] = real(0.0)
-                    change[m, 1, i] = real(0.0)
-        vector = pixel_changes(change, column, pixels, values, start, end, gain)   # as in ``_first_forward``
-        for i in range(0, 0 if vector else width, 4):   # else four cells a pass; a repeat adds 0
-            i1, i2, i3 = min(i + 1, width - 1), min(i + 2, width - 1), min(i + 3, width - 1)
-            g0, g1 = gain[i], gain[i1] if i + 1 < width else real(0.0)
-            g2, g3 = gain[i2] if i + 2 < width else real(0.0), gain[i3] if i + 3 < width else real(0.0)
-            for at in range(start, end):
-                m, v = pixels[at] + 1, values[at]
-                change[m, column, i] += g0 * v
-                change[m, column, i1] += g1 * v
-                change[m, column, i2] += g2 * v
-                change[m, column, i3] += g3 * v
-    for m in range(change.shape[0]):
-        if touched[m]:
-            for i in range(width):
-                if faithful:
-                    first_t[k, 2 * m, i] += change[m, 0, i]
-                    first_t[k, 2 * m + 1, i] += change[m, 1, i]
-                else:
-                    first_t[k, 2 * m, i] += change[m, 0, i]
-                    first_t[k, 2 * m + 1, i] += change[m, 0, i]
 
 
 @numba.njit(cache=True)
