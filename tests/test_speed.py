@@ -112,6 +112,7 @@ def test_rates_and_ratios_are_consistent(table):
             "scalar_sigmoid_float64_per_s", "fused_gain_float32", "fused_gain_float64"} <= set(peaks)
     streamed = frame[frame["bytes_per_unit"] > 0]
     assert {machine.bandwidth_key(r.working_set_bytes, r.threads) for r in streamed.itertuples()} <= set(peaks)
+    assert {machine.update_bandwidth_key(r.working_set_bytes, r.threads) for r in streamed.itertuples()} <= set(peaks)
     assert all(value > 0 for value in peaks.values())
     assert (frame["peak_gflops"] > 0).all()
     floors = frame.dropna(subset=["floor"])
@@ -190,6 +191,9 @@ def test_every_row_has_its_bound(table):
     assert online["bytes_per_unit"] > 0 and online["scalar_sigmoids_per_unit"] == 161 and online["exps_per_unit"] == 0
     streamed = frame[frame["bytes_per_unit"] > 0]
     assert (streamed["working_set_bytes"] > 0).all() and (streamed["bandwidth_gbs"] > 0).all()
+    assert (streamed["update_bandwidth_gbs"] > 0).all()
+    assert (streamed["rewritten_bytes_per_unit"] <= streamed["bytes_per_unit"]).all()
+    assert 0 < online["rewritten_bytes_per_unit"] < online["bytes_per_unit"]
     assert frame.loc[frame["bytes_per_unit"] == 0, "bandwidth_gbs"].isna().all()
 
 
@@ -256,6 +260,15 @@ def test_roofline_picks_the_limit_met_first():
     assert bound == "sigmoid" and rate == 1.0
 
 
+def test_bytes_updated_in_place_stream_at_the_read_modify_write_rate():
+    """Of 1e9 bytes (0.2 s at 5 GB/s read), those read and written back in place move at the
+    read-modify-write rate (2.5 GB/s: 0.4 s for all of them, 0.1 + 0.2 s for half)."""
+    limits = {"gflops": 10.0, "bandwidth_gbs": 5.0, "update_bandwidth_gbs": 2.5, "vector_sigmoids_per_s": 1e9}
+    assert machine.roofline(1.0, 1e9, 0.0, limits) == ("memory", pytest.approx(5.0))
+    assert machine.roofline(1.0, 1e9, 0.0, limits, rewritten=1e9) == ("memory", pytest.approx(2.5))
+    assert machine.roofline(1.0, 1e9, 0.0, limits, rewritten=5e8) == ("memory", pytest.approx(1 / 0.3))
+
+
 def test_multiply_adds_rounded_apart_cost_the_fused_gain():
     """A multiply-add rounded apart runs ``fused_gain`` times slower than the peak's fused ones; the
     rest of the arithmetic runs at the peak (1e10 flops: 1 s at 10 GFLOP/s)."""
@@ -320,6 +333,7 @@ def test_sparse_online_work_counts_only_non_zero_sources():
     # faithful: every touched weight read forward (2 flops), half of them learn (4 flops, read + write)
     assert sparse.arithmetic == 4 * (3 * (2 + 2 * 2) + 5) and dense.arithmetic == 4 * (3 * 22 + 5)
     assert sparse.traffic == 8 * 2 * (3 * (2 + 2 * 2) + 5)
+    assert sparse.rewritten == 8 * (3 * (2 + 2 * 2) + 5)     # the learning half, read and written back
     # one sigmoid per cell, each through the C library's tanh (bit for bit ed_neuron's)
     assert sparse.scalar_sigmoids == dense.scalar_sigmoids == 4 and sparse.exps == 0
     # and, for the same reason, every forward multiply-add rounded apart: one per weight read
@@ -348,6 +362,7 @@ def test_minibatch_work_counts_the_folded_first_layer(rule, rest_flops):
     work = deep.work_per_sample(np.ones((4, 10)))
     assert work.arithmetic == 2 * first + rest_flops * rest
     assert work.traffic == 8 * (4 * first + 3 * rest) / 4
+    assert work.rewritten == 8 * 2 * (first + rest) / 4     # every weight updated in place once a batch
 
 
 @pytest.mark.parametrize("width", [4, 8])
@@ -381,6 +396,7 @@ def test_compiled_minibatch_work_follows_the_non_zero_inputs(rule, learned_share
     folding = first_cells * pairs / 4
     assert work.arithmetic == pytest.approx(2 * touched + 4 * learned + folding)
     assert work.traffic == pytest.approx(8 * (touched + 2 * learned + 3 * folding))
+    assert work.rewritten == pytest.approx(8 * 2 * learned)
     assert work.separate_multiply_adds == touched   # 3 cells: no vector width, so nothing fused
 
 

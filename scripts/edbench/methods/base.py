@@ -19,6 +19,9 @@ class Work:
     roofline divides by the machine's limits to bound the method's rate."""
     arithmetic: float        # floating-point operations
     traffic: float = 0.0     # bytes read and written to memory
+    # Of the traffic, the bytes of values read and written back in place (a learning weight's
+    # update): they stream at the machine's read-modify-write rate, below its read rate.
+    rewritten: float = 0.0
     exps: float = 0.0        # sigmoids through the vectorised exp (exp, then 1 / (1 + e))
     working_set: float = 0.0  # bytes of the arrays that traffic streams over
     scalar_sigmoids: float = 0.0  # sigmoids one at a time through the C library's tanh

@@ -42,16 +42,23 @@ def matmul_peak(dtype, threads: int, size: int = 1024, repeats: int = 5) -> floa
 
 def memory_bandwidth(working_set_bytes: float, threads: int = 1, repeats: int = 5,
                      least_bytes: int = 64 * 2 ** 20) -> float:
-    """GB/s streaming over ``working_set_bytes`` split over ``threads`` threads: the better of a read
-    and a read-modify-write pass (bytes read plus bytes written), each repeated in one compiled call
-    until ``least_bytes`` per thread have moved. A working set that fits a cache gets that cache's
+    """GB/s streaming over ``working_set_bytes`` split over ``threads`` threads, the better of a read
+    and a read-modify-write pass (``stream_rates``)."""
+    return max(stream_rates(working_set_bytes, threads, repeats, least_bytes))
+
+
+def stream_rates(working_set_bytes: float, threads: int = 1, repeats: int = 5,
+                 least_bytes: int = 64 * 2 ** 20) -> tuple[float, float]:
+    """GB/s streaming over ``working_set_bytes`` split over ``threads`` threads: a read pass, and a
+    read-modify-write pass (bytes read plus bytes written), each repeated in one compiled call until
+    ``least_bytes`` per thread have moved. A working set that fits a cache gets that cache's
     bandwidth, a large one DRAM's."""
     from edbench.speed.stream_kernel import read_stream, update_stream
 
     n = max(int(working_set_bytes) // threads // 8, 64)
     arrays = [aligned.ones(n) for _ in range(threads)]
     passes = max(1, math.ceil(least_bytes / (8 * n)))
-    best = 0.0
+    rates = []
     for kernel, touches in ((read_stream, 1), (update_stream, 2)):
         kernel(arrays[0][:64], 1)
         times = []
@@ -64,8 +71,8 @@ def memory_bandwidth(working_set_bytes: float, threads: int = 1, repeats: int = 
             for worker in workers:
                 worker.join()
             times.append(time.perf_counter() - start)
-        best = max(best, touches * 8 * n * threads * passes / min(times[1:]) / 1e9)
-    return best
+        rates.append(touches * 8 * n * threads * passes / min(times[1:]) / 1e9)
+    return rates[0], rates[1]
 
 
 def vector_sigmoid_throughput(dtype, size: int = 4096, least: int = 1 << 22, repeats: int = 5) -> float:
@@ -122,21 +129,24 @@ def _rate(run, size: int, least: int, repeats: int) -> float:
     return size * passes / min(times)
 
 
-def roofline(arithmetic: float, traffic: float, exps: float, limits: dict,
-             scalar_sigmoids: float = 0.0, separate_multiply_adds: float = 0.0) -> tuple[str, float]:
+def roofline(arithmetic: float, traffic: float, exps: float, limits: dict, scalar_sigmoids: float = 0.0,
+             separate_multiply_adds: float = 0.0, rewritten: float = 0.0) -> tuple[str, float]:
     """The limit met first and the rate (units per second) it allows.
 
     The arithmetic, the vectorised and the scalar sigmoids all run on the core's floating-point
     units, so their times add; memory traffic moves through the load and store units beside them,
     so the slower of the two sets the bound. Of the core's parts, the largest names the bound.
     ``separate_multiply_adds`` of the arithmetic's multiply-adds (2 flops each) are rounded apart:
-    they run ``limits["fused_gain"]`` times slower than the peak's fused ones."""
+    they run ``limits["fused_gain"]`` times slower than the peak's fused ones. ``rewritten`` bytes of
+    the traffic are read and written back in place: they move at ``limits["update_bandwidth_gbs"]``
+    (the read-modify-write rate), the rest at ``limits["bandwidth_gbs"]``."""
     fused = arithmetic - 2 * separate_multiply_adds
     separate = 2 * separate_multiply_adds * limits.get("fused_gain", 1.0)
     core = {"compute": (fused + separate) / (limits["gflops"] * 1e9),
             "sigmoid": exps / limits["vector_sigmoids_per_s"]
             + scalar_sigmoids / limits.get("scalar_sigmoids_per_s", math.inf)}
-    memory = traffic / (limits["bandwidth_gbs"] * 1e9) if traffic else 0.0
+    update_rate = limits.get("update_bandwidth_gbs") or limits.get("bandwidth_gbs")
+    memory = ((traffic - rewritten) / limits["bandwidth_gbs"] + rewritten / update_rate) / 1e9 if traffic else 0.0
     core_seconds = sum(core.values())
     if memory > core_seconds:
         return "memory", 1.0 / memory
@@ -148,6 +158,10 @@ def bandwidth_key(working_set: float, threads: int) -> str:
     return f"memory_bandwidth_gbs_{int(working_set)}B_{threads}t"
 
 
+def update_bandwidth_key(working_set: float, threads: int) -> str:
+    return f"update_bandwidth_gbs_{int(working_set)}B_{threads}t"
+
+
 def machine_limits(plan: list[Comparison], thread_counts) -> dict:
     """The matrix-multiply peak per dtype and thread count, the bandwidth over every working set the
     plan streams (and DRAM's, for reference) at its rows' threads, the sigmoids' throughputs and the
@@ -156,7 +170,9 @@ def machine_limits(plan: list[Comparison], thread_counts) -> dict:
     streams = {(DRAM_BYTES, 1)} | {(c.work.streamed_set(c.workload.threads), c.workload.threads)
                                    for c in plan if c.work.traffic}
     for working_set, threads in sorted(streams):
-        limits[bandwidth_key(working_set, threads)] = memory_bandwidth(working_set, threads)
+        read, update = stream_rates(working_set, threads)
+        limits[bandwidth_key(working_set, threads)] = read
+        limits[update_bandwidth_key(working_set, threads)] = update
     for dtype in ("float32", "float64"):
         limits[f"vector_sigmoid_{dtype}_per_s"] = vector_sigmoid_throughput(dtype)
         limits[f"scalar_sigmoid_{dtype}_per_s"] = scalar_sigmoid_throughput(dtype)
@@ -171,13 +187,15 @@ def add_bound(row: dict, limits: dict) -> None:
     row["peak_gflops"] = peak
     row["candidate_fraction_of_peak"] = row["candidate_gflops"] / peak
     row["baseline_fraction_of_peak"] = row["baseline_gflops"] / peak
-    row["bandwidth_gbs"] = limits[bandwidth_key(row["working_set_bytes"], row["threads"])] \
-        if row["bytes_per_unit"] else None
-    rates = {"gflops": peak, "bandwidth_gbs": row["bandwidth_gbs"],
+    streams = row["working_set_bytes"], row["threads"]
+    row["bandwidth_gbs"] = limits[bandwidth_key(*streams)] if row["bytes_per_unit"] else None
+    row["update_bandwidth_gbs"] = limits[update_bandwidth_key(*streams)] if row["bytes_per_unit"] else None
+    rates = {"gflops": peak, "bandwidth_gbs": row["bandwidth_gbs"], "update_bandwidth_gbs": row["update_bandwidth_gbs"],
              "vector_sigmoids_per_s": limits[f"vector_sigmoid_{row['dtype']}_per_s"] * row["threads"],
              "scalar_sigmoids_per_s": limits[f"scalar_sigmoid_{row['dtype']}_per_s"] * row["threads"],
              "fused_gain": limits[f"fused_gain_{row['dtype']}"]}
     row["bound"], row["bound_per_s"] = roofline(row["arithmetic_per_unit"], row["bytes_per_unit"],
                                                 row["exps_per_unit"], rates, row["scalar_sigmoids_per_unit"],
-                                                row["separate_multiply_adds_per_unit"])
+                                                row["separate_multiply_adds_per_unit"],
+                                                row["rewritten_bytes_per_unit"])
     row["fraction_of_bound"] = row["candidate_per_s"] / row["bound_per_s"]

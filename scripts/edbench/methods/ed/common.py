@@ -110,10 +110,12 @@ class EDMethod(LearningMethod):
         read once per batch), and its update feeds one column of a pair (faithful) or one change
         serves both (bidirectional), 2 flops per pair: 2 flops per first-layer weight and sample in
         all, where it was 6 (faithful); where the first layer runs compiled, 2 flops forward and 2 to
-        learn per cell and active pair, plus the fold once per batch. The working set is the bytes of
-        all the weights; where a compiled loop trains each network's whole epoch before the next,
-        its parts are the networks (a thread streams over one network's weights at a time). One
-        sigmoid per cell: scalar (the C library's tanh) in compiled loops, vectorised exps elsewhere.
+        learn per cell and active pair, plus the fold once per batch. A learning weight's read and
+        write are ``rewritten`` bytes: an update in place, which streams slower than a read. The
+        working set is the bytes of all the weights; where a compiled loop trains each network's
+        whole epoch before the next, its parts are the networks (a thread streams over one network's
+        weights at a time). One sigmoid per cell: scalar (the C library's tanh) in compiled loops,
+        vectorised exps elsewhere.
 
         The compiled loop's forward sums round each multiply and add apart (``separate_multiply_adds``:
         one per weight it reads), online so that the weights match ``ed_neuron``'s to the bit; its
@@ -140,14 +142,16 @@ class EDMethod(LearningMethod):
             if batch == 1:
                 touched = 2 * first_cells * active_pairs + rest
                 return Work(2 * touched + 4 * learned, itemsize * (touched + 2 * learned),
-                            working_set=weight_bytes, parts=parts, separate_multiply_adds=touched, **sigmoids)
+                            rewritten=itemsize * 2 * learned, working_set=weight_bytes, parts=parts,
+                            separate_multiply_adds=touched, **sigmoids)
             touched = first_cells * active_pairs + rest
             folding = first_cells * pairs / batch
             from edbench.methods.ed.vector_kernel import VECTOR_WIDTHS  # here: planning imports no numba
 
             separate = rest if weights[0].shape[1] in VECTOR_WIDTHS else touched
             return Work(2 * touched + 4 * learned + folding, itemsize * (touched + 2 * learned + 3 * folding),
-                        working_set=weight_bytes, parts=parts, separate_multiply_adds=separate, **sigmoids)
+                        rewritten=itemsize * 2 * learned, working_set=weight_bytes, parts=parts,
+                        separate_multiply_adds=separate, **sigmoids)
         per_weight = 6 if faithful else 4
         first, rest = weights[0].size, sum(w.size for w in weights[1:])
         if self.folds_first_layer():
@@ -158,9 +162,11 @@ class EDMethod(LearningMethod):
                 scalar = first_cells + self.k
                 sigmoids = {"exps": cells - scalar, "scalar_sigmoids": scalar}
             return Work(first_flops + per_weight * rest, itemsize * (4 * first + 3 * rest) / batch,
-                        working_set=weight_bytes, parts=parts, separate_multiply_adds=separate, **sigmoids)
+                        rewritten=itemsize * 2 * (first + rest) / batch, working_set=weight_bytes, parts=parts,
+                        separate_multiply_adds=separate, **sigmoids)
         total = first + rest
-        return Work(per_weight * total, 3 * itemsize * total / batch, working_set=weight_bytes, parts=parts, **sigmoids)
+        return Work(per_weight * total, 3 * itemsize * total / batch, rewritten=2 * itemsize * total / batch,
+                    working_set=weight_bytes, parts=parts, **sigmoids)
 
     def sample_order(self, n: int) -> np.ndarray:
         return self.order_rng.permutation(n) if self.params["shuffle"] else np.arange(n)
