@@ -157,3 +157,29 @@ def test_every_network_layer_of_the_flat_buffer_starts_on_a_cache_line():
                 assert np.shares_memory(block, layers.flat) and np.array_equal(block, w[k].T.astype(dtype))
                 if (block.shape[1] * block.itemsize) % 64 == 0 or k == 0:
                     assert block.ctypes.data % 64 == 0, (dtype, layer, k)
+
+
+@pytest.mark.parametrize("width", [4, 8, 16])
+def test_deep_stack_sums_are_fused_chains_in_source_order(width):
+    """``stack_kernel.layer_sums`` computes what ``deep_kernel``'s loop does, to the bit: per cell and
+    sample, bias, then each source's product added with one rounding (exact arithmetic in fractions,
+    rounded once), in source order, times the scale. It takes the batch's whole vectors and leaves
+    the rest to the loop: those values are not written."""
+    from fractions import Fraction
+
+    from edbench.methods.ed import stack_kernel
+
+    rng = np.random.default_rng(width)
+    batch, scale = 100, -2.0 / 0.4
+    weights, biases, sources = rng.normal(size=(width, 2 + width)), rng.normal(size=width), rng.random((width, batch))
+    u = np.full(width * batch, np.nan)
+    done = stack_kernel.layer_sums(weights, biases, sources, scale, u)
+    assert 0 < done <= batch and done % 8 == 0
+    sums = u.reshape(width, batch)
+    assert np.isnan(sums[:, done:]).all()
+    for i in range(width):
+        for b in range(done):
+            total = biases[i]
+            for j in range(width):
+                total = float(Fraction(total) + Fraction(weights[i, 2 + j]) * Fraction(sources[j, b]))
+            assert sums[i, b] == total * scale

@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 from edbench.maths.exp_kernel import exp_into
-from edbench.methods.ed import pixel_kernel, rule, rule_kernel
+from edbench.methods.ed import pixel_kernel, rule, rule_kernel, stack_kernel
 from edbench.methods.ed.online_kernel import Samples
 
 
@@ -71,11 +71,17 @@ def _forward_network(k, stack, outputs, beta, u0):
     u = np.empty(width * batch, dtype=outputs.dtype)
     e = np.empty(width * batch, dtype=outputs.dtype)
     scratch = np.empty(width * batch, dtype=outputs.dtype)
+    biases = np.empty(width, dtype=outputs.dtype)
     for layer in range(layers):
-        sources = outputs[layer, k]
+        sources, weights = outputs[layer, k], stack[layer, k]
         for i in range(width):
-            w = stack[layer, k, i]
-            bias = w[0] * beta + w[1] * beta
+            biases[i] = weights[i, 0] * beta + weights[i, 1] * beta
+        # Widths 4, 8 and 16: the batch's whole vectors in one pass per layer (``stack_kernel``);
+        # the rest of the batch, and other widths, in the loop below, to the same bits.
+        done = stack_kernel.layer_sums(weights, biases, sources, scale, u)
+        for i in range(width):
+            w = weights[i]
+            bias = biases[i]
             row = u[i * batch:(i + 1) * batch]
             # Four sources a pass over the batch, each sum still added in source order: a pass per
             # source loaded and stored the row once per multiply-add. A missing fourth term is 0 * x,
@@ -84,10 +90,10 @@ def _forward_network(k, stack, outputs, beta, u0):
                 s = scale if j + 4 >= width else one
                 w0, w1, w2, w3, x0, x1, x2, x3 = _four_sources(w, sources, j)
                 if j == 0:
-                    for b in range(batch):
+                    for b in range(done, batch):
                         row[b] = ((((bias + w0 * x0[b]) + w1 * x1[b]) + w2 * x2[b]) + w3 * x3[b]) * s
                 else:
-                    for b in range(batch):
+                    for b in range(done, batch):
                         row[b] = ((((row[b] + w0 * x0[b]) + w1 * x1[b]) + w2 * x2[b]) + w3 * x3[b]) * s
         exp_into(u, e, scratch)
         out = outputs[layer + 1, k]
