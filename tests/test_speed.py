@@ -398,6 +398,8 @@ def test_compiled_minibatch_work_follows_the_non_zero_inputs(rule, learned_share
     assert work.traffic == pytest.approx(8 * (touched + 2 * learned + 3 * folding))
     assert work.rewritten == pytest.approx(8 * 2 * learned)
     assert work.separate_multiply_adds == touched   # 3 cells: no vector width, so nothing fused
+    # its sigmoids through the vectorised exp, a layer's cells at once (online: the C library's tanh)
+    assert (work.scalar_sigmoids, work.exps) == (0, 3 + 1)
 
 
 def test_compiled_minibatches_fuse_the_first_layer_where_its_cells_are_a_vector_width():

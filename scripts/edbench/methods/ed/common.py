@@ -114,8 +114,8 @@ class EDMethod(LearningMethod):
         write are ``rewritten`` bytes: an update in place, which streams slower than a read. The
         working set is the bytes of all the weights; where a compiled loop trains each network's
         whole epoch before the next, its parts are the networks (a thread streams over one network's
-        weights at a time). One sigmoid per cell: scalar (the C library's tanh) in compiled loops,
-        vectorised exps elsewhere.
+        weights at a time). One sigmoid per cell: scalar (the C library's tanh) in the compiled loop
+        online and in ``ed_deep``'s compiled first layer and output cell, vectorised exps elsewhere.
 
         The compiled loop's forward sums round each multiply and add apart (``separate_multiply_adds``:
         one per weight it reads), online so that the weights match ``ed_neuron``'s to the bit; its
@@ -126,13 +126,14 @@ class EDMethod(LearningMethod):
         weights = self.get_weights()
         itemsize = self.dtype.itemsize
         cells = sum(w.shape[0] * w.shape[1] for w in weights)
-        # The compiled loop computes each cell's sigmoid with the C library's tanh, one at a time (bit
-        # for bit ed_neuron's); the NumPy path and ed_deep's stack through vectorised exps.
-        sigmoids = {"scalar_sigmoids": cells} if self.visits_nonzero_sources() else {"exps": cells}
+        batch = self.params["batch_size"]
+        # The compiled loop online computes each cell's sigmoid with the C library's tanh, one at a
+        # time (bit for bit ed_neuron's); its minibatches, the NumPy path and ed_deep's stack through
+        # vectorised exps.
+        sigmoids = {"scalar_sigmoids": cells} if self.visits_nonzero_sources() and batch == 1 else {"exps": cells}
         weight_bytes = itemsize * sum(w.size for w in weights)
         parts = self.k if (self.visits_nonzero_sources() or self.compiles_first_layer()) else 1
         faithful = self.params["rule"] == "faithful"
-        batch = self.params["batch_size"]
         first_cells, pairs = weights[0].shape[0] * weights[0].shape[1], weights[0].shape[2] // 2
         active_pairs = 1 + float(np.count_nonzero(x)) / len(x)    # the bias pair and non-zero pixels
         if batch == 1 or self.visits_nonzero_sources():
