@@ -171,7 +171,7 @@ def _train_network(k, layers, samples, order, settings, batch):
                 else:
                     _sums(views[layer], act_b[layer], src_b[layer], nact_b[layer], sums, layer == 0, False)
                 if fold:
-                    _vector_sigmoids(sums, cells[layer], u0, exp_rows, out_b[layer])
+                    _vector_sigmoids(sums, cells[layer], u0, exp_rows, out_b, layer)
                 else:
                     for i in range(cells[layer]):
                         out_b[layer, i] = rule_kernel.sigmoid_scalar(sums[i], u0)
@@ -198,18 +198,22 @@ def _train_network(k, layers, samples, order, settings, batch):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _vector_sigmoids(sums, n, u0, rows, out):
-    """out[i] = 1 / (1 + exp(-2 sums[i] / u0)) for i < n, through the vectorised exp (``exp_kernel``)
-    over the layer's cells at once; ``rows`` is (3, n or more) scratch. Kaneko's sigmoid in its own
+def _vector_sigmoids(sums, n, u0, rows, outputs, layer):
+    """outputs[layer, i] = 1 / (1 + exp(-2 sums[i] / u0)) for i < n, through the vectorised exp
+    (``exp_kernel``) over the layer's cells at once, ``rows`` its (3, n or more) scratch; a one-cell
+    layer (the output) takes one exp without the vector loop's set-up. Kaneko's sigmoid in its own
     form, equal to ``rule.sigmoid_scalar``'s tanh form to rounding, not bit for bit."""
     real = sums.dtype.type
     scale, one = real(-2.0 / u0), real(1.0)
+    if n == 1:
+        outputs[layer, 0] = one / (one + np.exp(sums[0] * scale))
+        return
     scaled, e, scratch = rows[0, :n], rows[1, :n], rows[2, :n]
     for i in range(n):
         scaled[i] = sums[i] * scale
     exp_into(scaled, e, scratch)
     for i in range(n):
-        out[i] = one / (one + e[i])
+        outputs[layer, i] = one / (one + e[i])
 
 
 @numba.njit(cache=True)
