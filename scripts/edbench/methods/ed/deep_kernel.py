@@ -149,36 +149,31 @@ def _learn_network(k, layers, outputs, errors, settings, step, connected):
     real = stack.dtype.type
     beta, step, one = real(settings.beta), real(step), real(1.0)
     g = np.empty((width, batch), dtype=stack.dtype)
-    signal = np.empty((columns, batch), dtype=stack.dtype)
-    # The bias cells' signals are the same in every layer.
-    for b in range(batch):
-        if faithful:
-            signal[0, b] = beta * d_plus[b]
-            signal[1, b] = -(beta * d_minus[b])
-        else:
-            signal[0, b] = beta
-            signal[1, b] = beta
+    # Each layer's sources' signals, and the next layer's, which this layer's outputs give: one
+    # pass over a layer's outputs makes their gains here and their signals there.
+    signals = np.empty((2, columns, batch), dtype=stack.dtype)
+    for b in range(batch):   # the bias cells' signals, the same in every layer
+        for twin in range(2):
+            signals[twin, 0, b] = beta * d_plus[b] if faithful else beta
+            signals[twin, 1, b] = -(beta * d_minus[b]) if faithful else beta
+    _signals_of(outputs[0, k], cell_signs, d_plus, d_minus, faithful, signals[0])
     for layer in range(n_layers):
+        signal, following = signals[layer % 2], signals[(layer + 1) % 2]
         for i in range(width):
-            o = outputs[layer + 1, k, i]
+            o, into = outputs[layer + 1, k, i], following[2 + i]
             sign = cell_signs[i]
-            if faithful:
-                for b in range(batch):
-                    g[i, b] = o[b] * (one - o[b]) * sign
-            else:
-                for b in range(batch):
-                    g[i, b] = o[b] * (one - o[b]) * sign * error[b]
-        for j in range(width):
-            x = outputs[layer, k, j]
             if not faithful:
                 for b in range(batch):
-                    signal[2 + j, b] = x[b]
-            elif cell_signs[j] > 0:  # source j is cell j of the layer below, of the same type
+                    g[i, b] = o[b] * (one - o[b]) * sign * error[b]
+                    into[b] = o[b]
+            elif sign > 0:   # cell i is source i of the layer above, of the same type
                 for b in range(batch):
-                    signal[2 + j, b] = x[b] * d_plus[b]
+                    g[i, b] = o[b] * (one - o[b]) * sign
+                    into[b] = o[b] * d_plus[b]
             else:
                 for b in range(batch):
-                    signal[2 + j, b] = -(x[b] * d_minus[b])
+                    g[i, b] = o[b] * (one - o[b]) * sign
+                    into[b] = -(o[b] * d_minus[b])
         # Four cells by two sources a pass over the batch: each value loaded serves two or four
         # products, and a pass's set-up and sums' reduction serve eight weights. Past the last cell
         # or source a pass repeats it; only the first copy is added.
@@ -206,6 +201,21 @@ def _learn_network(k, layers, outputs, errors, settings, step, connected):
                     cell, source = i + a, m + c
                     if cell < width and source < columns and (connected is None or connected[layer, k, cell, source]):
                         weights[cell, source] += total * step
+
+
+@numba.njit(cache=True)
+def _signals_of(sources, cell_signs, d_plus, d_minus, faithful, signal):
+    """The first stack layer's sources' signals (``signal[2:]``): x d+ for an excitatory source, -x d-
+    for an inhibitory one, x under the bidirectional rule."""
+    for j in range(sources.shape[0]):
+        x, into = sources[j], signal[2 + j]
+        for b in range(sources.shape[1]):
+            if not faithful:
+                into[b] = x[b]
+            elif cell_signs[j] > 0:
+                into[b] = x[b] * d_plus[b]
+            else:
+                into[b] = -(x[b] * d_minus[b])
 
 
 def train_epoch(layers: DeepLayers, samples: Samples, order: np.ndarray, settings: rule.Settings,
