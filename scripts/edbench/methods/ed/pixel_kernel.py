@@ -1,11 +1,11 @@
 """``ed_deep``'s first layer over a sample's non-zero pixels, a pixel's cells as one vector.
 
-``deep_kernel``'s epoch calls ``fold`` once per batch (each pixel's + and - weights summed into
-one row of ``width`` cells), then ``first_forward`` and, once the error is known, ``first_learn``.
-For a width of 4, 8 or 16 a pixel's row is one vector: its sums take the row times the pixel's value into a vector of
-sums, and its change adds the cells' gains times the value into the row of changes. Each cell still
-multiplies and then adds, in pixel order, as the scalar loops do (no fused multiply-add: the
-instructions carry no fast-math flags), so the weights are the same to the bit. The scalar loops
+``deep_kernel``'s epoch calls ``fold`` once per batch (each pixel's + and - weights summed into one
+row of ``width`` cells), then ``first_forward`` and, once the error is known, ``first_learn``. For a
+width of 4, 8 or 16 a pixel's row is one vector: its sums take the row times the pixel's value into
+a vector of sums, and its change adds the cells' gains times the value into the row of changes. Each
+cell still multiplies and then adds, in pixel order, as the scalar loops do (no fused multiply-add:
+the instructions carry no fast-math flags), so the weights are the same to the bit. The scalar loops
 took four cells a pass as four separate sums; as one vector a width-4 network ran 7-12% faster in
 float64 and 12-15% in float32, width 8 2-7% (interleaved rounds, 1,024 images of 0 vs 1).
 """

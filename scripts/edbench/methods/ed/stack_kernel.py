@@ -74,7 +74,7 @@ _layer_sums_4, _layer_sums_8, _layer_sums_16 = (_make_layer_sums(width) for widt
 @numba.njit(cache=True, inline="always")
 def layer_sums(weights, biases, sources, scale, u):
     """A stack layer's sums, times ``scale``, into ``u`` as ``_make_layer_sums`` computes them, over
-    the batch's whole vectors where the width is 8 or 16; returns how many of the batch it took
+    the batch's whole vectors where the width is 4, 8 or 16; returns how many of the batch it took
     (0 for other widths), the rest left to the caller. ``weights`` is the layer's (width, 2 + width)
     rows, ``sources`` its (width, batch) inputs, ``biases`` each cell's bias term."""
     width, batch = sources.shape
