@@ -15,16 +15,19 @@ from __future__ import annotations
 import numba
 from llvmlite import ir
 from numba.core import cgutils, types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, register_jitable
 
+from edbench.maths.aligned import CACHE_LINE
 from edbench.methods.ed.vector_kernel import _fma, _splat, _unpacked, _vector_at
 
 LAYER_WIDTHS = (4, 8, 16)
 
 
+@register_jitable
 def vectors_a_pass(width: int) -> int:
-    """Vectors of the batch a pass takes: at least eight chains of sums in flight, as many as the
-    multiply-add units need to keep busy (two units, four cycles each)."""
+    """Vectors of the batch a pass takes (a vector: a cache line of values): at least eight chains
+    of sums in flight, as many as the multiply-add units need to keep busy (two units, four cycles
+    each)."""
     return max(1, 8 // width)
 
 
@@ -38,7 +41,7 @@ def _make_layer_sums(width: int):
         def codegen(context, builder, signature, args):
             w, bias, src, _, _, out = _unpacked(context, builder, signature, args)
             element = context.get_data_type(signature.args[0].dtype)
-            lanes = 64 // context.get_abi_sizeof(element)
+            lanes = CACHE_LINE // context.get_abi_sizeof(element)
             vector = ir.VectorType(element, lanes)
             row_length = cgutils.unpack_tuple(builder, src.shape, 2)[1]
             scale = _splat(builder, vector, args[4])
@@ -78,7 +81,7 @@ def layer_sums(weights, biases, sources, scale, u):
     (0 for other widths), the rest left to the caller. ``weights`` is the layer's (width, 2 + width)
     rows, ``sources`` its (width, batch) inputs, ``biases`` each cell's bias term."""
     width, batch = sources.shape
-    taken = 64 // sources.itemsize * max(1, 8 // width)   # a pass's values: ``vectors_a_pass``
+    taken = CACHE_LINE // sources.itemsize * vectors_a_pass(width)   # the values a pass takes
     whole = batch // taken * taken
     if width == 4:
         _layer_sums_4(weights, biases, sources, whole, scale, u)
