@@ -397,17 +397,21 @@ def test_compiled_minibatch_work_follows_the_non_zero_inputs(rule, learned_share
     assert work.arithmetic == pytest.approx(2 * touched + 4 * learned + folding)
     assert work.traffic == pytest.approx(8 * (touched + 2 * learned + 3 * folding))
     assert work.rewritten == pytest.approx(8 * 2 * learned)
-    assert work.separate_multiply_adds == touched   # 3 cells: no vector width, so nothing fused
+    # 3 cells: no vector width, so the first layer's sums round apart; the one output cell's are fused
+    assert work.separate_multiply_adds == first_cells * active
     # its sigmoids through the vectorised exp, a layer's cells at once (online: the C library's tanh)
     assert (work.scalar_sigmoids, work.exps) == (0, 3 + 1)
 
 
 def test_compiled_minibatches_fuse_the_first_layer_where_its_cells_are_a_vector_width():
-    """16 cells: the folded first layer's sums are fused multiply-adds; the layer after it still rounds apart."""
+    """16 cells: the folded first layer's sums are fused multiply-adds, and so are the one output
+    cell's; a wider layer after the first still rounds apart. Online, every sum rounds apart."""
     x = np.ones((4, 10))
     work = work_per_sample("ed_matrix", {"hidden": [16], "batch_size": 4}, x, 2)
+    deeper = work_per_sample("ed_matrix", {"hidden": [16, 3], "batch_size": 4}, x, 2)
     online = work_per_sample("ed_matrix", {"hidden": [16]}, x, 2)
-    assert work.separate_multiply_adds == 18 * 1 and online.separate_multiply_adds == 16 * 2 * 11 + 18
+    assert work.separate_multiply_adds == 0 and online.separate_multiply_adds == 16 * 2 * 11 + 18
+    assert deeper.separate_multiply_adds == 3 * 18
 
 
 def test_ed_trained_network_by_network_streams_one_network_per_thread():

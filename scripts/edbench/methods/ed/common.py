@@ -119,7 +119,8 @@ class EDMethod(LearningMethod):
 
         The compiled loop's forward sums round each multiply and add apart (``separate_multiply_adds``:
         one per weight it reads), online so that the weights match ``ed_neuron``'s to the bit; its
-        minibatches fuse the first layer's where its cells are a vector width (16, 32 or 64).
+        minibatches fuse the first layer's where its cells are a vector width (16, 32 or 64), and a
+        one-cell layer's.
         ``ed_deep``'s compiled first layer rounds apart too, forward and in summing its changes. A
         learning weight's w + (g * x) * step, two multiplies and an add, takes as long as the two
         fused multiply-adds its 4 flops count, whether or not the add is fused."""
@@ -149,7 +150,10 @@ class EDMethod(LearningMethod):
             folding = first_cells * pairs / batch
             from edbench.methods.ed.vector_kernel import VECTOR_WIDTHS  # here: planning imports no numba
 
-            separate = rest if weights[0].shape[1] in VECTOR_WIDTHS else touched
+            # A one-cell layer (the output) sums in any order, fused; wider layers after the first apart.
+            separate = sum(w.size for w in weights[1:] if w.shape[1] > 1)
+            if weights[0].shape[1] not in VECTOR_WIDTHS:
+                separate += first_cells * active_pairs
             return Work(2 * touched + 4 * learned + folding, itemsize * (touched + 2 * learned + 3 * folding),
                         rewritten=itemsize * 2 * learned, working_set=weight_bytes, parts=parts,
                         separate_multiply_adds=separate, **sigmoids)

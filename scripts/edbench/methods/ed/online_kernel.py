@@ -32,8 +32,8 @@ import numba
 import numpy as np
 
 from edbench.maths import aligned, aligned_kernel
-from edbench.maths.exp_kernel import exp_into
 from edbench.methods.ed import rule, rule_kernel
+from edbench.methods.ed.minibatch_kernel import batch_sigmoids, fold_pairs, one_cell_learn, one_cell_sum
 from edbench.methods.ed.vector_kernel import vector_sums, vector_update
 
 
@@ -123,10 +123,11 @@ def _train_network(k, layers, samples, order, settings, batch):
     sample's change, scaled by 1/(samples in the batch), straight into the weights: a change needs
     only its sample's sources and outputs, so no change is held apart. With ``batch`` 1 that is the
     online rule, and the step, divided by 1, is unchanged to the bit. Minibatches, which match the
-    NumPy path only to rounding anyway, run the first layer's sums and the vector updates as fused
-    multiply-adds (their epochs 7-15% faster on ten digits at batch 32 and 128), and each layer's
-    sigmoids through the vectorised exp, where online training calls the C library's tanh cell by
-    cell to match ``ed_neuron`` (17-22% faster at batch 32 and 128, both types).
+    NumPy path only to rounding anyway, run forward layer by layer over the whole batch
+    (``minibatch_kernel``): the first layer's sums and the vector updates as fused multiply-adds,
+    each layer's sigmoids through the vectorised exp in one call, where online training calls the C
+    library's tanh cell by cell to match ``ed_neuron``, and a one-cell layer over all its columns
+    as one vector loop.
 
     The records are taken apart here, once, and the helpers get plain arrays: an array taken out of
     a record costs a reference count (an atomic add) each time, and taking them out per layer and
@@ -147,11 +148,12 @@ def _train_network(k, layers, samples, order, settings, batch):
     steps = np.empty(n_layers, dtype=flat.dtype)   # in the weights' type: float32 stays float32
     fold = batch > 1
     # Read as whole vectors: on cache lines of their own (``aligned``).
-    fold_rows = columns[0] if fold else 0
+    fold_rows, batch_rows = (columns[0], batch) if fold else (0, 0)
     folded = aligned_kernel.empty_like_line(fold_rows * cells[0], flat).reshape((fold_rows, cells[0]))
     sums = aligned_kernel.empty_like_line(cells.max(), flat)
     slopes = aligned_kernel.empty_like_line(cells.max(), flat)
-    exp_rows = aligned_kernel.empty_like_line(3 * cells.max(), flat).reshape((3, cells.max()))
+    batch_sums = aligned_kernel.empty_like_line(batch_rows * cells.max(), flat).reshape((batch_rows, cells.max()))
+    exp_rows = aligned_kernel.empty_like_line(3 * batch_rows * cells.max(), flat).reshape((3, batch_rows * cells.max()))
     total = 0.0
     n = len(order)
     views = [_layer(flat, offsets, cells, columns, layer, k) for layer in range(n_layers)]
@@ -160,25 +162,21 @@ def _train_network(k, layers, samples, order, settings, batch):
         for layer in range(n_layers):
             steps[layer] = (alpha if layer == n_layers - 1 else alpha * u1) / size
         if fold:
-            _fold_pairs(views[0], folded)
-        for b in range(size):
-            r = order[first + b]
-            src_b, act_b, nact_b, out_b = sources[b], active[b], n_active[b], outputs[b]
+            fold_pairs(views[0], folded)
+            total += _batch_forward(k, order[first:first + size], samples, beta, u0, views, folded, cells, columns,
+                                    sources, active, n_active, outputs, batch_sums, exp_rows, errors)
+        else:   # online: one sample, bit for bit ed_neuron
+            r = order[first]
+            src_b, act_b, nact_b, out_b = sources[0], active[0], n_active[0], outputs[0]
             _take_sample(starts[r], starts[r + 1], pixels, values, beta, src_b, act_b, nact_b)
             for layer in range(n_layers):
-                if layer == 0 and fold:
-                    _sums(folded, act_b[0], src_b[0], nact_b[0], sums, False, True)
-                else:
-                    _sums(views[layer], act_b[layer], src_b[layer], nact_b[layer], sums, layer == 0, False)
-                if fold:
-                    _vector_sigmoids(sums, cells[layer], u0, exp_rows, out_b, layer)
-                else:
-                    for i in range(cells[layer]):
-                        out_b[layer, i] = rule_kernel.sigmoid_scalar(sums[i], u0)
+                _sums(views[layer], act_b[layer], src_b[layer], nact_b[layer], sums, layer == 0, False)
+                for i in range(cells[layer]):
+                    out_b[layer, i] = rule_kernel.sigmoid_scalar(sums[i], u0)
                 if layer + 1 < n_layers:
                     _list_sources(out_b, layer, cells[layer], beta, src_b, act_b, nact_b)
-            errors[b] = targets[k, r] - outputs[b, n_layers - 1, 0]
-            total += abs(errors[b])
+            errors[0] = targets[k, r] - out_b[n_layers - 1, 0]
+            total += abs(errors[0])
         for b in range(size):
             error = errors[b]
             if error == 0.0:
@@ -189,7 +187,10 @@ def _train_network(k, layers, samples, order, settings, batch):
                     slopes[i] = rule_kernel.slope(out_b[layer, i], cell_signs[layer, i])
                     if not faithful:
                         slopes[i] = slopes[i] * error
-                if layer == 0 and not faithful:
+                if fold and cells[layer] == 1:
+                    one_cell_learn(views[layer], src_b[layer], column_signs[layer], slopes[0], steps[layer], error,
+                                   faithful, columns[layer])
+                elif layer == 0 and not faithful:
                     _learn_pairs(views[0], act_b, src_b, nact_b, slopes, steps[0], fold)
                 else:
                     _learn_columns(views[layer], layer, act_b, src_b, nact_b, slopes, column_signs,
@@ -197,34 +198,34 @@ def _train_network(k, layers, samples, order, settings, batch):
     return total
 
 
-@numba.njit(cache=True, error_model="numpy")
-def _vector_sigmoids(sums, n, u0, rows, outputs, layer):
-    """outputs[layer, i] = 1 / (1 + exp(-2 sums[i] / u0)) for i < n, through the vectorised exp
-    (``exp_kernel``) over the layer's cells at once, ``rows`` its (3, n or more) scratch; a one-cell
-    layer (the output) takes one exp without the vector loop's set-up. Kaneko's sigmoid in its own
-    form, equal to ``rule.sigmoid_scalar``'s tanh form to rounding, not bit for bit."""
-    real = sums.dtype.type
-    scale, one = real(-2.0 / u0), real(1.0)
-    if n == 1:
-        outputs[layer, 0] = one / (one + np.exp(sums[0] * scale))
-        return
-    scaled, e, scratch = rows[0, :n], rows[1, :n], rows[2, :n]
-    for i in range(n):
-        scaled[i] = sums[i] * scale
-    exp_into(scaled, e, scratch)
-    for i in range(n):
-        outputs[layer, i] = one / (one + e[i])
-
-
 @numba.njit(cache=True)
-def _fold_pairs(weights, folded):
-    """folded[m] = weights[m] + weights[m + 1] for the first column m of every pair: the two columns
-    see one value, so within a minibatch, where the weights hold still, a sample's sum over a pair
-    is one product, x * (w+ + w-), not two (equal up to rounding). The other rows are not written."""
-    for m in range(0, weights.shape[0], 2):
-        excitatory, inhibitory, into = weights[m], weights[m + 1], folded[m]
-        for i in range(weights.shape[1]):
-            into[i] = excitatory[i] + inhibitory[i]
+def _batch_forward(k, rows, samples, beta, u0, views, folded, cells, columns, sources, active, n_active, outputs,
+                   batch_sums, exp_rows, errors):
+    """The minibatch of samples ``rows`` forward, layer by layer over the whole batch (each layer's
+    sigmoids in one call, ``batch_sigmoids``), the first layer over its folded pairs; fills each
+    sample's sources, outputs and error, and returns the summed |error|."""
+    starts, pixels, values, targets = samples
+    n_layers = len(cells)
+    for b in range(len(rows)):
+        _take_sample(starts[rows[b]], starts[rows[b] + 1], pixels, values, beta, sources[b], active[b], n_active[b])
+    for layer in range(n_layers):
+        for b in range(len(rows)):
+            if cells[layer] == 1:
+                batch_sums[b, 0] = one_cell_sum(views[layer], sources[b, layer], columns[layer])
+            elif layer == 0:
+                _sums(folded, active[b, 0], sources[b, 0], n_active[b, 0], batch_sums[b], False, True)
+            else:
+                _sums(views[layer], active[b, layer], sources[b, layer], n_active[b, layer], batch_sums[b],
+                      False, False)
+        batch_sigmoids(batch_sums, len(rows), cells[layer], u0, exp_rows, outputs, layer)
+        if layer + 1 < n_layers:
+            for b in range(len(rows)):
+                _list_sources(outputs[b], layer, cells[layer], beta, sources[b], active[b], n_active[b])
+    total = 0.0
+    for b in range(len(rows)):
+        errors[b] = targets[k, rows[b]] - outputs[b, n_layers - 1, 0]
+        total += abs(errors[b])
+    return total
 
 
 @numba.njit(cache=True)
