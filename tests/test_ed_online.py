@@ -172,7 +172,7 @@ def test_vector_cell_loops_round_as_the_scalar_loops(width, dtype):
     active = np.array([0, 3, 4, 7], dtype=np.int64)
     for paired in (False, True):
         sums = np.full(width + 3, 7.0, dtype=dtype)
-        assert vector_kernel.vector_sums(weights, active, sources, len(active), sums, paired, False)
+        assert vector_kernel.vector_sums(weights, active, sources, len(active), sums, paired)
         expected = np.zeros(width, dtype=dtype)
         for m in active:
             for column in ((m, m + 1) if paired else (m,)):
@@ -189,5 +189,5 @@ def test_vector_cell_loops_round_as_the_scalar_loops(width, dtype):
 
 def test_other_widths_fall_back_to_the_scalar_loops():
     weights, sums = np.ones((3, 12)), np.zeros(12)
-    assert not vector_kernel.vector_sums(weights, np.array([0]), np.ones(3), 1, sums, False, False)
+    assert not vector_kernel.vector_sums(weights, np.array([0]), np.ones(3), 1, sums, False)
     assert not vector_kernel.vector_update(weights, 0, sums, 1.0, 1.0, False)

@@ -10,7 +10,7 @@ import pytest
 
 from edbench.maths.exp_kernel import exp_array
 from edbench.methods.ed import rule, rule_kernel
-from edbench.methods.ed.vector_kernel import vector_sums, vector_update
+from edbench.methods.ed.vector_kernel import listed_sums, vector_update
 
 PACKAGE = Path(__file__).resolve().parents[1] / "scripts" / "edbench"
 
@@ -98,11 +98,11 @@ def test_deep_eds_stack_has_one_layout_whatever_its_shape(depth, n_classes):
 def _fused_in_a_kernel(weights, slope, signals, step, active, sources, sums):
     for m in range(weights.shape[0]):
         vector_update(weights, m, slope, signals[m], step, True)
-    vector_sums(weights, active, sources, active.size, sums, False, True)
+    listed_sums(weights, active, sources[active], sums)
 
 
 def test_the_minibatch_paths_fused_loops_round_once():
-    """Fused, ``vector_update`` is w + slope * (signal * step) and ``vector_sums`` adds each
+    """Fused, ``vector_update`` is w + slope * (signal * step) and ``listed_sums`` adds each
     w * x to the sum, each with one rounding (exact arithmetic in fractions, rounded once), and a
     weight of exactly zero stays zero."""
     from fractions import Fraction

@@ -2,26 +2,64 @@
 
 A minibatch holds the weights still while its samples run forward and matches no other code to
 the bit (only the NumPy path, to rounding), so these loops are free to fold, fuse and reorder:
-the first layer's column pairs folded once per batch, each layer's sigmoids through the vectorised
-exp over the whole batch at once, and a one-cell layer (the output) summed and learned over every
-column as one vector loop. Online training keeps ``ed_neuron``'s order and rounding instead.
+the first layer's column pairs folded once per batch and read, with the pixels' values, straight
+from the compressed rows (no per-sample list to copy, for each of the networks), each layer's
+sigmoids through the vectorised exp over the whole batch at once, and a one-cell layer (the output)
+summed and learned over every column as one vector loop. Online training keeps ``ed_neuron``'s
+order and rounding instead.
 """
 from __future__ import annotations
 
 import numba
 
 from edbench.maths.exp_kernel import exp_into
+from edbench.methods.ed import rule_kernel
+from edbench.methods.ed.vector_kernel import listed_sums, vector_update
 
 
 @numba.njit(cache=True)
 def fold_pairs(weights, folded):
-    """folded[m] = weights[m] + weights[m + 1] for the first column m of every pair: the two columns
-    see one value, so within a minibatch, where the weights hold still, a sample's sum over a pair
-    is one product, x * (w+ + w-), not two (equal up to rounding). The other rows are not written."""
-    for m in range(0, weights.shape[0], 2):
-        excitatory, inhibitory, into = weights[m], weights[m + 1], folded[m]
+    """folded[j] = weights[2j] + weights[2j + 1], the pair j's two columns (j = 0 the bias, 1 + p the
+    pixel p): they see one value, so within a minibatch, where the weights hold still, a sample's
+    sum over a pair is one product, x * (w+ + w-), not two (equal up to rounding)."""
+    for j in range(folded.shape[0]):
+        excitatory, inhibitory, into = weights[2 * j], weights[2 * j + 1], folded[j]
         for i in range(weights.shape[1]):
             into[i] = excitatory[i] + inhibitory[i]
+
+
+@numba.njit(cache=True)
+def first_layer_sums(folded, pixels, values, beta, sums):
+    """A sample's first-layer sums from its compressed row: each non-zero pixel p's folded row
+    (folded[1 + p]) times its value, then the bias pair's times beta."""
+    listed_sums(folded[1:], pixels, values, sums)
+    if beta != 0.0:
+        bias = folded[0]
+        for i in range(folded.shape[1]):
+            sums[i] += bias[i] * beta
+
+
+@numba.njit(cache=True)
+def learn_first_layer(weights, pixels, values, beta, slopes, column_signs, step, error, faithful):
+    """A sample's step in the first layer, its sources read from its compressed row: the bias pair
+    (columns 0 and 1, if beta is not 0), then each non-zero pixel p's pair (2 + 2p and 3 + 2p).
+    Faithful: of each pair, the column whose sign matches the error's learns, from x s d;
+    bidirectional: both columns, from x (the slopes carry e). A call per pair, compiled apart,
+    would cost more than the pair's update, so the bias is the loop's first step (a = -1)."""
+    learning_sign = 1.0 if error > 0.0 else -1.0
+    d = abs(error)
+    for a in range(-1 if beta != 0.0 else 0, len(pixels)):
+        m, x = (0, beta) if a < 0 else (2 + 2 * pixels[a], values[a])
+        if faithful:
+            if column_signs[m] != learning_sign:
+                m += 1
+            if column_signs[m] != learning_sign:
+                continue
+            x = rule_kernel.faithful_signal(x, column_signs[m], d)
+        for column in range(m, m + 1 if faithful else m + 2):
+            if not vector_update(weights, column, slopes, x, step, True):
+                for i in range(weights.shape[1]):
+                    weights[column, i] = rule_kernel.learned(weights[column, i], slopes[i], x, step)
 
 
 @numba.njit(cache=True, error_model="numpy")

@@ -32,8 +32,8 @@ import numba
 import numpy as np
 
 from edbench.maths import aligned, aligned_kernel
+from edbench.methods.ed import minibatch_kernel as minibatch
 from edbench.methods.ed import rule, rule_kernel
-from edbench.methods.ed.minibatch_kernel import batch_sigmoids, fold_pairs, one_cell_learn, one_cell_sum
 from edbench.methods.ed.vector_kernel import vector_sums, vector_update
 
 
@@ -123,23 +123,21 @@ def _train_network(k, layers, samples, order, settings, batch):
     sample's change, scaled by 1/(samples in the batch), straight into the weights: a change needs
     only its sample's sources and outputs, so no change is held apart. With ``batch`` 1 that is the
     online rule, and the step, divided by 1, is unchanged to the bit. Minibatches, which match the
-    NumPy path only to rounding anyway, run forward layer by layer over the whole batch
-    (``minibatch_kernel``): the first layer's sums and the vector updates as fused multiply-adds,
-    each layer's sigmoids through the vectorised exp in one call, where online training calls the C
-    library's tanh cell by cell to match ``ed_neuron``, and a one-cell layer over all its columns
-    as one vector loop.
+    NumPy path only to rounding anyway, run forward layer by layer over the whole batch and read
+    their first layer's sources from the compressed rows as they lie (``minibatch_kernel``: copying
+    them into a list per network cost a tenth of a batch-128 epoch in float32).
 
-    The records are taken apart here, once, and the helpers get plain arrays: an array taken out of
-    a record costs a reference count (an atomic add) each time, and taking them out per layer and
-    sample made the epoch about a tenth slower. For the same reason each layer's view is taken once
-    per network and each sample's scratch rows once per sample, not per layer (seed 000's
-    784-(16x10)-1 epoch: about 15% faster). An error of exactly 0 changes nothing under either
-    rule, so such a sample is not learned."""
+    The records are taken apart here, once (per layer and sample, the epoch ran about a tenth
+    slower: each array taken out costs a reference count, an atomic add), each layer's view once
+    per network and each sample's scratch rows once per sample (seed 000's 784-(16x10)-1 epoch
+    about 15% faster than per layer). An error of exactly 0 changes nothing under either rule, so
+    such a sample is not learned."""
     flat, offsets, cells, columns, cell_signs, column_signs = layers
     starts, pixels, values, targets = samples
     alpha, beta, u0, u1, faithful = settings
     n_layers = len(cells)
-    # Per sample of the batch; read only where active. Layer 0's active columns are the pairs' first.
+    # Per sample of the batch; read only where active. Layer 0's active columns are the pairs' first
+    # (online; a minibatch reads its first layer's sources from the compressed rows).
     sources = np.empty((batch, n_layers, columns.max()), dtype=flat.dtype)
     active = np.empty((batch, n_layers, columns.max()), dtype=np.int64)
     n_active = np.empty((batch, n_layers), dtype=np.int64)
@@ -148,21 +146,19 @@ def _train_network(k, layers, samples, order, settings, batch):
     steps = np.empty(n_layers, dtype=flat.dtype)   # in the weights' type: float32 stays float32
     fold = batch > 1
     # Read as whole vectors: on cache lines of their own (``aligned``).
-    fold_rows, batch_rows = (columns[0], batch) if fold else (0, 0)
+    fold_rows, batch_rows = (columns[0] // 2, batch) if fold else (0, 0)
     folded = aligned_kernel.empty_like_line(fold_rows * cells[0], flat).reshape((fold_rows, cells[0]))
-    sums = aligned_kernel.empty_like_line(cells.max(), flat)
-    slopes = aligned_kernel.empty_like_line(cells.max(), flat)
+    sums, slopes = aligned_kernel.empty_like_line(cells.max(), flat), aligned_kernel.empty_like_line(cells.max(), flat)
     batch_sums = aligned_kernel.empty_like_line(batch_rows * cells.max(), flat).reshape((batch_rows, cells.max()))
     exp_rows = aligned_kernel.empty_like_line(3 * batch_rows * cells.max(), flat).reshape((3, batch_rows * cells.max()))
-    total = 0.0
-    n = len(order)
+    total, n = 0.0, len(order)
     views = [_layer(flat, offsets, cells, columns, layer, k) for layer in range(n_layers)]
     for first in range(0, n, batch):
         size = min(batch, n - first)
         for layer in range(n_layers):
             steps[layer] = (alpha if layer == n_layers - 1 else alpha * u1) / size
         if fold:
-            fold_pairs(views[0], folded)
+            minibatch.fold_pairs(views[0], folded)
             total += _batch_forward(k, order[first:first + size], samples, beta, u0, views, folded, cells, columns,
                                     sources, active, n_active, outputs, batch_sums, exp_rows, errors)
         else:   # online: one sample, bit for bit ed_neuron
@@ -170,7 +166,7 @@ def _train_network(k, layers, samples, order, settings, batch):
             src_b, act_b, nact_b, out_b = sources[0], active[0], n_active[0], outputs[0]
             _take_sample(starts[r], starts[r + 1], pixels, values, beta, src_b, act_b, nact_b)
             for layer in range(n_layers):
-                _sums(views[layer], act_b[layer], src_b[layer], nact_b[layer], sums, layer == 0, False)
+                _sums(views[layer], act_b[layer], src_b[layer], nact_b[layer], sums, layer == 0)
                 for i in range(cells[layer]):
                     out_b[layer, i] = rule_kernel.sigmoid_scalar(sums[i], u0)
                 if layer + 1 < n_layers:
@@ -187,11 +183,15 @@ def _train_network(k, layers, samples, order, settings, batch):
                     slopes[i] = rule_kernel.slope(out_b[layer, i], cell_signs[layer, i])
                     if not faithful:
                         slopes[i] = slopes[i] * error
-                if fold and cells[layer] == 1:
-                    one_cell_learn(views[layer], src_b[layer], column_signs[layer], slopes[0], steps[layer], error,
-                                   faithful, columns[layer])
+                if fold and layer == 0:
+                    start, end = starts[order[first + b]], starts[order[first + b] + 1]
+                    minibatch.learn_first_layer(views[0], pixels[start:end], values[start:end], beta, slopes,
+                                                column_signs[0], steps[0], error, faithful)
+                elif fold and cells[layer] == 1:
+                    minibatch.one_cell_learn(views[layer], src_b[layer], column_signs[layer], slopes[0], steps[layer],
+                                             error, faithful, columns[layer])
                 elif layer == 0 and not faithful:
-                    _learn_pairs(views[0], act_b, src_b, nact_b, slopes, steps[0], fold)
+                    _learn_pairs(views[0], act_b, src_b, nact_b, slopes, steps[0])
                 else:
                     _learn_columns(views[layer], layer, act_b, src_b, nact_b, slopes, column_signs,
                                    steps[layer], error, faithful, fold)
@@ -206,18 +206,16 @@ def _batch_forward(k, rows, samples, beta, u0, views, folded, cells, columns, so
     sample's sources, outputs and error, and returns the summed |error|."""
     starts, pixels, values, targets = samples
     n_layers = len(cells)
-    for b in range(len(rows)):
-        _take_sample(starts[rows[b]], starts[rows[b] + 1], pixels, values, beta, sources[b], active[b], n_active[b])
     for layer in range(n_layers):
         for b in range(len(rows)):
-            if cells[layer] == 1:
-                batch_sums[b, 0] = one_cell_sum(views[layer], sources[b, layer], columns[layer])
-            elif layer == 0:
-                _sums(folded, active[b, 0], sources[b, 0], n_active[b, 0], batch_sums[b], False, True)
+            if layer == 0:
+                start, end = starts[rows[b]], starts[rows[b] + 1]
+                minibatch.first_layer_sums(folded, pixels[start:end], values[start:end], beta, batch_sums[b])
+            elif cells[layer] == 1:
+                batch_sums[b, 0] = minibatch.one_cell_sum(views[layer], sources[b, layer], columns[layer])
             else:
-                _sums(views[layer], active[b, layer], sources[b, layer], n_active[b, layer], batch_sums[b],
-                      False, False)
-        batch_sigmoids(batch_sums, len(rows), cells[layer], u0, exp_rows, outputs, layer)
+                _sums(views[layer], active[b, layer], sources[b, layer], n_active[b, layer], batch_sums[b], False)
+        minibatch.batch_sigmoids(batch_sums, len(rows), cells[layer], u0, exp_rows, outputs, layer)
         if layer + 1 < n_layers:
             for b in range(len(rows)):
                 _list_sources(outputs[b], layer, cells[layer], beta, sources[b], active[b], n_active[b])
@@ -246,14 +244,14 @@ def _take_sample(start, end, pixels, values, beta, sources, active, n_active):
 
 
 @numba.njit(cache=True)
-def _sums(weights, active, sources, count, sums, paired, fused):
+def _sums(weights, active, sources, count, sums, paired):
     """sums[i] = the sum over the active sources, in column order, of weights[m, i] * sources[m].
 
     The first layer's columns come in pairs (a value's excitatory and inhibitory cell, bias
     included) that hold the same value and lie next to each other (``paired``), so that layer walks
     pairs: one pass over the cells per pair, each cell's sum still adding the pair's two terms in
-    column order. ``fused``: see ``vector_sums`` (the loop below, for other widths, is not fused)."""
-    if vector_sums(weights, active, sources, count, sums, paired, fused):
+    column order."""
+    if vector_sums(weights, active, sources, count, sums, paired):
         return
     n_cells = weights.shape[1]
     if n_cells == 1:   # one sum, kept in a register: through sums[0] each add waited on a store
@@ -323,14 +321,14 @@ def _learn_columns(weights, layer, active, sources, n_active, slopes, column_sig
 
 
 @numba.njit(cache=True)
-def _learn_pairs(weights, active, sources, n_active, slopes, step, fused):
+def _learn_pairs(weights, active, sources, n_active, slopes, step):
     """The bidirectional rule's step in the first layer: both columns of a pair see one value, and
     learn the same change."""
     for a in range(n_active[0]):
         m = active[0, a]
         x = sources[0, m]
-        if vector_update(weights, m, slopes, x, step, fused):
-            vector_update(weights, m + 1, slopes, x, step, fused)
+        if vector_update(weights, m, slopes, x, step, False):
+            vector_update(weights, m + 1, slopes, x, step, False)
             continue
         for i in range(weights.shape[1]):
             weights[m, i] = rule_kernel.learned(weights[m, i], slopes[i], x, step)

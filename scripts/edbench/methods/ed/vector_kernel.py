@@ -6,9 +6,9 @@ registers themselves: one <width x float> accumulator per layer, an IEEE multipl
 (no fused multiply-add: the instructions carry no fast-math flags), in the scalar loop's order. The
 update is ``rule.learned`` lane by lane, for the same reason and with the same rounding.
 
-Minibatches match no other code to the bit, so their first layer's sums and every vector update
-take the fused forms (``fused`` in ``vector_sums`` and ``vector_update``): one multiply-add per weight
-and one rounding where the exact forms spend a multiply and an add, or two multiplies and an add.
+Minibatches match no other code to the bit, so their first layer's sums (``listed_sums``) and every
+vector update (``fused`` in ``vector_update``) take the fused forms: one multiply-add per weight and
+one rounding where the exact forms spend a multiply and an add, or two multiplies and an add.
 """
 from __future__ import annotations
 
@@ -46,10 +46,11 @@ def _vector_at(context, builder, element, pointer, index, width):
     return builder.bitcast(address, ir.VectorType(element, width).as_pointer()), context.get_abi_sizeof(element)
 
 
-def _make_sums(width: int, paired: bool, fused: bool = False):
+def _make_sums(width: int, paired: bool, fused: bool = False, positional: bool = False):
     """sums[:width] = the sum over a < count, in order, of weights[m] * x (paired: weights[m] * x, then
     weights[m + 1] * x), m = active[a], x = sources[m], starting from +0.0. ``fused``: each product
-    and add as one fused multiply-add (one rounding, not two)."""
+    and add as one fused multiply-add (one rounding, not two). ``positional``: x = sources[a], the
+    values listed beside their rows (a compressed row's pixels and values)."""
     @intrinsic
     def sums_of(typingctx, weights, active, sources, count, sums):
         def codegen(context, builder, signature, args):
@@ -59,7 +60,7 @@ def _make_sums(width: int, paired: bool, fused: bool = False):
             total = cgutils.alloca_once_value(builder, ir.Constant(vector, None))
             with cgutils.for_range(builder, args[3]) as loop:
                 m = builder.load(builder.gep(act.data, [loop.index]))
-                x = _splat(builder, vector, builder.load(builder.gep(src.data, [m])))
+                x = _splat(builder, vector, builder.load(builder.gep(src.data, [loop.index if positional else m])))
                 start = builder.mul(m, ir.Constant(m.type, width))
                 row, align = _vector_at(context, builder, element, w.data, start, width)
                 if fused:
@@ -124,34 +125,27 @@ def _make_update(width: int, fused: bool = False):
 _sums_16, _sums_32, _sums_64 = (_make_sums(width, False) for width in VECTOR_WIDTHS)
 _paired_sums_16, _paired_sums_32, _paired_sums_64 = (_make_sums(width, True) for width in VECTOR_WIDTHS)
 _update_16, _update_32, _update_64 = (_make_update(width) for width in VECTOR_WIDTHS)
-_fused_sums_16, _fused_sums_32, _fused_sums_64 = (_make_sums(width, False, True) for width in VECTOR_WIDTHS)
 _fused_update_16, _fused_update_32, _fused_update_64 = (_make_update(width, True) for width in VECTOR_WIDTHS)
+_listed_sums_16, _listed_sums_32, _listed_sums_64 = (_make_sums(width, False, True, True) for width in VECTOR_WIDTHS)
 
 
 @numba.njit(cache=True)
-def vector_sums(weights, active, sources, count, sums, paired, fused):
+def vector_sums(weights, active, sources, count, sums, paired):
     """The layer's sums into ``sums`` if its width has a vector loop (returns True), else False.
-    ``fused`` (the folded first layer of a minibatch, not paired): fused multiply-adds. Unchecked:
-    ``sums`` holds at least the width's values and every active source is a row."""
+    Unchecked: ``sums`` holds at least the width's values and every active source is a row."""
     width = weights.shape[1]
     if width == 16:
-        if fused:
-            _fused_sums_16(weights, active, sources, count, sums)
-        elif paired:
+        if paired:
             _paired_sums_16(weights, active, sources, count, sums)
         else:
             _sums_16(weights, active, sources, count, sums)
     elif width == 32:
-        if fused:
-            _fused_sums_32(weights, active, sources, count, sums)
-        elif paired:
+        if paired:
             _paired_sums_32(weights, active, sources, count, sums)
         else:
             _sums_32(weights, active, sources, count, sums)
     elif width == 64:
-        if fused:
-            _fused_sums_64(weights, active, sources, count, sums)
-        elif paired:
+        if paired:
             _paired_sums_64(weights, active, sources, count, sums)
         else:
             _sums_64(weights, active, sources, count, sums)
@@ -184,3 +178,24 @@ def vector_update(weights, m, slope, signal, step, fused):
     else:
         return False
     return True
+
+
+@numba.njit(cache=True)
+def listed_sums(weights, rows, values, sums):
+    """sums[i] = the sum over a of weights[rows[a], i] * values[a], fused multiply-adds in list order:
+    a compressed row's values against the rows they name, read in place (a minibatch's folded first
+    layer)."""
+    width = weights.shape[1]
+    if width == 16:
+        _listed_sums_16(weights, rows, values, len(rows), sums)
+    elif width == 32:
+        _listed_sums_32(weights, rows, values, len(rows), sums)
+    elif width == 64:
+        _listed_sums_64(weights, rows, values, len(rows), sums)
+    else:
+        for i in range(width):
+            sums[i] = 0.0
+        for a in range(len(rows)):
+            row, x = weights[rows[a]], values[a]
+            for i in range(width):
+                sums[i] += row[i] * x
