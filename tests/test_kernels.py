@@ -10,7 +10,7 @@ import pytest
 
 from edbench.maths.exp_kernel import exp_array
 from edbench.methods.ed import rule, rule_kernel
-from edbench.methods.ed.vector_kernel import listed_sums, vector_update
+from edbench.methods.ed.vector_kernel import listed_sums, listed_update, vector_update
 
 PACKAGE = Path(__file__).resolve().parents[1] / "scripts" / "edbench"
 
@@ -123,6 +123,34 @@ def test_the_minibatch_paths_fused_loops_round_once():
         for m in active:
             total = float(Fraction(total) + Fraction(weights[m, i]) * Fraction(sources[m]))
         assert sums[i] == total
+
+
+@pytest.mark.parametrize("first", [2, 3])
+def test_a_compressed_rows_pixels_learn_their_pair_column_in_one_loop(first):
+    """``listed_update`` steps row first + 2p for each listed pixel p by slope * ((x * factor) *
+    step), rounded once per weight, leaves a weight of exactly zero at zero and every other row
+    as it was."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(7)
+    weights = rng.normal(size=(12, 32)) * (rng.random((12, 32)) < 0.9)
+    before = weights.copy()
+    slope, pixels, values = rng.normal(size=32), np.array([0, 2, 3]), rng.normal(size=3)
+    factor, step = -0.83, 0.37
+    assert _listed_in_a_kernel(weights, first, pixels, values, factor, step, slope)
+    learned = {first + 2 * p: a for a, p in enumerate(pixels)}
+    for m in range(12):
+        for i in range(32):
+            if m not in learned or before[m, i] == 0:
+                assert weights[m, i] == before[m, i]
+                continue
+            change = Fraction(float(float(values[learned[m]] * factor) * step))
+            assert weights[m, i] == float(Fraction(before[m, i]) + Fraction(slope[i]) * change)
+
+
+@numba.njit
+def _listed_in_a_kernel(weights, first, pixels, values, factor, step, slope):
+    return listed_update(weights, first, pixels, values, factor, step, slope)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
