@@ -150,7 +150,7 @@ def test_a_compressed_rows_pixels_learn_their_pair_column_in_one_loop(first):
 
 @numba.njit
 def _listed_in_a_kernel(weights, first, pixels, values, factor, step, slope):
-    return listed_update(weights, first, pixels, values, factor, step, slope)
+    return listed_update(weights, first, pixels, values, factor, step, slope, True)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])

@@ -32,6 +32,7 @@ import numba
 import numpy as np
 
 from edbench.maths import aligned, aligned_kernel
+from edbench.methods.ed import first_layer_kernel as first_layer
 from edbench.methods.ed import minibatch_kernel as minibatch
 from edbench.methods.ed import rule, rule_kernel
 from edbench.methods.ed.vector_kernel import vector_sums, vector_update
@@ -123,9 +124,10 @@ def _train_network(k, layers, samples, order, settings, batch):
     sample's change, scaled by 1/(samples in the batch), straight into the weights: a change needs
     only its sample's sources and outputs, so no change is held apart. With ``batch`` 1 that is the
     online rule, and the step, divided by 1, is unchanged to the bit. Minibatches, which match the
-    NumPy path only to rounding anyway, run forward layer by layer over the whole batch and read
-    their first layer's sources from the compressed rows as they lie (``minibatch_kernel``: copying
-    them into a list per network cost a tenth of a batch-128 epoch in float32).
+    NumPy path only to rounding anyway, run forward layer by layer over the whole batch. Both
+    learn the first layer, and minibatches also sum it, from the compressed rows as they lie
+    (``first_layer_kernel``: copying them into a list per network cost a tenth of a batch-128 epoch
+    in float32).
 
     The records are taken apart here, once (per layer and sample, the epoch ran about a tenth
     slower: each array taken out costs a reference count, an atomic add), each layer's view once
@@ -158,7 +160,7 @@ def _train_network(k, layers, samples, order, settings, batch):
         for layer in range(n_layers):
             steps[layer] = (alpha if layer == n_layers - 1 else alpha * u1) / size
         if fold:
-            minibatch.fold_pairs(views[0], folded)
+            first_layer.fold_pairs(views[0], folded)
             total += _batch_forward(k, order[first:first + size], samples, beta, u0, views, folded, cells, columns,
                                     sources, active, n_active, outputs, batch_sums, exp_rows, errors)
         else:   # online: one sample, bit for bit ed_neuron
@@ -183,15 +185,13 @@ def _train_network(k, layers, samples, order, settings, batch):
                     slopes[i] = rule_kernel.slope(out_b[layer, i], cell_signs[layer, i])
                     if not faithful:
                         slopes[i] = slopes[i] * error
-                if fold and layer == 0:
+                if layer == 0:
                     start, end = starts[order[first + b]], starts[order[first + b] + 1]
-                    minibatch.learn_first_layer(views[0], pixels[start:end], values[start:end], beta, slopes,
-                                                column_signs[0], steps[0], error, faithful)
+                    first_layer.learn_first_layer(views[0], pixels[start:end], values[start:end], beta, slopes,
+                                                column_signs[0], steps[0], error, faithful, fold)
                 elif fold and cells[layer] == 1:
                     minibatch.one_cell_learn(views[layer], src_b[layer], column_signs[layer], slopes[0], steps[layer],
                                              error, faithful, columns[layer])
-                elif layer == 0 and not faithful:
-                    _learn_pairs(views[0], act_b, src_b, nact_b, slopes, steps[0])
                 else:
                     _learn_columns(views[layer], layer, act_b, src_b, nact_b, slopes, column_signs,
                                    steps[layer], error, faithful, fold)
@@ -210,7 +210,7 @@ def _batch_forward(k, rows, samples, beta, u0, views, folded, cells, columns, so
         for b in range(len(rows)):
             if layer == 0:
                 start, end = starts[rows[b]], starts[rows[b] + 1]
-                minibatch.first_layer_sums(folded, pixels[start:end], values[start:end], beta, batch_sums[b])
+                first_layer.first_layer_sums(folded, pixels[start:end], values[start:end], beta, batch_sums[b])
             elif cells[layer] == 1:
                 batch_sums[b, 0] = minibatch.one_cell_sum(views[layer], sources[b, layer], columns[layer])
             else:
@@ -295,11 +295,11 @@ def _list_sources(outputs, layer, n_cells, beta, sources, active, n_active):
 
 @numba.njit(cache=True)
 def _learn_columns(weights, layer, active, sources, n_active, slopes, column_signs, step, error, faithful, fused):
-    """The step of every active column that learns (the first layer's under the bidirectional rule
-    is ``_learn_pairs``). Under the faithful rule a column learns from d+ if its sign is positive
-    and from d- otherwise, and one of the two is exactly 0, so only the columns whose sign matches
-    the error's learn: the others would add (slope * +-0.0) * step to each weight, which leaves it
-    as it is. In the first layer that is one column of each pair. A column's step is written out
+    """The step of every active column that learns, in a layer after the first (the first is
+    ``first_layer_kernel.learn_first_layer``). Under the faithful rule a column learns from d+ if its
+    sign is positive and from d- otherwise, and one of the two is exactly 0, so only the columns
+    whose sign matches the error's learn: the others would add (slope * +-0.0) * step to each
+    weight, which leaves it as it is. A column's step is written out
     here rather than in a function of its own: a call per column, compiled apart or inlined by
     numba, made the epoch a quarter slower."""
     learning_sign = 1.0 if error > 0.0 else -1.0   # faithful: the sign of the columns that learn
@@ -308,8 +308,6 @@ def _learn_columns(weights, layer, active, sources, n_active, slopes, column_sig
         m = active[layer, a]
         signal = sources[layer, m]
         if faithful:
-            if layer == 0 and column_signs[0, m] != learning_sign:
-                m += 1                              # the pair's other column
             sign = column_signs[layer, m]
             if sign != learning_sign:
                 continue
@@ -318,21 +316,6 @@ def _learn_columns(weights, layer, active, sources, n_active, slopes, column_sig
             continue
         for i in range(weights.shape[1]):
             weights[m, i] = rule_kernel.learned(weights[m, i], slopes[i], signal, step)
-
-
-@numba.njit(cache=True)
-def _learn_pairs(weights, active, sources, n_active, slopes, step):
-    """The bidirectional rule's step in the first layer: both columns of a pair see one value, and
-    learn the same change."""
-    for a in range(n_active[0]):
-        m = active[0, a]
-        x = sources[0, m]
-        if vector_update(weights, m, slopes, x, step, False):
-            vector_update(weights, m + 1, slopes, x, step, False)
-            continue
-        for i in range(weights.shape[1]):
-            weights[m, i] = rule_kernel.learned(weights[m, i], slopes[i], x, step)
-            weights[m + 1, i] = rule_kernel.learned(weights[m + 1, i], slopes[i], x, step)
 
 
 @numba.njit(cache=True)

@@ -122,11 +122,12 @@ def _make_update(width: int, fused: bool = False):
     return update
 
 
-def _make_listed_update(width: int):
-    """For a < count: row m = first + 2 * rows[a] of ``layer`` steps by slope * ((values[a] * factor) *
-    step), one fused multiply-add per weight, where the weight is not 0: a compressed row's pixels
-    learning in one loop, each pixel's column of its pair (``first`` 2 or 3), without a call, a
-    width check or a sign test per pixel. Every argument in the layer's type."""
+def _make_listed_update(width: int, fused: bool):
+    """For a < count: row m = first + 2 * rows[a] of ``layer`` steps by (slope * signal) * step, with
+    signal = values[a] * factor, where the weight is not 0 (``rule.learned``, lane by lane): a
+    compressed row's pixels learning in one loop, each pixel's column of its pair (``first`` 2 or
+    3), without a call, a width check or a sign test per pixel. ``fused``: slope * (signal * step)
+    in one fused multiply-add per weight. Every argument in the layer's type."""
     @intrinsic
     def update(typingctx, layer, first, rows, values, count, factor, step, slope):
         if len({layer.dtype, values.dtype, factor, step, slope.dtype}) != 1:
@@ -144,7 +145,12 @@ def _make_listed_update(width: int):
                 row, row_align = _vector_at(context, builder, element, w.data,
                                             builder.mul(m, ir.Constant(m.type, width)), width)
                 weights = builder.load(row, align=row_align)
-                stepped = _fma(builder, gains, _splat(builder, vector, builder.fmul(signal, args[6])), weights)
+                if fused:
+                    stepped = _fma(builder, gains, _splat(builder, vector, builder.fmul(signal, args[6])), weights)
+                else:
+                    change = builder.fmul(builder.fmul(gains, _splat(builder, vector, signal)),
+                                          _splat(builder, vector, args[6]))
+                    stepped = builder.fadd(weights, change)
                 keep = builder.fcmp_unordered("!=", weights, ir.Constant(vector, None))
                 builder.store(builder.select(keep, stepped, weights), row, align=row_align)
             return context.get_dummy_value()
@@ -157,7 +163,9 @@ _paired_sums_16, _paired_sums_32, _paired_sums_64 = (_make_sums(width, True) for
 _update_16, _update_32, _update_64 = (_make_update(width) for width in VECTOR_WIDTHS)
 _fused_update_16, _fused_update_32, _fused_update_64 = (_make_update(width, True) for width in VECTOR_WIDTHS)
 _listed_sums_16, _listed_sums_32, _listed_sums_64 = (_make_sums(width, False, True, True) for width in VECTOR_WIDTHS)
-_listed_update_16, _listed_update_32, _listed_update_64 = (_make_listed_update(width) for width in VECTOR_WIDTHS)
+_listed_update_16, _listed_update_32, _listed_update_64 = (_make_listed_update(width, False) for width in VECTOR_WIDTHS)
+_fused_listed_update_16, _fused_listed_update_32, _fused_listed_update_64 = (_make_listed_update(width, True)
+                                                                             for width in VECTOR_WIDTHS)
 
 
 @numba.njit(cache=True)
@@ -233,16 +241,25 @@ def listed_sums(weights, rows, values, sums):
 
 
 @numba.njit(cache=True)
-def listed_update(weights, first, rows, values, factor, step, slopes):
+def listed_update(weights, first, rows, values, factor, step, slopes, fused):
     """Row first + 2 * rows[a] of ``weights`` learns from values[a] * factor for every a (see
     ``_make_listed_update``), if the width has a vector loop (returns True), else False."""
     width = weights.shape[1]
     if width == 16:
-        _listed_update_16(weights, first, rows, values, len(rows), factor, step, slopes)
+        if fused:
+            _fused_listed_update_16(weights, first, rows, values, len(rows), factor, step, slopes)
+        else:
+            _listed_update_16(weights, first, rows, values, len(rows), factor, step, slopes)
     elif width == 32:
-        _listed_update_32(weights, first, rows, values, len(rows), factor, step, slopes)
+        if fused:
+            _fused_listed_update_32(weights, first, rows, values, len(rows), factor, step, slopes)
+        else:
+            _listed_update_32(weights, first, rows, values, len(rows), factor, step, slopes)
     elif width == 64:
-        _listed_update_64(weights, first, rows, values, len(rows), factor, step, slopes)
+        if fused:
+            _fused_listed_update_64(weights, first, rows, values, len(rows), factor, step, slopes)
+        else:
+            _listed_update_64(weights, first, rows, values, len(rows), factor, step, slopes)
     else:
         return False
     return True

@@ -1,0 +1,77 @@
+"""``ed_matrix``'s first layer read straight from the samples' compressed rows (``online_kernel``'s
+``Samples``): a sample's non-zero pixels and their values, as they lie, with no list to copy per
+network. A minibatch folds each column pair once per batch and sums a sample's pixels' folded rows
+(``first_layer_sums``); online and minibatch alike, a sample's step takes all its pixels in one
+vector loop (``learn_first_layer``). Online it keeps ``rule.learned``'s rounding, bit for bit
+``ed_neuron``; minibatches fuse.
+"""
+from __future__ import annotations
+
+import numba
+
+from edbench.methods.ed import rule_kernel
+from edbench.methods.ed.vector_kernel import listed_sums, listed_update, vector_update
+
+
+@numba.njit(cache=True)
+def fold_pairs(weights, folded):
+    """folded[j] = weights[2j] + weights[2j + 1], the pair j's two columns (j = 0 the bias, 1 + p the
+    pixel p): they see one value, so within a minibatch, where the weights hold still, a sample's
+    sum over a pair is one product, x * (w+ + w-), not two (equal up to rounding)."""
+    for j in range(folded.shape[0]):
+        excitatory, inhibitory, into = weights[2 * j], weights[2 * j + 1], folded[j]
+        for i in range(weights.shape[1]):
+            into[i] = excitatory[i] + inhibitory[i]
+
+
+@numba.njit(cache=True)
+def first_layer_sums(folded, pixels, values, beta, sums):
+    """A sample's first-layer sums from its compressed row: each non-zero pixel p's folded row
+    (folded[1 + p]) times its value, then the bias pair's times beta."""
+    listed_sums(folded[1:], pixels, values, sums)
+    if beta != 0.0:
+        bias = folded[0]
+        for i in range(folded.shape[1]):
+            sums[i] += bias[i] * beta
+
+
+@numba.njit(cache=True)
+def learn_first_layer(weights, pixels, values, beta, slopes, column_signs, step, error, faithful, fused):
+    """A sample's step in the first layer, its sources read from its compressed row: the bias pair
+    (columns 0 and 1, if beta is not 0), then each non-zero pixel p's pair (2 + 2p and 3 + 2p), all
+    its pixels in one vector loop (``listed_update``). Faithful: of each pair, the column whose sign
+    matches the error's learns, from x s d; every pixel pair's signs are alike (+ then -,
+    ``rule.input_source_signs``), so that is one column offset for the whole row. Bidirectional:
+    both columns, from x (the slopes carry e). Per pixel, a call, a width check and a sign test
+    cost a fifth of the row's update. ``fused``: slope * (signal * step) in one fused multiply-add
+    (minibatches); else ``rule.learned``'s rounding, bit for bit ``ed_neuron`` (online): the rows
+    are independent, so the order they learn in changes nothing."""
+    learning_sign = 1.0 if error > 0.0 else -1.0
+    d, one = abs(error), weights.dtype.type(1)
+    if beta != 0.0:
+        _learn_pair(weights, 0, beta, slopes, column_signs, step, learning_sign, d, faithful, fused)
+    for column in (2, 3):
+        if faithful and column_signs[column] != learning_sign:
+            continue
+        factor = column_signs[column] * d if faithful else one
+        if not listed_update(weights, column, pixels, values, factor, step, slopes, fused):
+            for a in range(len(pixels)):
+                _learn_pair(weights, 2 + 2 * pixels[a], values[a], slopes, column_signs, step, learning_sign, d,
+                            faithful, fused)
+            return
+
+
+@numba.njit(cache=True)
+def _learn_pair(weights, m, x, slopes, column_signs, step, learning_sign, d, faithful, fused):
+    """The pair at columns m, m + 1 learns from x: faithful, the column whose sign matches the
+    error's, from x s d; bidirectional, both, from x."""
+    for column in (m, m + 1):
+        if faithful:
+            if column_signs[column] != learning_sign:
+                continue
+            signal = rule_kernel.faithful_signal(x, column_signs[column], d)
+        else:
+            signal = x
+        if not vector_update(weights, column, slopes, signal, step, fused):
+            for i in range(weights.shape[1]):
+                weights[column, i] = rule_kernel.learned(weights[column, i], slopes[i], signal, step)
