@@ -163,21 +163,27 @@ def test_an_error_of_exactly_zero_changes_nothing():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("width", vector_kernel.VECTOR_WIDTHS)
 def test_vector_cell_loops_round_as_the_scalar_loops(width, dtype):
-    """The vector sums add each source's product(s) in order from +0.0, and the vector update
+    """The vector sums add each source's product in order from +0.0, the pixel pairs' sums each
+    pixel's two products in column order from the sums given, and the vector update
     computes (slope * signal) * step in signal's type, adds it where the weight is not 0 and rounds
     back to the row's type: as the scalar loops and ed_neuron's Python do, with no fused multiply-add."""
     rng = np.random.default_rng(width)
     weights = (rng.normal(size=(9, width)) * (rng.random((9, width)) < 0.8)).astype(dtype)
     sources = rng.random(9).astype(dtype)
     active = np.array([0, 3, 4, 7], dtype=np.int64)
-    for paired in (False, True):
-        sums = np.full(width + 3, 7.0, dtype=dtype)
-        assert vector_kernel.vector_sums(weights, active, sources, len(active), sums, paired)
-        expected = np.zeros(width, dtype=dtype)
-        for m in active:
-            for column in ((m, m + 1) if paired else (m,)):
-                expected = expected + weights[column] * sources[m]
-        assert np.array_equal(sums[:width], expected) and np.all(sums[width:] == 7.0)
+    sums = np.full(width + 3, 7.0, dtype=dtype)
+    assert vector_kernel.vector_sums(weights, active, sources, len(active), sums)
+    expected = np.zeros(width, dtype=dtype)
+    for m in active:
+        expected = expected + weights[m] * sources[m]
+    assert np.array_equal(sums[:width], expected) and np.all(sums[width:] == 7.0)
+    pixels, values, start = np.array([0, 1, 2]), sources[:3], rng.normal(size=width).astype(dtype)
+    sums = np.concatenate([start, np.full(3, 7.0, dtype=dtype)])
+    assert vector_kernel.pixel_pair_sums(weights, pixels, values, sums)
+    expected = start
+    for p, x in zip(pixels, values):
+        expected = (expected + weights[2 + 2 * p] * x) + weights[3 + 2 * p] * x
+    assert np.array_equal(sums[:width], expected) and np.all(sums[width:] == 7.0)
     before, slope = weights.copy(), rng.normal(size=width).astype(dtype)
     signal, step = 0.3 * rng.random(), dtype(0.1) * dtype(0.8)
     assert vector_kernel.vector_update(weights, 2, slope, signal, step, False)
@@ -189,5 +195,5 @@ def test_vector_cell_loops_round_as_the_scalar_loops(width, dtype):
 
 def test_other_widths_fall_back_to_the_scalar_loops():
     weights, sums = np.ones((3, 12)), np.zeros(12)
-    assert not vector_kernel.vector_sums(weights, np.array([0]), np.ones(3), 1, sums, False)
+    assert not vector_kernel.vector_sums(weights, np.array([0]), np.ones(3), 1, sums)
     assert not vector_kernel.vector_update(weights, 0, sums, 1.0, 1.0, False)

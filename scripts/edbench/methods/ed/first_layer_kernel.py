@@ -1,16 +1,17 @@
 """``ed_matrix``'s first layer read straight from the samples' compressed rows (``online_kernel``'s
 ``Samples``): a sample's non-zero pixels and their values, as they lie, with no list to copy per
-network. A minibatch folds each column pair once per batch and sums a sample's pixels' folded rows
-(``first_layer_sums``); online and minibatch alike, a sample's step takes all its pixels in one
-vector loop (``learn_first_layer``). Online it keeps ``rule.learned``'s rounding, bit for bit
-``ed_neuron``; minibatches fuse.
+network. Online, a sample's sums run in ``ed_neuron``'s order and rounding (``exact_sums``); a
+minibatch folds each column pair once per batch and sums a sample's pixels' folded rows
+(``first_layer_sums``). Online and minibatch alike, a sample's step takes all its pixels in one
+vector loop (``learn_first_layer``), online in ``rule.learned``'s rounding, bit for bit
+``ed_neuron``, minibatches fused.
 """
 from __future__ import annotations
 
 import numba
 
 from edbench.methods.ed import rule_kernel
-from edbench.methods.ed.vector_kernel import listed_sums, listed_update, vector_update
+from edbench.methods.ed.vector_kernel import listed_sums, listed_update, pixel_pair_sums, vector_update
 
 
 @numba.njit(cache=True)
@@ -33,6 +34,24 @@ def first_layer_sums(folded, pixels, values, beta, sums):
         bias = folded[0]
         for i in range(folded.shape[1]):
             sums[i] += bias[i] * beta
+
+
+@numba.njit(cache=True)
+def exact_sums(weights, pixels, values, beta, sums):
+    """A sample's first-layer sums online, bit for bit ``ed_neuron``: each cell's sum over the bias
+    pair (if beta is not 0) and then each non-zero pixel's pair, column by column in order, a
+    multiply and an add per column from +0.0. A zero pixel's terms are +-0.0, which change no sum."""
+    zero = sums.dtype.type(0)
+    for i in range(weights.shape[1]):
+        sums[i] = zero
+        if beta != 0.0:
+            sums[i] = (sums[i] + weights[0, i] * beta) + weights[1, i] * beta
+    if pixel_pair_sums(weights, pixels, values, sums):
+        return
+    for a in range(len(pixels)):
+        excitatory, inhibitory, x = weights[2 + 2 * pixels[a]], weights[3 + 2 * pixels[a]], values[a]
+        for i in range(weights.shape[1]):
+            sums[i] = (sums[i] + excitatory[i] * x) + inhibitory[i] * x
 
 
 @numba.njit(cache=True)

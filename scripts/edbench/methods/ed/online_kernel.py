@@ -164,11 +164,12 @@ def _train_network(k, layers, samples, order, settings, batch):
             total += _batch_forward(k, order[first:first + size], samples, beta, u0, views, folded, cells, columns,
                                     sources, active, n_active, outputs, batch_sums, exp_rows, errors)
         else:   # online: one sample, bit for bit ed_neuron
-            r = order[first]
-            src_b, act_b, nact_b, out_b = sources[0], active[0], n_active[0], outputs[0]
-            _take_sample(starts[r], starts[r + 1], pixels, values, beta, src_b, act_b, nact_b)
+            r, src_b, act_b, nact_b, out_b = order[first], sources[0], active[0], n_active[0], outputs[0]
+            row = slice(starts[r], starts[r + 1])
+            first_layer.exact_sums(views[0], pixels[row], values[row], beta, sums)
             for layer in range(n_layers):
-                _sums(views[layer], act_b[layer], src_b[layer], nact_b[layer], sums, layer == 0)
+                if layer > 0:
+                    _sums(views[layer], act_b[layer], src_b[layer], nact_b[layer], sums)
                 for i in range(cells[layer]):
                     out_b[layer, i] = rule_kernel.sigmoid_scalar(sums[i], u0)
                 if layer + 1 < n_layers:
@@ -214,7 +215,7 @@ def _batch_forward(k, rows, samples, beta, u0, views, folded, cells, columns, so
             elif cells[layer] == 1:
                 batch_sums[b, 0] = minibatch.one_cell_sum(views[layer], sources[b, layer], columns[layer])
             else:
-                _sums(views[layer], active[b, layer], sources[b, layer], n_active[b, layer], batch_sums[b], False)
+                _sums(views[layer], active[b, layer], sources[b, layer], n_active[b, layer], batch_sums[b])
         minibatch.batch_sigmoids(batch_sums, len(rows), cells[layer], u0, exp_rows, outputs, layer)
         if layer + 1 < n_layers:
             for b in range(len(rows)):
@@ -227,31 +228,10 @@ def _batch_forward(k, rows, samples, beta, u0, views, folded, cells, columns, so
 
 
 @numba.njit(cache=True)
-def _take_sample(start, end, pixels, values, beta, sources, active, n_active):
-    """The sample whose non-zeros are pixels[start:end] as the first layer's sources: the bias pair
-    (if beta is not 0) and the non-zero pixels, each listed by its pair's first column."""
-    count = 0
-    if beta != 0.0:
-        sources[0, 0] = beta
-        active[0, 0] = 0
-        count = 1
-    for at in range(start, end):
-        column = 2 + 2 * pixels[at]
-        sources[0, column] = values[at]
-        active[0, count] = column
-        count += 1
-    n_active[0] = count
-
-
-@numba.njit(cache=True)
-def _sums(weights, active, sources, count, sums, paired):
-    """sums[i] = the sum over the active sources, in column order, of weights[m, i] * sources[m].
-
-    The first layer's columns come in pairs (a value's excitatory and inhibitory cell, bias
-    included) that hold the same value and lie next to each other (``paired``), so that layer walks
-    pairs: one pass over the cells per pair, each cell's sum still adding the pair's two terms in
-    column order."""
-    if vector_sums(weights, active, sources, count, sums, paired):
+def _sums(weights, active, sources, count, sums):
+    """sums[i] = the sum over the active sources, in column order, of weights[m, i] * sources[m]: a
+    layer after the first (the first is ``first_layer_kernel``'s)."""
+    if vector_sums(weights, active, sources, count, sums):
         return
     n_cells = weights.shape[1]
     if n_cells == 1:   # one sum, kept in a register: through sums[0] each add waited on a store
@@ -266,12 +246,8 @@ def _sums(weights, active, sources, count, sums, paired):
     for a in range(count):
         m = active[a]
         x = sources[m]
-        if paired:
-            for i in range(n_cells):
-                sums[i] = (sums[i] + weights[m, i] * x) + weights[m + 1, i] * x
-        else:
-            for i in range(n_cells):
-                sums[i] += weights[m, i] * x
+        for i in range(n_cells):
+            sums[i] += weights[m, i] * x
 
 
 @numba.njit(cache=True)

@@ -46,11 +46,11 @@ def _vector_at(context, builder, element, pointer, index, width):
     return builder.bitcast(address, ir.VectorType(element, width).as_pointer()), context.get_abi_sizeof(element)
 
 
-def _make_sums(width: int, paired: bool, fused: bool = False, positional: bool = False):
-    """sums[:width] = the sum over a < count, in order, of weights[m] * x (paired: weights[m] * x, then
-    weights[m + 1] * x), m = active[a], x = sources[m], starting from +0.0. ``fused``: each product
-    and add as one fused multiply-add (one rounding, not two). ``positional``: x = sources[a], the
-    values listed beside their rows (a compressed row's pixels and values)."""
+def _make_sums(width: int, fused: bool = False, positional: bool = False):
+    """sums[:width] = the sum over a < count, in order, of weights[m] * x, m = active[a],
+    x = sources[m], starting from +0.0. ``fused``: each product and add as one fused multiply-add
+    (one rounding, not two). ``positional``: x = sources[a], the values listed beside their rows
+    (a compressed row's pixels and values)."""
     @intrinsic
     def sums_of(typingctx, weights, active, sources, count, sums):
         def codegen(context, builder, signature, args):
@@ -67,10 +67,6 @@ def _make_sums(width: int, paired: bool, fused: bool = False, positional: bool =
                     value = _fma(builder, builder.load(row, align=align), x, builder.load(total))
                 else:
                     value = builder.fadd(builder.load(total), builder.fmul(builder.load(row, align=align), x))
-                if paired:
-                    row, align = _vector_at(context, builder, element, w.data,
-                                            builder.add(start, ir.Constant(m.type, width)), width)
-                    value = builder.fadd(value, builder.fmul(builder.load(row, align=align), x))
                 builder.store(value, total)
             target, align = _vector_at(context, builder, element, out.data, None, width)
             builder.store(builder.load(total), target, align=align)
@@ -122,6 +118,34 @@ def _make_update(width: int, fused: bool = False):
     return update
 
 
+def _make_pixel_pair_sums(width: int):
+    """sums[:width] continues, for a < count in order, with (sums + weights[m] * x) + weights[m + 1] * x,
+    m = 2 + 2 * pixels[a] and x = values[a], an IEEE multiply and add per column: a compressed
+    row's pixel pairs in ``ed_neuron``'s order and rounding."""
+    @intrinsic
+    def sums_of(typingctx, weights, pixels, values, count, sums):
+        def codegen(context, builder, signature, args):
+            w, px, val, _, out = _unpacked(context, builder, signature, args)
+            element = context.get_data_type(signature.args[0].dtype)
+            vector = ir.VectorType(element, width)
+            target, align = _vector_at(context, builder, element, out.data, None, width)
+            total = cgutils.alloca_once_value(builder, builder.load(target, align=align))
+            two = ir.Constant(args[3].type, 2)
+            with cgutils.for_range(builder, args[3]) as loop:
+                m = builder.add(two, builder.mul(two, builder.load(builder.gep(px.data, [loop.index]))))
+                x = _splat(builder, vector, builder.load(builder.gep(val.data, [loop.index])))
+                start = builder.mul(m, ir.Constant(m.type, width))
+                value = builder.load(total)
+                for column in (start, builder.add(start, ir.Constant(m.type, width))):
+                    row, row_align = _vector_at(context, builder, element, w.data, column, width)
+                    value = builder.fadd(value, builder.fmul(builder.load(row, align=row_align), x))
+                builder.store(value, total)
+            builder.store(builder.load(total), target, align=align)
+            return context.get_dummy_value()
+        return types.void(weights, pixels, values, count, sums), codegen
+    return sums_of
+
+
 def _make_listed_update(width: int, fused: bool):
     """For a < count: row m = first + 2 * rows[a] of ``layer`` steps by (slope * signal) * step, with
     signal = values[a] * factor, where the weight is not 0 (``rule.learned``, lane by lane): a
@@ -158,36 +182,28 @@ def _make_listed_update(width: int, fused: bool):
     return update
 
 
-_sums_16, _sums_32, _sums_64 = (_make_sums(width, False) for width in VECTOR_WIDTHS)
-_paired_sums_16, _paired_sums_32, _paired_sums_64 = (_make_sums(width, True) for width in VECTOR_WIDTHS)
+_sums_16, _sums_32, _sums_64 = (_make_sums(width) for width in VECTOR_WIDTHS)
 _update_16, _update_32, _update_64 = (_make_update(width) for width in VECTOR_WIDTHS)
 _fused_update_16, _fused_update_32, _fused_update_64 = (_make_update(width, True) for width in VECTOR_WIDTHS)
-_listed_sums_16, _listed_sums_32, _listed_sums_64 = (_make_sums(width, False, True, True) for width in VECTOR_WIDTHS)
+_listed_sums_16, _listed_sums_32, _listed_sums_64 = (_make_sums(width, True, True) for width in VECTOR_WIDTHS)
 _listed_update_16, _listed_update_32, _listed_update_64 = (_make_listed_update(width, False) for width in VECTOR_WIDTHS)
+_pixel_pair_sums_16, _pixel_pair_sums_32, _pixel_pair_sums_64 = (_make_pixel_pair_sums(width)
+                                                                   for width in VECTOR_WIDTHS)
 _fused_listed_update_16, _fused_listed_update_32, _fused_listed_update_64 = (_make_listed_update(width, True)
                                                                              for width in VECTOR_WIDTHS)
 
 
 @numba.njit(cache=True)
-def vector_sums(weights, active, sources, count, sums, paired):
+def vector_sums(weights, active, sources, count, sums):
     """The layer's sums into ``sums`` if its width has a vector loop (returns True), else False.
     Unchecked: ``sums`` holds at least the width's values and every active source is a row."""
     width = weights.shape[1]
     if width == 16:
-        if paired:
-            _paired_sums_16(weights, active, sources, count, sums)
-        else:
-            _sums_16(weights, active, sources, count, sums)
+        _sums_16(weights, active, sources, count, sums)
     elif width == 32:
-        if paired:
-            _paired_sums_32(weights, active, sources, count, sums)
-        else:
-            _sums_32(weights, active, sources, count, sums)
+        _sums_32(weights, active, sources, count, sums)
     elif width == 64:
-        if paired:
-            _paired_sums_64(weights, active, sources, count, sums)
-        else:
-            _sums_64(weights, active, sources, count, sums)
+        _sums_64(weights, active, sources, count, sums)
     else:
         return False
     return True
@@ -260,6 +276,22 @@ def listed_update(weights, first, rows, values, factor, step, slopes, fused):
             _fused_listed_update_64(weights, first, rows, values, len(rows), factor, step, slopes)
         else:
             _listed_update_64(weights, first, rows, values, len(rows), factor, step, slopes)
+    else:
+        return False
+    return True
+
+
+@numba.njit(cache=True)
+def pixel_pair_sums(weights, pixels, values, sums):
+    """``sums`` continued over the pixels' pairs in ``ed_neuron``'s order and rounding (see
+    ``_make_pixel_pair_sums``), if the width has a vector loop (returns True), else False."""
+    width = weights.shape[1]
+    if width == 16:
+        _pixel_pair_sums_16(weights, pixels, values, len(pixels), sums)
+    elif width == 32:
+        _pixel_pair_sums_32(weights, pixels, values, len(pixels), sums)
+    elif width == 64:
+        _pixel_pair_sums_64(weights, pixels, values, len(pixels), sums)
     else:
         return False
     return True
