@@ -138,8 +138,8 @@ def _train_network(k, layers, samples, order, settings, batch):
     starts, pixels, values, targets = samples
     alpha, beta, u0, u1, faithful = settings
     n_layers = len(cells)
-    # Per sample of the batch; read only where active. Layer 0's active columns are the pairs' first
-    # (online; a minibatch reads its first layer's sources from the compressed rows).
+    # Per sample of the batch, the layers after the first (which reads the compressed rows); read
+    # only where active.
     sources = np.empty((batch, n_layers, columns.max()), dtype=flat.dtype)
     active = np.empty((batch, n_layers, columns.max()), dtype=np.int64)
     n_active = np.empty((batch, n_layers), dtype=np.int64)
