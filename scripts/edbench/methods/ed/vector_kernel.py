@@ -46,11 +46,11 @@ def _vector_at(context, builder, element, pointer, index, width):
     return builder.bitcast(address, ir.VectorType(element, width).as_pointer()), context.get_abi_sizeof(element)
 
 
-def _make_sums(width: int, fused: bool = False, positional: bool = False):
+def _make_sums(width: int, listed: bool = False):
     """sums[:width] = the sum over a < count, in order, of weights[m] * x, m = active[a],
-    x = sources[m], starting from +0.0. ``fused``: each product and add as one fused multiply-add
-    (one rounding, not two). ``positional``: x = sources[a], the values listed beside their rows
-    (a compressed row's pixels and values)."""
+    x = sources[m], starting from +0.0, a multiply and an add per source. ``listed`` (a minibatch's
+    folded first layer): x = sources[a], the values listed beside their rows (a compressed row's
+    pixels and values), each product and add as one fused multiply-add (one rounding, not two)."""
     @intrinsic
     def sums_of(typingctx, weights, active, sources, count, sums):
         def codegen(context, builder, signature, args):
@@ -60,10 +60,10 @@ def _make_sums(width: int, fused: bool = False, positional: bool = False):
             total = cgutils.alloca_once_value(builder, ir.Constant(vector, None))
             with cgutils.for_range(builder, args[3]) as loop:
                 m = builder.load(builder.gep(act.data, [loop.index]))
-                x = _splat(builder, vector, builder.load(builder.gep(src.data, [loop.index if positional else m])))
+                x = _splat(builder, vector, builder.load(builder.gep(src.data, [loop.index if listed else m])))
                 start = builder.mul(m, ir.Constant(m.type, width))
                 row, align = _vector_at(context, builder, element, w.data, start, width)
-                if fused:
+                if listed:
                     value = _fma(builder, builder.load(row, align=align), x, builder.load(total))
                 else:
                     value = builder.fadd(builder.load(total), builder.fmul(builder.load(row, align=align), x))
@@ -185,7 +185,7 @@ def _make_listed_update(width: int, fused: bool):
 _sums_16, _sums_32, _sums_64 = (_make_sums(width) for width in VECTOR_WIDTHS)
 _update_16, _update_32, _update_64 = (_make_update(width) for width in VECTOR_WIDTHS)
 _fused_update_16, _fused_update_32, _fused_update_64 = (_make_update(width, True) for width in VECTOR_WIDTHS)
-_listed_sums_16, _listed_sums_32, _listed_sums_64 = (_make_sums(width, True, True) for width in VECTOR_WIDTHS)
+_listed_sums_16, _listed_sums_32, _listed_sums_64 = (_make_sums(width, listed=True) for width in VECTOR_WIDTHS)
 _listed_update_16, _listed_update_32, _listed_update_64 = (_make_listed_update(width, False) for width in VECTOR_WIDTHS)
 _pixel_pair_sums_16, _pixel_pair_sums_32, _pixel_pair_sums_64 = (_make_pixel_pair_sums(width)
                                                                    for width in VECTOR_WIDTHS)
