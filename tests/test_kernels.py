@@ -191,23 +191,58 @@ def test_every_network_layer_of_the_flat_buffer_starts_on_a_cache_line():
 def test_deep_stack_sums_are_fused_chains_in_source_order(width):
     """``stack_kernel.layer_sums`` computes what ``deep_kernel``'s loop does, to the bit: per cell and
     sample, bias, then each source's product added with one rounding (exact arithmetic in fractions,
-    rounded once), in source order, times the scale. It takes the batch's whole vectors and leaves
-    the rest to the loop: those values are not written."""
+    rounded once), in source order, times the scale. It reads layer 1 of network 1 from the whole
+    arrays, takes the batch's whole passes and leaves the rest to the loop: those values are not
+    written."""
     from fractions import Fraction
 
     from edbench.methods.ed import stack_kernel
 
     rng = np.random.default_rng(width)
-    batch, scale = 100, -2.0 / 0.4
-    weights, biases, sources = rng.normal(size=(width, 2 + width)), rng.normal(size=width), rng.random((width, batch))
+    batch, scale, layer, k = 100, -2.0 / 0.4, 1, 1
+    stack, biases = rng.normal(size=(2, 2, width, 2 + width)), rng.normal(size=width)
+    outputs = rng.random((3, 2, width, batch))
     u = np.full(width * batch, np.nan)
-    done = stack_kernel.layer_sums(weights, biases, sources, scale, u)
+    done = numba.njit(lambda outputs: stack_kernel.sums_count(outputs))(outputs)
+    numba.njit(lambda *args: stack_kernel.layer_sums(*args))(stack, outputs, layer, k, biases, done, scale, u)
     assert 0 < done <= batch and done % 8 == 0
     sums = u.reshape(width, batch)
     assert np.isnan(sums[:, done:]).all()
+    weights, sources = stack[layer, k], outputs[layer, k]
     for i in range(width):
         for b in range(done):
             total = biases[i]
             for j in range(width):
                 total = float(Fraction(total) + Fraction(weights[i, 2 + j]) * Fraction(sources[j, b]))
             assert sums[i, b] == total * scale
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("width", [4, 8, 16])
+def test_deep_stack_learning_sums_gains_times_signals_over_the_batch(width, dtype):
+    """``stack_kernel.layer_learning`` for layer 1 of network 1: each cell's gain
+    o(1 - o) * along, its signal upward o * passed into the other half of ``signals``, and every
+    weight's sum of gains times its source's signals over the batch's whole vectors, against NumPy
+    in float64 (to the sums' rounding). The rest of the batch, and the other half's bias rows, are
+    not touched."""
+    from edbench.methods.ed import stack_kernel
+
+    rng = np.random.default_rng(width)
+    batch, layer, k, columns = 100, 1, 1, 2 + width
+    outputs = rng.random((3, 2, width, batch)).astype(dtype)
+    along, passed = rng.normal(size=(width, batch)).astype(dtype), rng.normal(size=(width, batch)).astype(dtype)
+    signals = rng.normal(size=(2, columns, batch)).astype(dtype)
+    before, totals = signals.copy(), np.full((width, columns), np.nan, dtype=dtype)
+    done = numba.njit(lambda outputs: stack_kernel.vector_count(outputs))(outputs)
+    learn = numba.njit(lambda *args: stack_kernel.layer_learning(*args))
+    learn(outputs, along, passed, signals, layer, k, done, totals)
+    assert done == batch // (64 // np.dtype(dtype).itemsize) * (64 // np.dtype(dtype).itemsize)
+    o = outputs[layer + 1, k].astype(np.float64)
+    gains = (o * (1 - o) * along)[:, :done]
+    expected = gains @ before[layer % 2, :, :done].astype(np.float64).T
+    assert np.allclose(totals, expected, rtol=1e-4 if dtype == np.float32 else 1e-12, atol=0)
+    upward = signals[(layer + 1) % 2]
+    assert np.array_equal(upward[2:, :done], (outputs[layer + 1, k] * passed)[:, :done])
+    assert np.array_equal(upward[2:, done:], before[(layer + 1) % 2, 2:, done:])
+    assert np.array_equal(upward[:2], before[(layer + 1) % 2, :2])
+    assert np.array_equal(signals[layer % 2], before[layer % 2])

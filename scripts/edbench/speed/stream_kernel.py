@@ -28,12 +28,12 @@ def update_stream(values, passes):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def vector_sigmoid_passes(values, out, scratch, passes):
+def vector_sigmoid_passes(values, out, passes):
     """1 / (1 + exp(values)) over ``values`` ``passes`` times, into arrays allocated once: ``exp_into``
     over the row, then the division, as ed_deep's stack computes each layer's outputs."""
     one = values.dtype.type(1.0)
     for _ in range(passes):
-        exp_into(values, out, scratch)
+        exp_into(values, out)
         for i in range(values.size):
             out[i] = one / (one + out[i])
     return out[0]

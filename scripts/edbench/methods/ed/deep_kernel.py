@@ -70,36 +70,44 @@ def _forward_network(k, stack, outputs, beta, u0):
     # One layer's sums, times -2/u0, as one (width * batch) row, so the exp runs over all its cells at once.
     u = np.empty(width * batch, dtype=outputs.dtype)
     e = np.empty(width * batch, dtype=outputs.dtype)
-    scratch = np.empty(width * batch, dtype=outputs.dtype)
     biases = np.empty(width, dtype=outputs.dtype)
+    # Widths 4, 8 and 16: the batch's whole vectors in one pass per layer (``stack_kernel``), which
+    # takes the arrays whole (a view per layer costs an atomic reference count); the rest of the
+    # batch, and other widths, in ``_sums_rest``, to the same bits.
+    done = stack_kernel.sums_count(outputs)
     for layer in range(layers):
-        sources, weights = outputs[layer, k], stack[layer, k]
         for i in range(width):
-            biases[i] = weights[i, 0] * beta + weights[i, 1] * beta
-        # Widths 4, 8 and 16: the batch's whole vectors in one pass per layer (``stack_kernel``);
-        # the rest of the batch, and other widths, in the loop below, to the same bits.
-        done = stack_kernel.layer_sums(weights, biases, sources, scale, u)
-        for i in range(width):
-            w = weights[i]
-            bias = biases[i]
-            row = u[i * batch:(i + 1) * batch]
-            # Four sources a pass over the batch, each sum still added in source order: a pass per
-            # source loaded and stored the row once per multiply-add. A missing fourth term is 0 * x,
-            # which adds exactly nothing; the last pass scales, the others multiply by exactly 1.
-            for j in range(0, width, 4):
-                s = scale if j + 4 >= width else one
-                w0, w1, w2, w3, x0, x1, x2, x3 = _four_sources(w, sources, j)
-                if j == 0:
-                    for b in range(done, batch):
-                        row[b] = ((((bias + w0 * x0[b]) + w1 * x1[b]) + w2 * x2[b]) + w3 * x3[b]) * s
-                else:
-                    for b in range(done, batch):
-                        row[b] = ((((row[b] + w0 * x0[b]) + w1 * x1[b]) + w2 * x2[b]) + w3 * x3[b]) * s
-        exp_into(u, e, scratch)
-        out = outputs[layer + 1, k]
+            biases[i] = stack[layer, k, i, 0] * beta + stack[layer, k, i, 1] * beta
+        stack_kernel.layer_sums(stack, outputs, layer, k, biases, done, scale, u)
+        if done < batch:
+            _sums_rest(stack[layer, k], biases, outputs[layer, k], done, scale, u)
+        exp_into(u, e)
         for i in range(width):
             for b in range(batch):
-                out[i, b] = one / (one + e[i * batch + b])
+                outputs[layer + 1, k, i, b] = one / (one + e[i * batch + b])
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _sums_rest(weights, biases, sources, done, scale, u):
+    """A stack layer's sums, times ``scale``, from sample ``done`` on: four sources a pass over the
+    batch, each sum still added in source order (a pass per source loaded and stored the row once
+    per multiply-add). A missing fourth term is 0 * x, which adds exactly nothing; the last pass
+    scales, the others multiply by exactly 1."""
+    width, batch = sources.shape
+    one = sources.dtype.type(1.0)
+    for i in range(width):
+        w = weights[i]
+        bias = biases[i]
+        row = u[i * batch:(i + 1) * batch]
+        for j in range(0, width, 4):
+            s = scale if j + 4 >= width else one
+            w0, w1, w2, w3, x0, x1, x2, x3 = _four_sources(w, sources, j)
+            if j == 0:
+                for b in range(done, batch):
+                    row[b] = ((((bias + w0 * x0[b]) + w1 * x1[b]) + w2 * x2[b]) + w3 * x3[b]) * s
+            else:
+                for b in range(done, batch):
+                    row[b] = ((((row[b] + w0 * x0[b]) + w1 * x1[b]) + w2 * x2[b]) + w3 * x3[b]) * s
 
 
 @numba.njit(cache=True, inline="always")
@@ -148,59 +156,75 @@ def _learn_network(k, layers, outputs, errors, settings, step, connected):
     # Every constant in the stack's type: a Python float would turn float32 arithmetic into float64.
     real = stack.dtype.type
     beta, step, one = real(settings.beta), real(step), real(1.0)
+    # Per cell and sample, what its gain is multiplied by (its sign, times e under the
+    # bidirectional rule) and what its output is (d+, -d- or 1): the same in every layer.
+    along, passed = np.empty((width, batch), dtype=stack.dtype), np.empty((width, batch), dtype=stack.dtype)
+    for i in range(width):
+        sign = real(cell_signs[i])
+        for b in range(batch):
+            along[i, b] = sign if faithful else sign * error[b]
+            passed[i, b] = one if not faithful else (d_plus[b] if sign > 0 else -d_minus[b])
     g = np.empty((width, batch), dtype=stack.dtype)
     # Each layer's sources' signals, and the next layer's, which this layer's outputs give: one
     # pass over a layer's outputs makes their gains here and their signals there.
     signals = np.empty((2, columns, batch), dtype=stack.dtype)
+    totals = np.empty((width, columns), dtype=stack.dtype)
     for b in range(batch):   # the bias cells' signals, the same in every layer
         for twin in range(2):
             signals[twin, 0, b] = beta * d_plus[b] if faithful else beta
             signals[twin, 1, b] = -(beta * d_minus[b]) if faithful else beta
     _signals_of(outputs[0, k], cell_signs, d_plus, d_minus, faithful, signals[0])
+    # Widths 4, 8 and 16: the batch's whole vectors in vector code (``stack_kernel``), which takes
+    # the arrays whole (a view per layer costs an atomic reference count); the rest of the batch,
+    # and other widths, in ``_learn_rest``.
+    done = stack_kernel.vector_count(outputs)
     for layer in range(n_layers):
-        signal, following = signals[layer % 2], signals[(layer + 1) % 2]
+        stack_kernel.layer_learning(outputs, along, passed, signals, layer, k, done, totals)
+        if done < batch:
+            _learn_rest(outputs[layer + 1, k], along, passed, signals[layer % 2], signals[(layer + 1) % 2], g, done,
+                        totals)
         for i in range(width):
-            o, into = outputs[layer + 1, k, i], following[2 + i]
-            sign = cell_signs[i]
-            if not faithful:
-                for b in range(batch):
-                    g[i, b] = o[b] * (one - o[b]) * sign * error[b]
-                    into[b] = o[b]
-            elif sign > 0:   # cell i is source i of the layer above, of the same type
-                for b in range(batch):
-                    g[i, b] = o[b] * (one - o[b]) * sign
-                    into[b] = o[b] * d_plus[b]
-            else:
-                for b in range(batch):
-                    g[i, b] = o[b] * (one - o[b]) * sign
-                    into[b] = -(o[b] * d_minus[b])
-        # Four cells by two sources a pass over the batch: each value loaded serves two or four
-        # products, and a pass's set-up and sums' reduction serve eight weights. Past the last cell
-        # or source a pass repeats it; only the first copy is added.
-        weights = stack[layer, k]
-        for i in range(0, width, 4):
-            i1, i2, i3 = min(i + 1, width - 1), min(i + 2, width - 1), min(i + 3, width - 1)
-            g0, g1, g2, g3 = g[i], g[i1], g[i2], g[i3]
-            for m in range(0, columns, 2):
-                m1 = min(m + 1, columns - 1)
-                s0, s1 = signal[m], signal[m1]
-                t00, t10, t20, t30 = real(0.0), real(0.0), real(0.0), real(0.0)
-                t01, t11, t21, t31 = real(0.0), real(0.0), real(0.0), real(0.0)
-                for b in range(batch):
-                    x0, x1 = s0[b], s1[b]
-                    t00 += g0[b] * x0
-                    t10 += g1[b] * x0
-                    t20 += g2[b] * x0
-                    t30 += g3[b] * x0
-                    t01 += g0[b] * x1
-                    t11 += g1[b] * x1
-                    t21 += g2[b] * x1
-                    t31 += g3[b] * x1
-                for a, c, total in ((0, 0, t00), (1, 0, t10), (2, 0, t20), (3, 0, t30),
-                                    (0, 1, t01), (1, 1, t11), (2, 1, t21), (3, 1, t31)):
-                    cell, source = i + a, m + c
-                    if cell < width and source < columns and (connected is None or connected[layer, k, cell, source]):
-                        weights[cell, source] += total * step
+            for m in range(columns):
+                if connected is None or connected[layer, k, i, m]:
+                    stack[layer, k, i, m] += totals[i, m] * step
+
+
+@numba.njit(cache=True, fastmath={"reassoc", "contract"})
+def _learn_rest(o, along, passed, signal, following, g, done, totals):
+    """A stack layer's learning over the batch from ``done`` on, added to ``totals`` (replacing them
+    where ``done`` is 0): the gains
+    into ``g``, the outputs' signals upward into ``following``, and the sums four cells by two
+    sources a pass over the batch (each value loaded serves two or four products; past the last
+    cell or source a pass repeats it, and only the first copy is added)."""
+    width, batch = o.shape
+    columns = signal.shape[0]
+    one, zero = o.dtype.type(1.0), o.dtype.type(0.0)
+    for i in range(width):
+        for b in range(done, batch):
+            g[i, b] = o[i, b] * (one - o[i, b]) * along[i, b]
+            following[2 + i, b] = o[i, b] * passed[i, b]
+    for i in range(0, width, 4):
+        i1, i2, i3 = min(i + 1, width - 1), min(i + 2, width - 1), min(i + 3, width - 1)
+        g0, g1, g2, g3 = g[i], g[i1], g[i2], g[i3]
+        for m in range(0, columns, 2):
+            m1 = min(m + 1, columns - 1)
+            s0, s1 = signal[m], signal[m1]
+            t00 = t10 = t20 = t30 = t01 = t11 = t21 = t31 = zero
+            for b in range(done, batch):
+                x0, x1 = s0[b], s1[b]
+                t00 += g0[b] * x0
+                t10 += g1[b] * x0
+                t20 += g2[b] * x0
+                t30 += g3[b] * x0
+                t01 += g0[b] * x1
+                t11 += g1[b] * x1
+                t21 += g2[b] * x1
+                t31 += g3[b] * x1
+            for a, c, total in ((0, 0, t00), (1, 0, t10), (2, 0, t20), (3, 0, t30),
+                                (0, 1, t01), (1, 1, t11), (2, 1, t21), (3, 1, t31)):
+                cell, source = i + a, m + c
+                if cell < width and source < columns:
+                    totals[cell, source] = (totals[cell, source] if done > 0 else zero) + total
 
 
 @numba.njit(cache=True)

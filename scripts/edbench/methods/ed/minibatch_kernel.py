@@ -17,7 +17,7 @@ from edbench.maths.exp_kernel import exp_into
 @numba.njit(cache=True, error_model="numpy")
 def batch_sigmoids(batch_sums, size, n, u0, rows, outputs, layer):
     """outputs[b, layer, i] = 1 / (1 + exp(-2 batch_sums[b, i] / u0)) for b < size and i < n, through
-    the vectorised exp (``exp_kernel``) over all size x n values at once, ``rows`` its (3, size x n
+    the vectorised exp (``exp_kernel``) over all size x n values at once, ``rows`` its (2, size x n
     or more) scratch. One call a layer and batch, where each sample took one over its layer's
     cells and the output cell a scalar exp (a batch-128 float32 epoch about 3% faster). Kaneko's
     sigmoid in its own form, equal to ``rule.sigmoid_scalar``'s tanh form to rounding, not bit for
@@ -25,11 +25,11 @@ def batch_sigmoids(batch_sums, size, n, u0, rows, outputs, layer):
     real = batch_sums.dtype.type
     scale, one = real(-2.0 / u0), real(1.0)
     count = size * n
-    scaled, e, scratch = rows[0, :count], rows[1, :count], rows[2, :count]
+    scaled, e = rows[0, :count], rows[1, :count]
     for b in range(size):
         for i in range(n):
             scaled[b * n + i] = batch_sums[b, i] * scale
-    exp_into(scaled, e, scratch)
+    exp_into(scaled, e)
     for b in range(size):
         for i in range(n):
             outputs[b, layer, i] = one / (one + e[b * n + i])

@@ -152,7 +152,7 @@ def _train_network(k, layers, samples, order, settings, batch):
     folded = aligned_kernel.empty_like_line(fold_rows * cells[0], flat).reshape((fold_rows, cells[0]))
     sums, slopes = aligned_kernel.empty_like_line(cells.max(), flat), aligned_kernel.empty_like_line(cells.max(), flat)
     batch_sums = aligned_kernel.empty_like_line(batch_rows * cells.max(), flat).reshape((batch_rows, cells.max()))
-    exp_rows = aligned_kernel.empty_like_line(3 * batch_rows * cells.max(), flat).reshape((3, batch_rows * cells.max()))
+    exp_rows = aligned_kernel.empty_like_line(2 * batch_rows * cells.max(), flat).reshape((2, batch_rows * cells.max()))
     total, n = 0.0, len(order)
     views = [_layer(flat, offsets, cells, columns, layer, k) for layer in range(n_layers)]
     for first in range(0, n, batch):

@@ -1,4 +1,5 @@
-"""Deep ED's stack layers' sums over the minibatch, as vector code, for ``deep_kernel``'s forward pass.
+"""Deep ED's stack layers over the minibatch, as vector code, for ``deep_kernel``: each layer's sums
+forward (``layer_sums``) and its learning (``layer_learning``).
 
 A stack layer's sums are a small product: each of ``width`` cells adds its bias and ``width``
 weights times the sources, over the batch. ``deep_kernel``'s loop takes four sources a pass over
@@ -9,16 +10,23 @@ fused multiply-adds in the same order as the loop, so the same sums to the bit, 
 loaded and stored between passes. At width 8 the stack's forward pass ran 5-10% faster in float64
 and 10-15% in float32 (interleaved rounds, one network, batch 128); at width 4, two vectors a pass
 so that eight chains are in flight, within 2-4% of the loop (the whole epoch within noise).
+
+A layer's learning is a product the other way: each weight's change is a sum over the batch of its
+cell's gain times its source's signal. Four cells by up to six sources a pass keep a register of
+sums per weight and lane, and every register's lanes are added up together at the end.
+
+Both take the arrays whole, with the layer and network as indices, and choose the width inside:
+a view of one layer, or an array passed to a compiled function, costs an atomic reference count
+each time, which took 35-45% of the stack's learning in a profile (perf, float32, width 4).
 """
 from __future__ import annotations
 
-import numba
 from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic, register_jitable
 
 from edbench.maths.aligned import CACHE_LINE
-from edbench.methods.ed.vector_kernel import _fma, _splat, _unpacked, _vector_at
+from edbench.methods.ed.vector_kernel import _fma, _splat, _unpacked
 
 LAYER_WIDTHS = (4, 8, 16)
 
@@ -31,64 +39,193 @@ def vectors_a_pass(width: int) -> int:
     return max(1, 8 // width)
 
 
-def _make_layer_sums(width: int):
-    """u[i * B + b] = (the fused multiply-adds biases[i] + weights[i, 2 + j] * sources[j, b], in source
-    order j < width) * scale, for every cell i and b < count; count a multiple of the vector's lanes,
-    B the sources' row length. A vector of the batch takes every source's values once and serves
-    every cell; the cells' sums are chains of their own, as many as the width."""
-    @intrinsic
-    def layer_sums(typingctx, weights, biases, sources, count, scale, u):
-        def codegen(context, builder, signature, args):
-            w, bias, src, _, _, out = _unpacked(context, builder, signature, args)
-            element = context.get_data_type(signature.args[0].dtype)
-            lanes = CACHE_LINE // context.get_abi_sizeof(element)
-            vector = ir.VectorType(element, lanes)
-            row_length = cgutils.unpack_tuple(builder, src.shape, 2)[1]
-            scale = _splat(builder, vector, args[4])
-            per_pass = vectors_a_pass(width)
-            zero, step = ir.Constant(args[3].type, 0), ir.Constant(args[3].type, lanes * per_pass)
-
-            def at(index):
-                return ir.Constant(ir.IntType(64), index)
-
-            with cgutils.for_range_slice(builder, zero, args[3], step, inc=True) as (first, _):
-                for b in (builder.add(first, at(v * lanes)) for v in range(per_pass)):
-                    values = []
-                    for j in range(width):
-                        start = builder.add(builder.mul(at(j), row_length), b)
-                        pointer, align = _vector_at(context, builder, element, src.data, start, lanes)
-                        values.append(builder.load(pointer, align=align))
-                    for i in range(width):
-                        total = _splat(builder, vector, builder.load(builder.gep(bias.data, [at(i)])))
-                        for j, value in enumerate(values):
-                            weight = builder.load(builder.gep(w.data, [at(i * (2 + width) + 2 + j)]))
-                            total = _fma(builder, _splat(builder, vector, weight), value, total)
-                        start = builder.add(builder.mul(at(i), row_length), b)
-                        pointer, align = _vector_at(context, builder, element, out.data, start, lanes)
-                        builder.store(builder.fmul(total, scale), pointer, align=align)
-            return context.get_dummy_value()
-        return types.void(weights, biases, sources, count, scale, u), codegen
-    return layer_sums
+def _for_each_width(emit, outputs_at: int, context, builder, signature, args):
+    """``emit(width, context, builder, signature, args)`` for each width of ``LAYER_WIDTHS``, run
+    where the outputs' (argument ``outputs_at``) third dimension is that width."""
+    outputs = context.make_array(signature.args[outputs_at])(context, builder, args[outputs_at])
+    width = cgutils.unpack_tuple(builder, outputs.shape, 4)[2]
+    for candidate in LAYER_WIDTHS:
+        with builder.if_then(builder.icmp_signed("==", width, ir.Constant(width.type, candidate))):
+            emit(candidate, context, builder, signature, args)
 
 
-_layer_sums_4, _layer_sums_8, _layer_sums_16 = (_make_layer_sums(width) for width in LAYER_WIDTHS)
+def _emit_layer_sums(width: int, context, builder, signature, args):
+    """u[i * B + b] = (the fused multiply-adds biases[i] + w[i, 2 + j] * x[j, b], in source order
+    j < width) * scale, for every cell i and b < count, with w = stack[layer, k] and
+    x = outputs[layer, k]; count a multiple of the values a pass takes, B the batch. A vector of the
+    batch takes every source's values once and serves every cell; the cells' sums are chains of
+    their own, as many as the width."""
+    stack, outputs, _, _, bias, _, _, u = _unpacked(context, builder, signature, args)
+    stack_type, outputs_type = signature.args[:2]
+    layer, network, count = args[2], args[3], args[5]
+    element = context.get_data_type(outputs_type.dtype)
+    align = context.get_abi_sizeof(element)
+    vector = ir.VectorType(element, CACHE_LINE // align)
+    batch = cgutils.unpack_tuple(builder, outputs.shape, 4)[3]
+    scale = _splat(builder, vector, args[6])
+    per_pass = vectors_a_pass(width)
+
+    def at(index):
+        return ir.Constant(ir.IntType(64), index)
+
+    def vector_at(pointer):
+        return builder.bitcast(pointer, vector.as_pointer())
+
+    weights = [[builder.load(cgutils.get_item_pointer(context, builder, stack_type, stack, [layer, network, at(i),
+                                                                                           at(2 + j)]))
+                for j in range(width)] for i in range(width)]
+    with cgutils.for_range_slice(builder, at(0), count, at(vector.count * per_pass), inc=True) as (first, _):
+        for b in (builder.add(first, at(v * vector.count)) for v in range(per_pass)):
+            values = [builder.load(vector_at(cgutils.get_item_pointer(
+                context, builder, outputs_type, outputs, [layer, network, at(j), b])), align=align)
+                for j in range(width)]
+            for i in range(width):
+                total = _splat(builder, vector, builder.load(builder.gep(bias.data, [at(i)])))
+                for j, value in enumerate(values):
+                    total = _fma(builder, _splat(builder, vector, weights[i][j]), value, total)
+                target = builder.gep(u.data, [builder.add(builder.mul(at(i), batch), b)])
+                builder.store(builder.fmul(total, scale), vector_at(target), align=align)
 
 
-@numba.njit(cache=True, inline="always")
-def layer_sums(weights, biases, sources, scale, u):
-    """A stack layer's sums, times ``scale``, into ``u`` as ``_make_layer_sums`` computes them, over
-    the batch's whole vectors where the width is 4, 8 or 16; returns how many of the batch it took
-    (0 for other widths), the rest left to the caller. ``weights`` is the layer's (width, 2 + width)
-    rows, ``sources`` its (width, batch) inputs, ``biases`` each cell's bias term."""
-    width, batch = sources.shape
-    taken = CACHE_LINE // sources.itemsize * vectors_a_pass(width)   # the values a pass takes
-    whole = batch // taken * taken
-    if width == 4:
-        _layer_sums_4(weights, biases, sources, whole, scale, u)
-    elif width == 8:
-        _layer_sums_8(weights, biases, sources, whole, scale, u)
-    elif width == 16:
-        _layer_sums_16(weights, biases, sources, whole, scale, u)
-    else:
+@intrinsic
+def layer_sums(typingctx, stack, outputs, layer, k, biases, count, scale, u):
+    """Stack layer ``layer``'s sums of network ``k``, times ``scale``, over the batch's first
+    ``count`` samples (``sums_count``) into ``u`` (width * batch), as ``_emit_layer_sums`` computes
+    them, for widths 4, 8 and 16 (``count`` 0 for others). ``stack`` is (layers, K, width,
+    2 + width), ``outputs`` (layers + 1, K, width, batch), ``biases`` each cell's bias term. The
+    arrays come whole, with the indices, as in ``layer_learning``."""
+    def codegen(context, builder, signature, args):
+        _for_each_width(_emit_layer_sums, 1, context, builder, signature, args)
+        return context.get_dummy_value()
+    return types.void(stack, outputs, types.int64, types.int64, biases, types.int64, scale, u), codegen
+
+
+@register_jitable
+def sums_count(outputs) -> int:
+    """How much of the batch ``layer_sums`` can take: the whole passes over it where the width is
+    4, 8 or 16 and the batch's values are contiguous, else 0."""
+    width, batch = outputs.shape[2], outputs.shape[3]
+    if outputs.strides[3] != outputs.itemsize or not (width == 4 or width == 8 or width == 16):
         return 0
-    return whole
+    taken = CACHE_LINE // outputs.itemsize * vectors_a_pass(width)   # the values a pass takes
+    return batch // taken * taken
+
+
+def _sources_a_pass(columns: int) -> int:
+    """Sources a pass of ``layer_learning`` takes: the most, up to six, that divide the columns, so
+    that four cells' accumulators, their four gains and one source's values fit the 32 vector
+    registers."""
+    return max(d for d in range(1, 7) if columns % d == 0)
+
+
+def _halve_groups(builder, left, right, groups: int, lanes: int):
+    """Two vectors whose lanes form ``groups`` groups each, into one of twice the groups of half the
+    lanes: each group's two halves added, the left vector's groups at even places, the right's at
+    odd ones."""
+    length = lanes // groups
+    first = [base + g * length + h for g in range(groups) for base in (0, lanes) for h in range(length // 2)]
+    second = [index + length // 2 for index in first]
+    mask = [ir.Constant(ir.VectorType(ir.IntType(32), lanes), order) for order in (first, second)]
+    return builder.fadd(builder.shuffle_vector(left, right, mask[0]), builder.shuffle_vector(left, right, mask[1]))
+
+
+def _lane_totals(builder, vectors, lanes: int):
+    """Each vector's lanes added up, all together: pairs of vectors halved level by level (a zero
+    vector beside an odd one out) until every lane holds one vector's total. Returns (index, vector,
+    lane) for each input vector, in the inputs' order."""
+    zero = ir.Constant(vectors[0].type, 0.0)
+    level = [(vector, [index]) for index, vector in enumerate(vectors)]
+    groups = 1
+    while groups < lanes:
+        if len(level) % 2:
+            level.append((zero, [None] * groups))
+        level = [(_halve_groups(builder, a, b, groups, lanes), [i for pair in zip(ia, ib) for i in pair])
+                 for (a, ia), (b, ib) in zip(level[::2], level[1::2])]
+        groups *= 2
+    return sorted(((owner, vector, lane) for vector, owners in level for lane, owner in enumerate(owners)
+                   if owner is not None), key=lambda entry: entry[0])
+
+
+def _emit_layer_learning(width: int, context, builder, signature, args):
+    """One pass of stack layer ``layer``'s learning, of network ``k``, over the batch's first
+    ``count`` samples (a multiple of the vector's lanes), for every cell i < width and source column
+    m < 2 + width, with o = outputs[layer + 1, k]:
+
+    - gain[i, b] = (o[i, b] * (1 - o[i, b])) * along[i, b], rounded as ``deep_kernel``'s loop;
+    - signals[(layer + 1) % 2, 2 + i, b] = o[i, b] * passed[i, b], the signal cell i passes up;
+    - totals[i, m] = the sum over b of gain[i, b] * signals[layer % 2, m, b], each lane of the
+      batch in a register of its own until the lanes are added up together at the end
+      (``_lane_totals``).
+
+    The gains are made in registers and used at once. Four cells by up to six sources a pass."""
+    columns = 2 + width
+    cells_a_pass, sources_a_pass = min(4, width), _sources_a_pass(columns)
+    o, e, d, s, _, _, _, totals = _unpacked(context, builder, signature, args)
+    o_type, e_type, d_type, s_type = signature.args[:4]
+    element = context.get_data_type(o_type.dtype)
+    align = context.get_abi_sizeof(element)
+    vector = ir.VectorType(element, CACHE_LINE // align)
+    one = ir.Constant(vector, 1.0)
+    layer, network, count = args[4], args[5], args[6]
+
+    def at(index):
+        return ir.Constant(ir.IntType(64), index)
+
+    source_half = builder.urem(layer, at(2))
+    target_half, above = builder.sub(at(1), source_half), builder.add(layer, at(1))
+
+    def pointer(array, array_type, indices):
+        address = cgutils.get_item_pointer(context, builder, array_type, array, indices)
+        return builder.bitcast(address, vector.as_pointer())
+
+    def load(array, array_type, indices):
+        return builder.load(pointer(array, array_type, indices), align=align)
+
+    for first_cell in range(0, width, cells_a_pass):
+        cells = range(first_cell, first_cell + cells_a_pass)
+        for first_source in range(0, columns, sources_a_pass):
+            pairs = [(i, m) for i in cells for m in range(first_source, first_source + sources_a_pass)]
+            slots = [cgutils.alloca_once_value(builder, ir.Constant(vector, 0.0)) for _ in pairs]
+            with cgutils.for_range_slice(builder, at(0), count, at(vector.count), inc=True) as (b, _):
+                gain = {}
+                for i in cells:
+                    value = load(o, o_type, [above, network, at(i), b])
+                    gain[i] = builder.fmul(builder.fmul(value, builder.fsub(one, value)), load(e, e_type, [at(i), b]))
+                    if first_source == 0:   # each cell's signal upward once
+                        builder.store(builder.fmul(value, load(d, d_type, [at(i), b])),
+                                      pointer(s, s_type, [target_half, at(2 + i), b]), align=align)
+                for m in range(first_source, first_source + sources_a_pass):
+                    signal = load(s, s_type, [source_half, at(m), b])
+                    for (i, m2), slot in zip(pairs, slots):
+                        if m2 == m:
+                            builder.store(_fma(builder, gain[i], signal, builder.load(slot)), slot)
+            for owner, total, lane in _lane_totals(builder, [builder.load(slot) for slot in slots], vector.count):
+                i, m = pairs[owner]
+                builder.store(builder.extract_element(total, ir.Constant(ir.IntType(32), lane)),
+                              builder.gep(totals.data, [at(i * columns + m)]))
+
+
+@intrinsic
+def layer_learning(typingctx, outputs, along, passed, signals, layer, k, count, totals):
+    """Stack layer ``layer``'s gains, its cells' signals upward and its sums over the batch's first
+    ``count`` samples into ``totals`` (width, 2 + width), as ``_emit_layer_learning`` computes them,
+    for widths 4, 8 and 16 (``count`` 0 for others, which it leaves alone); ``count`` a multiple of
+    the vector's lanes, and the batch's values contiguous. ``outputs`` is (layers + 1, K, width,
+    batch), ``along`` and ``passed`` (width, batch), ``signals`` (2, 2 + width, batch).
+
+    The arrays come whole, with the indices (see the module's docstring)."""
+    def codegen(context, builder, signature, args):
+        _for_each_width(_emit_layer_learning, 0, context, builder, signature, args)
+        return context.get_dummy_value()
+    return types.void(outputs, along, passed, signals, types.int64, types.int64, types.int64, totals), codegen
+
+
+@register_jitable
+def vector_count(outputs) -> int:
+    """How much of the batch ``layer_learning`` can take: its whole vectors where the width is 4, 8
+    or 16 and the batch's values are contiguous, else 0."""
+    width, batch = outputs.shape[2], outputs.shape[3]
+    if outputs.strides[3] != outputs.itemsize or not (width == 4 or width == 8 or width == 16):
+        return 0
+    lanes = CACHE_LINE // outputs.itemsize
+    return batch // lanes * lanes
