@@ -1,80 +1,109 @@
-"""A vectorisable exp for numba loops, in float64 and float32.
+"""A vectorisable exp and sigmoid for numba loops, in float64 and float32, written as LLVM vector
+code.
 
-numba calls the C library's exp one element at a time; this version is branch-free arithmetic
-(range reduction by ln 2, a Taylor polynomial, and 2**k built from its bits), so LLVM turns the
-loop into SIMD code, with the polynomial's multiply-adds fused (FMA: one rounding instead of two,
-about 1.6x the throughput of separate multiplies and adds). ``exp_into`` picks the precision
-from the array type at compile time: in float64 (degree 13, inputs clamped to [-700, 700]) it
-agrees with numpy.exp to within 2 units in the last place, in float32 (degree 7, all arithmetic
-in float32, clamped to [-87, 87]) to within 4 (tests/test_kernels.py). It runs in one pass with
-no scratch array: 2**k's bits written into a scratch array viewed as integers cost a second pass,
-and the view an atomic reference count per call (14% of ed_deep's stack forward in float32, which
-calls it once per layer over 512 values).
+numba calls the C library's exp one element at a time; this exp is branch-free arithmetic (range
+reduction by ln 2, a Taylor polynomial, and 2**k built from its bits) on whole vectors of a cache
+line (16 floats or 8 doubles), the polynomial's multiply-adds fused (FMA: one rounding instead of
+two). In float64 (degree 13, inputs clamped to [-700, 700]) it agrees with numpy.exp to within 2
+units in the last place, in float32 (degree 7, all arithmetic in float32, clamped to [-87, 87]) to
+within 4 (tests/test_kernels.py).
+
+``emit_exp`` and ``emit_sigmoid`` write the arithmetic into another kernel's code, so that a value
+goes from its sum to its sigmoid in registers (``stack_kernel``); ``exp_into`` and
+``sigmoid_into`` run it over arrays. Written as loops for LLVM to vectorise, the same arithmetic
+ran on 32-byte vectors (numba's target prefers them), read each constant from memory on every
+iteration, and took a pass for the exp and another for 1 / (1 + e).
 """
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
-from numba import types
-from numba.extending import overload
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
+
+from edbench.maths.aligned import CACHE_LINE
 
 LOG2E = 1.4426950408889634
-LN2_HI = 0.6931471803691238
-LN2_LO = 1.9082149292705877e-10
-INV_FACTORIALS = tuple(1.0 / float(np.prod(np.arange(1, n + 1))) for n in range(14))
+INV_FACTORIALS = tuple(1.0 / math.factorial(n) for n in range(14))
+# Per precision: the clamp, ln 2 in two parts (the first exact in few bits), the polynomial's
+# degree, and the exponent's bias and position.
+PRECISIONS = {"float": (87.0, 0.693359375, -2.12194440e-4, 7, 127, 23),
+              "double": (700.0, 0.6931471803691238, 1.9082149292705877e-10, 13, 1023, 52)}
 
 
-@numba.njit(cache=True, inline="always")
-def _polynomial(r):
-    c = INV_FACTORIALS
-    return c[0] + r * (c[1] + r * (c[2] + r * (c[3] + r * (c[4] + r * (c[5] + r * (c[6] + r * (
-        c[7] + r * (c[8] + r * (c[9] + r * (c[10] + r * (c[11] + r * (c[12] + r * c[13]))))))))))))
+def _call(builder, name, value, *more):
+    """The LLVM intrinsic ``name`` (llvm.fma, llvm.floor, ...) on vectors of ``value``'s type."""
+    vector = value.type
+    suffix = f"v{vector.count}{'f64' if vector.element == ir.DoubleType() else 'f32'}"
+    function = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vector, [vector] * (1 + len(more))),
+                                              f"llvm.{name}.{suffix}")
+    return builder.call(function, [value, *more])
 
 
-@numba.njit(cache=True, inline="always")
-def _polynomial_single(r):
-    c0, c1, c2, c3 = np.float32(1.0), np.float32(1.0), np.float32(0.5), np.float32(1.0 / 6.0)
-    c4, c5, c6, c7 = np.float32(1.0 / 24.0), np.float32(1.0 / 120.0), np.float32(1.0 / 720.0), np.float32(1.0 / 5040.0)
-    return c0 + r * (c1 + r * (c2 + r * (c3 + r * (c4 + r * (c5 + r * (c6 + r * c7))))))
+def emit_exp(builder, xs):
+    """exp of each lane of each vector in the list ``xs``: clamp, k = floor(x log2(e) + 1/2),
+    r = x - k ln 2 (in two parts), the polynomial of r times 2**k, whose bits are k + bias in the
+    exponent's place. Each step is written for all the vectors before the next, so that their
+    chains of dependent steps run side by side (one vector's exp is a chain of about 20)."""
+    vector = xs[0].type
+    limit, ln2_hi, ln2_lo, degree, bias, shift = PRECISIONS[str(vector.element)]
+    integer = ir.VectorType(ir.IntType(32 if shift == 23 else 64), vector.count)
+
+    def splat(value):
+        return ir.Constant(vector, value)
+
+    def each(step, *columns):
+        return [step(*values) for values in zip(*columns)]
+
+    value = each(lambda x: _call(builder, "minnum", _call(builder, "maxnum", x, splat(-limit)), splat(limit)), xs)
+    k = each(lambda v: _call(builder, "floor", _call(builder, "fma", v, splat(LOG2E), splat(0.5))), value)
+    minus_k = each(builder.fneg, k)
+    r = each(lambda m, v: _call(builder, "fma", m, splat(ln2_hi), v), minus_k, value)
+    r = each(lambda m, v: _call(builder, "fma", m, splat(ln2_lo), v), minus_k, r)
+    polynomial = [splat(INV_FACTORIALS[degree])] * len(xs)
+    for coefficient in reversed(INV_FACTORIALS[:degree]):
+        polynomial = each(lambda x, p, c=coefficient: _call(builder, "fma", x, p, splat(c)), r, polynomial)
+    exponent = each(lambda kk: builder.shl(builder.add(builder.fptosi(kk, integer), ir.Constant(integer, bias)),
+                                           ir.Constant(integer, shift)), k)
+    return each(lambda p, e: builder.fmul(p, builder.bitcast(e, vector)), polynomial, exponent)
 
 
-def exp_into(x, out):
-    """out[:] = exp(x[:]), in the precision of ``x``."""
-    raise NotImplementedError("exp_into is compiled: call it from numba code or through exp_array")
+def emit_sigmoid(builder, xs):
+    """1 / (1 + exp(x)) of each lane of each vector in the list ``xs``, side by side."""
+    one = ir.Constant(xs[0].type, 1.0)
+    return [builder.fdiv(one, builder.fadd(one, e)) for e in emit_exp(builder, xs)]
 
 
-def _exp_kernel(real, integer, limit, ln2_hi, ln2_lo, exponent_bias, mantissa_bits):
-    """exp in the precision ``real``: clamp to +-limit, reduce by ln 2 (split in two parts), the
-    polynomial of the remainder, times 2**k written straight into the exponent bits.
-
-    The kernel closes over numbers only: numba's cache keys a closure by its pickled variables,
-    and a compiled function pickles differently in every process, so a closure over the
-    polynomial was compiled again in each one."""
-    single = real is np.float32
-    low, high, log2e, half = real(-limit), real(limit), real(LOG2E), real(0.5)
-    hi, lo = real(ln2_hi), real(ln2_lo)
-    bias, shift = integer(exponent_bias), integer(mantissa_bits)
-
-    def kernel(x, out):
-        for n in range(x.size):
-            value = min(max(x[n], low), high)
-            k = np.floor(value * log2e + half)
-            r = (value - k * hi) - k * lo
-            power = integer((integer(k) + bias) << shift).view(real)   # 2**k, written as its bits
-            if single:
-                out[n] = _polynomial_single(r) * power
-            else:
-                out[n] = _polynomial(r) * power
-    return kernel
-
-
-_SINGLE = _exp_kernel(np.float32, np.int32, 87.0, 0.693359375, -2.12194440e-4, 127, 23)
-_DOUBLE = _exp_kernel(np.float64, np.int64, 700.0, LN2_HI, LN2_LO, 1023, 52)
+def _over_array(emit):
+    """An intrinsic (x, out): out[n] = emit(x[n]) for every n of the 1-D contiguous arrays, whole
+    vectors of a cache line, then the rest one lane at a time."""
+    @intrinsic
+    def over_array(typingctx, x, out):
+        def codegen(context, builder, signature, args):
+            source, target = (context.make_array(t)(context, builder, a) for t, a in zip(signature.args, args))
+            element = context.get_data_type(signature.args[0].dtype)
+            lanes = CACHE_LINE // context.get_abi_sizeof(element)
+            size = builder.extract_value(source.shape, 0)
+            whole = builder.mul(builder.udiv(size, ir.Constant(size.type, lanes)), ir.Constant(size.type, lanes))
+            for start, stop, width in ((ir.Constant(size.type, 0), whole, lanes), (whole, size, 1)):
+                vector = ir.VectorType(element, width).as_pointer()
+                with cgutils.for_range_slice(builder, start, stop, ir.Constant(size.type, width), inc=True) as (n, _):
+                    value = builder.load(builder.bitcast(builder.gep(source.data, [n]), vector), align=1)
+                    builder.store(emit(builder, [value])[0], builder.bitcast(builder.gep(target.data, [n]), vector),
+                                  align=1)
+            return context.get_dummy_value()
+        if not (isinstance(x, types.Array) and isinstance(out, types.Array) and x.ndim == out.ndim == 1
+                and x.layout == out.layout == "C" and x.dtype == out.dtype in (types.float32, types.float64)):
+            return None
+        return types.void(x, out), codegen
+    return over_array
 
 
-@overload(exp_into, jit_options={"cache": True, "fastmath": {"contract"}})
-def _exp_into(x, out):
-    return _SINGLE if x.dtype == types.float32 else _DOUBLE
+exp_into = _over_array(emit_exp)   # out[:] = exp(x[:]), in x's precision
+sigmoid_into = _over_array(emit_sigmoid)   # out[:] = 1 / (1 + exp(x[:])), in one pass
 
 
 @numba.njit(cache=True)

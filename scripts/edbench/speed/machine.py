@@ -79,12 +79,11 @@ def stream_rates(working_set_bytes: float, threads: int = 1, repeats: int = 5,
 
 
 def vector_sigmoid_throughput(dtype, size: int = 4096, least: int = 1 << 22, repeats: int = 5) -> float:
-    """Sigmoids per second as the vectorised kernels compute a cell's output, the exp (``exp_kernel``)
-    and then 1 / (1 + e), one thread, over ``size`` values that stay in cache (as a layer's sums do
-    in the kernels), into arrays allocated once: a fresh allocation per call of a million values
-    measured page faults and cache misses, not the sigmoid (118 against about 1,300 million float64
-    exps a second on this machine). The division is part of every sigmoid: with it the rate was
-    1.3-1.4 times lower than the exp's alone in float64 and 1.2-1.4 in float32 here."""
+    """Sigmoids per second as the vectorised kernels compute a cell's output, 1 / (1 + exp(x)) in one
+    pass (``exp_kernel.sigmoid_into``), one thread, over ``size`` values that stay in cache (as a
+    layer's sums do in the kernels), into an array allocated once: a fresh allocation per call of a
+    million values measured page faults and cache misses, not the sigmoid (118 against about 1,300
+    million float64 exps a second on this machine)."""
     from edbench.speed.stream_kernel import vector_sigmoid_passes
 
     x = aligned.copy(np.random.default_rng(0).normal(0, 3, size).astype(dtype))

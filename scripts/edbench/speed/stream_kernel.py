@@ -6,7 +6,7 @@ run them over one layer's cells; and for the cost of rounding a multiply and an 
 of multiply-adds compiled twice, fused and not."""
 import numba
 
-from edbench.maths.exp_kernel import exp_into
+from edbench.maths.exp_kernel import sigmoid_into
 from edbench.methods.ed import rule_kernel
 
 
@@ -27,15 +27,13 @@ def update_stream(values, passes):
     return 0.0
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True)
 def vector_sigmoid_passes(values, out, passes):
-    """1 / (1 + exp(values)) over ``values`` ``passes`` times, into arrays allocated once: ``exp_into``
-    over the row, then the division, as ed_deep's stack computes each layer's outputs."""
-    one = values.dtype.type(1.0)
+    """1 / (1 + exp(values)) over ``values`` ``passes`` times, into an array allocated once, in one
+    pass each (``exp_kernel.sigmoid_into``): the arithmetic ed_deep's stack runs on each vector of
+    sums in registers."""
     for _ in range(passes):
-        exp_into(values, out)
-        for i in range(values.size):
-            out[i] = one / (one + out[i])
+        sigmoid_into(values, out)
     return out[0]
 
 

@@ -1,7 +1,7 @@
 """Deep ED's compiled loops (numba), for ``deep``'s stack of equal hidden layers.
 
 - ``forward_stack``: layer after layer, with the minibatch as the innermost, contiguous axis so the
-  products and the sigmoid (through ``exp_kernel.exp_into``) run as SIMD;
+  products and the sigmoid (``exp_kernel``'s vector exp, on each sum in registers) run as SIMD;
 - ``learn_stack``: the whole stack at once, since under ED a layer's change needs only its own
   inputs and outputs and the broadcast error;
 - ``train_epoch``: for several networks, each one's whole minibatch epoch (first layer, stack,
@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from edbench.maths.exp_kernel import exp_into
+from edbench.maths.exp_kernel import sigmoid_into
 from edbench.methods.ed import pixel_kernel, rule, rule_kernel, stack_kernel
 from edbench.methods.ed.online_kernel import Samples
 
@@ -56,58 +56,51 @@ def _forward_parallel(stack, outputs, beta, u0):
         _forward_network(np.int64(k), stack, outputs, beta, u0)
 
 
-# error_model numpy: no zero-divisor check, so 1 / (1 + e) runs as SIMD; contract: fused multiply-adds
-@numba.njit(cache=True, error_model="numpy", fastmath={"contract"})
+@numba.njit(cache=True, fastmath={"contract"})   # contract: the biases' multiply-add fused
 def _forward_network(k, stack, outputs, beta, u0):
     """Network k's stack, forward. Each cell's output is ``rule.sigmoid_scalar`` in Kaneko's own
     form, 1 / (1 + exp(-2u/u0)), written for SIMD: ``rule.sigmoid_scalar`` calls the C library's
-    tanh once per value, which does not vectorise, where this runs the vectorisable exp
-    (``exp_kernel``) over a whole layer's sums at once. The two agree to rounding, not bit for bit."""
+    tanh once per value, which does not vectorise, where this runs ``exp_kernel``'s vector exp on
+    each vector of sums as it is made. The two agree to rounding, not bit for bit."""
     layers, networks, width, _ = stack.shape
     batch = outputs.shape[3]
     real = outputs.dtype.type
-    scale, beta, one = real(-2.0 / u0), real(beta), real(1.0)
-    # One layer's sums, times -2/u0, as one (width * batch) row, so the exp runs over all its cells at once.
-    u = np.empty(width * batch, dtype=outputs.dtype)
-    e = np.empty(width * batch, dtype=outputs.dtype)
+    scale, beta = real(-2.0 / u0), real(beta)
     biases = np.empty(width, dtype=outputs.dtype)
-    # Widths 4, 8 and 16: the batch's whole vectors in one pass per layer (``stack_kernel``), which
-    # takes the arrays whole (a view per layer costs an atomic reference count); the rest of the
-    # batch, and other widths, in ``_sums_rest``, to the same bits.
+    # Widths 4, 8 and 16: the batch's whole vectors in one pass per layer, from the sources to the
+    # outputs in registers (``stack_kernel``), with the arrays whole (a view per layer costs an
+    # atomic reference count); the rest of the batch, and other widths, in ``_rest_forward``.
     done = stack_kernel.sums_count(outputs)
     for layer in range(layers):
         for i in range(width):
             biases[i] = stack[layer, k, i, 0] * beta + stack[layer, k, i, 1] * beta
-        stack_kernel.layer_sums(stack, outputs, layer, k, biases, done, scale, u)
+        stack_kernel.layer_forward(stack, outputs, layer, k, biases, done, scale)
         if done < batch:
-            _sums_rest(stack[layer, k], biases, outputs[layer, k], done, scale, u)
-        exp_into(u, e)
-        for i in range(width):
-            for b in range(batch):
-                outputs[layer + 1, k, i, b] = one / (one + e[i * batch + b])
+            _rest_forward(stack[layer, k], biases, outputs[layer, k], done, scale, outputs[layer + 1, k])
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _sums_rest(weights, biases, sources, done, scale, u):
-    """A stack layer's sums, times ``scale``, from sample ``done`` on: four sources a pass over the
-    batch, each sum still added in source order (a pass per source loaded and stored the row once
-    per multiply-add). A missing fourth term is 0 * x, which adds exactly nothing; the last pass
-    scales, the others multiply by exactly 1."""
+def _rest_forward(weights, biases, sources, done, scale, out):
+    """A stack layer's outputs from sample ``done`` on, as ``stack_kernel.layer_forward`` computes
+    them: four sources a pass over the batch, each sum still added in source order (a pass per
+    source loaded and stored the row once per multiply-add). A missing fourth term is 0 * x, which
+    adds exactly nothing; the last pass scales, the others multiply by exactly 1."""
     width, batch = sources.shape
     one = sources.dtype.type(1.0)
+    row = np.empty(batch - done, dtype=sources.dtype)
     for i in range(width):
         w = weights[i]
         bias = biases[i]
-        row = u[i * batch:(i + 1) * batch]
         for j in range(0, width, 4):
             s = scale if j + 4 >= width else one
-            w0, w1, w2, w3, x0, x1, x2, x3 = _four_sources(w, sources, j)
+            w0, w1, w2, w3, x0, x1, x2, x3 = _four_sources(w, sources[:, done:], j)
             if j == 0:
-                for b in range(done, batch):
+                for b in range(batch - done):
                     row[b] = ((((bias + w0 * x0[b]) + w1 * x1[b]) + w2 * x2[b]) + w3 * x3[b]) * s
             else:
-                for b in range(done, batch):
+                for b in range(batch - done):
                     row[b] = ((((row[b] + w0 * x0[b]) + w1 * x1[b]) + w2 * x2[b]) + w3 * x3[b]) * s
+        sigmoid_into(row, out[i, done:])
 
 
 @numba.njit(cache=True, inline="always")

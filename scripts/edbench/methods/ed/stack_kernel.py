@@ -1,5 +1,5 @@
 """Deep ED's stack layers over the minibatch, as vector code, for ``deep_kernel``: each layer's sums
-forward (``layer_sums``) and its learning (``layer_learning``).
+forward (``layer_forward``) and its learning (``layer_learning``).
 
 A stack layer's sums are a small product: each of ``width`` cells adds its bias and ``width``
 weights times the sources, over the batch. ``deep_kernel``'s loop takes four sources a pass over
@@ -27,9 +27,11 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic, register_jitable
 
 from edbench.maths.aligned import CACHE_LINE
+from edbench.maths.exp_kernel import emit_sigmoid
 from edbench.methods.ed.vector_kernel import _fma, _splat, _unpacked
 
 LAYER_WIDTHS = (4, 8, 16)
+SIDE_BY_SIDE = 8   # vectors of sums taken to their sigmoids together, step by step
 
 
 @register_jitable
@@ -50,20 +52,21 @@ def _for_each_width(emit, outputs_at: int, context, builder, signature, args):
             emit(candidate, context, builder, signature, args)
 
 
-def _emit_layer_sums(width: int, context, builder, signature, args):
-    """u[i * B + b] = (the fused multiply-adds biases[i] + w[i, 2 + j] * x[j, b], in source order
-    j < width) * scale, for every cell i and b < count, with w = stack[layer, k] and
-    x = outputs[layer, k]; count a multiple of the values a pass takes, B the batch. A vector of the
-    batch takes every source's values once and serves every cell; the cells' sums are chains of
-    their own, as many as the width."""
-    stack, outputs, _, _, bias, _, _, u = _unpacked(context, builder, signature, args)
+def _emit_layer_forward(width: int, context, builder, signature, args):
+    """outputs[layer + 1, k, i, b] = f(u), f(u) = 1 / (1 + exp(u)) (``exp_kernel.emit_sigmoid``), u =
+    (the fused multiply-adds biases[i] + w[i, 2 + j] * x[j, b], in source order j < width) * scale,
+    for every cell i and b < count, with w = stack[layer, k] and x = outputs[layer, k]; count a
+    multiple of the values a pass takes. A vector of the batch takes every source's values once and
+    serves every cell; the cells' sums are chains of their own, as many as the width, and each goes
+    to its sigmoid in registers."""
+    stack, outputs, _, _, bias, _, _ = _unpacked(context, builder, signature, args)
     stack_type, outputs_type = signature.args[:2]
     layer, network, count = args[2], args[3], args[5]
     element = context.get_data_type(outputs_type.dtype)
     align = context.get_abi_sizeof(element)
     vector = ir.VectorType(element, CACHE_LINE // align)
-    batch = cgutils.unpack_tuple(builder, outputs.shape, 4)[3]
     scale = _splat(builder, vector, args[6])
+    above = builder.add(layer, ir.Constant(layer.type, 1))
     per_pass = vectors_a_pass(width)
 
     def at(index):
@@ -72,38 +75,45 @@ def _emit_layer_sums(width: int, context, builder, signature, args):
     def vector_at(pointer):
         return builder.bitcast(pointer, vector.as_pointer())
 
-    weights = [[builder.load(cgutils.get_item_pointer(context, builder, stack_type, stack, [layer, network, at(i),
-                                                                                           at(2 + j)]))
-                for j in range(width)] for i in range(width)]
+
+    def weight(i, j):
+        return builder.load(cgutils.get_item_pointer(context, builder, stack_type, stack, [layer, network, at(i),
+                                                                                          at(2 + j)]))
+
     with cgutils.for_range_slice(builder, at(0), count, at(vector.count * per_pass), inc=True) as (first, _):
+        places = []
         for b in (builder.add(first, at(v * vector.count)) for v in range(per_pass)):
             values = [builder.load(vector_at(cgutils.get_item_pointer(
                 context, builder, outputs_type, outputs, [layer, network, at(j), b])), align=align)
                 for j in range(width)]
-            for i in range(width):
-                total = _splat(builder, vector, builder.load(builder.gep(bias.data, [at(i)])))
-                for j, value in enumerate(values):
-                    total = _fma(builder, _splat(builder, vector, weights[i][j]), value, total)
-                target = builder.gep(u.data, [builder.add(builder.mul(at(i), batch), b)])
-                builder.store(builder.fmul(total, scale), vector_at(target), align=align)
+            places += [(values, i, b) for i in range(width)]
+        for group in (places[start:start + SIDE_BY_SIDE] for start in range(0, len(places), SIDE_BY_SIDE)):
+            totals = [_splat(builder, vector, builder.load(builder.gep(bias.data, [at(i)]))) for _, i, _ in group]
+            for j in range(width):
+                totals = [_fma(builder, _splat(builder, vector, weight(i, j)), values[j], total)
+                          for (values, i, _), total in zip(group, totals)]
+            outputs_of = emit_sigmoid(builder, [builder.fmul(total, scale) for total in totals])
+            for (_, i, b), output in zip(group, outputs_of):
+                target = cgutils.get_item_pointer(context, builder, outputs_type, outputs, [above, network, at(i), b])
+                builder.store(output, vector_at(target), align=align)
 
 
 @intrinsic
-def layer_sums(typingctx, stack, outputs, layer, k, biases, count, scale, u):
-    """Stack layer ``layer``'s sums of network ``k``, times ``scale``, over the batch's first
-    ``count`` samples (``sums_count``) into ``u`` (width * batch), as ``_emit_layer_sums`` computes
-    them, for widths 4, 8 and 16 (``count`` 0 for others). ``stack`` is (layers, K, width,
-    2 + width), ``outputs`` (layers + 1, K, width, batch), ``biases`` each cell's bias term. The
-    arrays come whole, with the indices, as in ``layer_learning``."""
+def layer_forward(typingctx, stack, outputs, layer, k, biases, count, scale):
+    """Stack layer ``layer``'s outputs of network ``k`` from its sums times ``scale``, over the
+    batch's first ``count`` samples (``sums_count``), as ``_emit_layer_forward`` computes them, for
+    widths 4, 8 and 16 (``count`` 0 for others). ``stack`` is (layers, K, width, 2 + width),
+    ``outputs`` (layers + 1, K, width, batch), ``biases`` each cell's bias term. The arrays come
+    whole, with the indices, as in ``layer_learning``."""
     def codegen(context, builder, signature, args):
-        _for_each_width(_emit_layer_sums, 1, context, builder, signature, args)
+        _for_each_width(_emit_layer_forward, 1, context, builder, signature, args)
         return context.get_dummy_value()
-    return types.void(stack, outputs, types.int64, types.int64, biases, types.int64, scale, u), codegen
+    return types.void(stack, outputs, types.int64, types.int64, biases, types.int64, scale), codegen
 
 
 @register_jitable
 def sums_count(outputs) -> int:
-    """How much of the batch ``layer_sums`` can take: the whole passes over it where the width is
+    """How much of the batch ``layer_forward`` can take: the whole passes over it where the width is
     4, 8 or 16 and the batch's values are contiguous, else 0."""
     width, batch = outputs.shape[2], outputs.shape[3]
     if outputs.strides[3] != outputs.itemsize or not (width == 4 or width == 8 or width == 16):
