@@ -113,15 +113,17 @@ def test_matrix_reproduces_neuron_online_bidirectional():
 
 
 @pytest.mark.parametrize("rule", ["faithful", "bidirectional"])
-@pytest.mark.parametrize("classes, depth, width", [(2, 1, 4), (2, 6, 4), (10, 1, 4), (10, 3, 4), (2, 3, 8), (2, 2, 9),
-                                                   (2, 2, 16)])
-def test_deep_reproduces_matrix_in_minibatches(rule, classes, depth, width):
+@pytest.mark.parametrize("classes, depth, width, batch", [(2, 1, 4, 16), (2, 6, 4, 16), (10, 1, 4, 16), (10, 3, 4, 16),
+                                                          (2, 3, 8, 16), (2, 2, 9, 16), (2, 2, 16, 16), (2, 3, 4, 20),
+                                                          (2, 3, 8, 20)])
+def test_deep_reproduces_matrix_in_minibatches(rule, classes, depth, width, batch):
     """ed_deep's whole-epoch compiled path, odd widths included, and its NumPy path for the last,
-    smaller batch (100 samples: six batches of 16 and one of 4) agree with ed_matrix."""
+    smaller batch (100 samples: six batches of 16 and one of 4) agree with ed_matrix. In batches of
+    20 the stack's vector code takes the first 16 samples and its loops the other 4."""
     x, y = data(100, 7, classes)
-    deep = methods.get("ed_deep")(7, classes, {"depth": depth, "width": width, "rule": rule, "batch_size": 16}, 3)
+    deep = methods.get("ed_deep")(7, classes, {"depth": depth, "width": width, "rule": rule, "batch_size": batch}, 3)
     assert deep.whole_network
-    matrix = methods.get("ed_matrix")(7, classes, {"hidden": [width] * depth, "rule": rule, "batch_size": 16,
+    matrix = methods.get("ed_matrix")(7, classes, {"hidden": [width] * depth, "rule": rule, "batch_size": batch,
                                                    "alpha": 0.2}, 3)
     for _ in range(3):
         deep.train_epoch(x, y)

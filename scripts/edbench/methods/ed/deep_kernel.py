@@ -185,10 +185,9 @@ def _learn_network(k, layers, outputs, errors, settings, step, connected):
 @numba.njit(cache=True, fastmath={"reassoc", "contract"})
 def _learn_rest(o, along, passed, signal, following, g, done, totals):
     """A stack layer's learning over the batch from ``done`` on, added to ``totals`` (replacing them
-    where ``done`` is 0): the gains
-    into ``g``, the outputs' signals upward into ``following``, and the sums four cells by two
-    sources a pass over the batch (each value loaded serves two or four products; past the last
-    cell or source a pass repeats it, and only the first copy is added)."""
+    where ``done`` is 0): the gains into ``g``, the outputs' signals upward into ``following``, and
+    the sums four cells by two sources a pass over the batch (each value loaded serves two or four
+    products; past the last cell or source a pass repeats it, and only the first copy is added)."""
     width, batch = o.shape
     columns = signal.shape[0]
     one, zero = o.dtype.type(1.0), o.dtype.type(0.0)

@@ -75,10 +75,20 @@ def _emit_layer_forward(width: int, context, builder, signature, args):
     def vector_at(pointer):
         return builder.bitcast(pointer, vector.as_pointer())
 
-
     def weight(i, j):
-        return builder.load(cgutils.get_item_pointer(context, builder, stack_type, stack, [layer, network, at(i),
-                                                                                          at(2 + j)]))
+        address = cgutils.get_item_pointer(context, builder, stack_type, stack, [layer, network, i, at(2 + j)])
+        return builder.load(address)
+
+    def to_outputs(group):
+        """Each (sources' values, cell, sample) of ``group``: the cell's sum, its sigmoid, stored."""
+        totals = [_splat(builder, vector, builder.load(builder.gep(bias.data, [i]))) for _, i, _ in group]
+        for j in range(width):
+            totals = [_fma(builder, _splat(builder, vector, weight(i, j)), values[j], total)
+                      for (values, i, _), total in zip(group, totals)]
+        outputs_of = emit_sigmoid(builder, [builder.fmul(total, scale) for total in totals])
+        for (_, i, b), output in zip(group, outputs_of):
+            target = cgutils.get_item_pointer(context, builder, outputs_type, outputs, [above, network, i, b])
+            builder.store(output, vector_at(target), align=align)
 
     with cgutils.for_range_slice(builder, at(0), count, at(vector.count * per_pass), inc=True) as (first, _):
         places = []
@@ -86,16 +96,13 @@ def _emit_layer_forward(width: int, context, builder, signature, args):
             values = [builder.load(vector_at(cgutils.get_item_pointer(
                 context, builder, outputs_type, outputs, [layer, network, at(j), b])), align=align)
                 for j in range(width)]
-            places += [(values, i, b) for i in range(width)]
-        for group in (places[start:start + SIDE_BY_SIDE] for start in range(0, len(places), SIDE_BY_SIDE)):
-            totals = [_splat(builder, vector, builder.load(builder.gep(bias.data, [at(i)]))) for _, i, _ in group]
-            for j in range(width):
-                totals = [_fma(builder, _splat(builder, vector, weight(i, j)), values[j], total)
-                          for (values, i, _), total in zip(group, totals)]
-            outputs_of = emit_sigmoid(builder, [builder.fmul(total, scale) for total in totals])
-            for (_, i, b), output in zip(group, outputs_of):
-                target = cgutils.get_item_pointer(context, builder, outputs_type, outputs, [above, network, at(i), b])
-                builder.store(output, vector_at(target), align=align)
+            places += [(values, at(i), b) for i in range(width)]
+        if len(places) <= SIDE_BY_SIDE:
+            to_outputs(places)
+        else:   # one vector a pass, its cells in groups, looped rather than unrolled (compile time)
+            with cgutils.for_range(builder, at(width // SIDE_BY_SIDE)) as group:
+                first_cell = builder.mul(group.index, at(SIDE_BY_SIDE))
+                to_outputs([(values, builder.add(first_cell, at(a)), b) for a in range(SIDE_BY_SIDE)])
 
 
 @intrinsic
@@ -172,7 +179,7 @@ def _emit_layer_learning(width: int, context, builder, signature, args):
     The gains are made in registers and used at once; a pass takes ``_cells_a_pass`` cells against
     all their sources."""
     columns = 2 + width
-    cells_a_pass, sources_a_pass = _cells_a_pass(columns), columns
+    cells_a_pass = _cells_a_pass(columns)
     o, e, d, s, _, _, _, totals = _unpacked(context, builder, signature, args)
     o_type, e_type, d_type, s_type = signature.args[:4]
     element = context.get_data_type(o_type.dtype)
@@ -194,28 +201,30 @@ def _emit_layer_learning(width: int, context, builder, signature, args):
     def load(array, array_type, indices):
         return builder.load(pointer(array, array_type, indices), align=align)
 
-    for first_cell in range(0, width, cells_a_pass):
-        cells = range(first_cell, first_cell + cells_a_pass)
-        for first_source in range(0, columns, sources_a_pass):
-            pairs = [(i, m) for i in cells for m in range(first_source, first_source + sources_a_pass)]
-            slots = [cgutils.alloca_once_value(builder, ir.Constant(vector, 0.0)) for _ in pairs]
-            with cgutils.for_range_slice(builder, at(0), count, at(vector.count), inc=True) as (b, _):
-                gain = {}
-                for i in cells:
-                    value = load(o, o_type, [above, network, at(i), b])
-                    gain[i] = builder.fmul(builder.fmul(value, builder.fsub(one, value)), load(e, e_type, [at(i), b]))
-                    if first_source == 0:   # each cell's signal upward once
-                        builder.store(builder.fmul(value, load(d, d_type, [at(i), b])),
-                                      pointer(s, s_type, [target_half, at(2 + i), b]), align=align)
-                for m in range(first_source, first_source + sources_a_pass):
-                    signal = load(s, s_type, [source_half, at(m), b])
-                    for (i, m2), slot in zip(pairs, slots):
-                        if m2 == m:
-                            builder.store(_fma(builder, gain[i], signal, builder.load(slot)), slot)
-            for owner, total, lane in _lane_totals(builder, [builder.load(slot) for slot in slots], vector.count):
-                i, m = pairs[owner]
-                builder.store(builder.extract_element(total, ir.Constant(ir.IntType(32), lane)),
-                              builder.gep(totals.data, [at(i * columns + m)]))
+    # The passes over the cells run as a loop, not unrolled: at width 16, sixteen passes' code took
+    # seconds of every fresh process's compile.
+    with cgutils.for_range(builder, at(width // cells_a_pass)) as cell_pass:
+        first_cell = builder.mul(cell_pass.index, at(cells_a_pass))
+        cells = [builder.add(first_cell, at(a)) for a in range(cells_a_pass)]
+        slots = [[cgutils.alloca_once(builder, vector) for _ in range(columns)] for _ in cells]
+        for slot in (slot for row in slots for slot in row):
+            builder.store(ir.Constant(vector, 0.0), slot)
+        with cgutils.for_range_slice(builder, at(0), count, at(vector.count), inc=True) as (b, _):
+            gains = []
+            for i in cells:
+                value = load(o, o_type, [above, network, i, b])
+                gains.append(builder.fmul(builder.fmul(value, builder.fsub(one, value)), load(e, e_type, [i, b])))
+                builder.store(builder.fmul(value, load(d, d_type, [i, b])),
+                              pointer(s, s_type, [target_half, builder.add(i, at(2)), b]), align=align)
+            for m in range(columns):
+                signal = load(s, s_type, [source_half, at(m), b])
+                for gain, row in zip(gains, slots):
+                    builder.store(_fma(builder, gain, signal, builder.load(row[m])), row[m])
+        flat = [slot for row in slots for slot in row]
+        for owner, total, lane in _lane_totals(builder, [builder.load(slot) for slot in flat], vector.count):
+            a, m = divmod(owner, columns)
+            target = builder.gep(totals.data, [builder.add(builder.mul(cells[a], at(columns)), at(m))])
+            builder.store(builder.extract_element(total, ir.Constant(ir.IntType(32), lane)), target)
 
 
 @intrinsic
