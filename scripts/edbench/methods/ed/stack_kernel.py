@@ -1,15 +1,14 @@
-"""Deep ED's stack layers over the minibatch, as vector code, for ``deep_kernel``: each layer's sums
-forward (``layer_forward``) and its learning (``layer_learning``).
+"""Deep ED's stack layers over the minibatch, as vector code, for ``deep_kernel``: each layer's
+outputs from its sources (``layer_forward``) and its learning (``layer_learning``).
 
 A stack layer's sums are a small product: each of ``width`` cells adds its bias and ``width``
-weights times the sources, over the batch. ``deep_kernel``'s loop takes four sources a pass over
-the batch for one cell, loading and storing the cell's row of sums once per pass. Here a vector of
-the batch (a cache line: 8 doubles or 16 floats) loads every source's values once and serves every
-cell, each cell's sum a chain of fused multiply-adds in source order, held in a register: the same
-fused multiply-adds in the same order as the loop, so the same sums to the bit, and no row of sums
-loaded and stored between passes. At width 8 the stack's forward pass ran 5-10% faster in float64
-and 10-15% in float32 (interleaved rounds, one network, batch 128); at width 4, two vectors a pass
-so that eight chains are in flight, within 2-4% of the loop (the whole epoch within noise).
+weights times the sources, over the batch. Here a vector of the batch (a cache line: 8 doubles or
+16 floats) loads every source's values once and serves every cell, each cell's sum a chain of fused
+multiply-adds in source order, held in a register (the same sums to the bit as ``deep_kernel``'s
+loop for the rest of the batch), and each vector of sums goes on to its sigmoid in registers
+(``exp_kernel.emit_sigmoid``), eight side by side so that their chains of dependent steps overlap.
+Three passes over each layer's values (the sums into a row, the exp, the division) had cost more
+than the sigmoids' arithmetic itself.
 
 A layer's learning is a product the other way: each weight's change is a sum over the batch of its
 cell's gain times its source's signal. A pass over the batch keeps a register of sums per weight
