@@ -34,7 +34,7 @@ PRECISIONS = {"float": (87.0, 0.693359375, -2.12194440e-4, 7, 127, 23),
               "double": (700.0, 0.6931471803691238, 1.9082149292705877e-10, 13, 1023, 52)}
 
 
-def _call(builder, name, value, *more):
+def vector_intrinsic(builder, name, value, *more):
     """The LLVM intrinsic ``name`` (llvm.fma, llvm.floor, ...) on vectors of ``value``'s type."""
     vector = value.type
     suffix = f"v{vector.count}{'f64' if vector.element == ir.DoubleType() else 'f32'}"
@@ -55,17 +55,20 @@ def emit_exp(builder, xs):
     def splat(value):
         return ir.Constant(vector, value)
 
+    def call(name, *values):
+        return vector_intrinsic(builder, name, *values)
+
     def each(step, *columns):
         return [step(*values) for values in zip(*columns)]
 
-    value = each(lambda x: _call(builder, "minnum", _call(builder, "maxnum", x, splat(-limit)), splat(limit)), xs)
-    k = each(lambda v: _call(builder, "floor", _call(builder, "fma", v, splat(LOG2E), splat(0.5))), value)
+    value = each(lambda x: call("minnum", call("maxnum", x, splat(-limit)), splat(limit)), xs)
+    k = each(lambda v: call("floor", call("fma", v, splat(LOG2E), splat(0.5))), value)
     minus_k = each(builder.fneg, k)
-    r = each(lambda m, v: _call(builder, "fma", m, splat(ln2_hi), v), minus_k, value)
-    r = each(lambda m, v: _call(builder, "fma", m, splat(ln2_lo), v), minus_k, r)
+    r = each(lambda m, v: call("fma", m, splat(ln2_hi), v), minus_k, value)
+    r = each(lambda m, v: call("fma", m, splat(ln2_lo), v), minus_k, r)
     polynomial = [splat(INV_FACTORIALS[degree])] * len(xs)
     for coefficient in reversed(INV_FACTORIALS[:degree]):
-        polynomial = each(lambda x, p, c=coefficient: _call(builder, "fma", x, p, splat(c)), r, polynomial)
+        polynomial = each(lambda x, p, c=coefficient: call("fma", x, p, splat(c)), r, polynomial)
     exponent = each(lambda kk: builder.shl(builder.add(builder.fptosi(kk, integer), ir.Constant(integer, bias)),
                                            ir.Constant(integer, shift)), k)
     return each(lambda p, e: builder.fmul(p, builder.bitcast(e, vector)), polynomial, exponent)

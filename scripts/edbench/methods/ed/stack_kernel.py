@@ -119,12 +119,18 @@ def layer_forward(typingctx, stack, outputs, layer, k, biases, count, scale):
 
 @register_jitable
 def sums_count(outputs) -> int:
-    """How much of the batch ``layer_forward`` can take: the whole passes over it where the width is
-    4, 8 or 16 and the batch's values are contiguous, else 0."""
+    """How much of the batch ``layer_forward`` can take: its whole passes (``vectors_a_pass``)."""
+    return _whole_passes(outputs, vectors_a_pass(outputs.shape[2]))
+
+
+@register_jitable
+def _whole_passes(outputs, vectors: int) -> int:
+    """The batch's samples in whole passes of ``vectors`` vectors where the width is 4, 8 or 16 and
+    the batch's values are contiguous, else 0."""
     width, batch = outputs.shape[2], outputs.shape[3]
     if outputs.strides[3] != outputs.itemsize or not (width == 4 or width == 8 or width == 16):
         return 0
-    taken = CACHE_LINE // outputs.itemsize * vectors_a_pass(width)   # the values a pass takes
+    taken = CACHE_LINE // outputs.itemsize * vectors   # the values a pass takes
     return batch // taken * taken
 
 
@@ -243,10 +249,5 @@ def layer_learning(typingctx, outputs, along, passed, signals, layer, k, count, 
 
 @register_jitable
 def vector_count(outputs) -> int:
-    """How much of the batch ``layer_learning`` can take: its whole vectors where the width is 4, 8
-    or 16 and the batch's values are contiguous, else 0."""
-    width, batch = outputs.shape[2], outputs.shape[3]
-    if outputs.strides[3] != outputs.itemsize or not (width == 4 or width == 8 or width == 16):
-        return 0
-    lanes = CACHE_LINE // outputs.itemsize
-    return batch // lanes * lanes
+    """How much of the batch ``layer_learning`` can take: its whole vectors."""
+    return _whole_passes(outputs, 1)

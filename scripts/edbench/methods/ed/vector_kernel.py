@@ -17,6 +17,8 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
+from edbench.maths.exp_kernel import vector_intrinsic
+
 VECTOR_WIDTHS = (16, 32, 64)
 
 
@@ -28,10 +30,7 @@ def _splat(builder, vector, value):
 
 def _fma(builder, a, b, c):
     """a * b + c, lane by lane, rounded once (LLVM's fma; IRBuilder's own takes scalars only)."""
-    vector = a.type
-    name = f"llvm.fma.v{vector.count}{'f64' if vector.element == ir.DoubleType() else 'f32'}"
-    fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vector, [vector] * 3), name)
-    return builder.call(fma, [a, b, c])
+    return vector_intrinsic(builder, "fma", a, b, c)
 
 
 def _unpacked(context, builder, signature, args):
