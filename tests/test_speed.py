@@ -114,6 +114,8 @@ def test_rates_and_ratios_are_consistent(table):
     assert {machine.bandwidth_key(r.working_set_bytes, r.threads) for r in streamed.itertuples()} <= set(peaks)
     assert {machine.update_bandwidth_key(r.working_set_bytes, r.threads) for r in streamed.itertuples()} <= set(peaks)
     assert all(value > 0 for value in peaks.values())
+    for key in ("float32_1t", "float32_2t", "float64_1t", "float64_2t"):   # the better of the two probes
+        assert peaks[key] == max(peaks[f"matmul_{key}"], peaks[f"multiply_add_{key}"])
     assert (frame["peak_gflops"] > 0).all()
     floors = frame.dropna(subset=["floor"])
     assert set(floors["comparison"]) >= {"ed_matrix_vs_ed_neuron", "ed_deep_vs_layer_by_layer",

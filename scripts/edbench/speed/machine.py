@@ -1,6 +1,7 @@
 """The machine's limits, measured in the same run as the rows, and the bound each row meets first.
 
-The limits are the matrix-multiply peak, the vectorised and the scalar sigmoid's throughput,
+The limits are the compute peak (the better of a matrix product and a loop of multiply-adds in
+registers), the vectorised and the scalar sigmoid's throughput,
 memory bandwidth over each row's own working set, so that weights which stay in cache get cache
 bandwidth and large ones DRAM's, and how much faster a multiply-add runs fused than as a multiply
 and an add rounded apart. Every row gets the ``bound`` its arithmetic, bytes and sigmoids per unit of
@@ -40,6 +41,46 @@ def matmul_peak(dtype, threads: int, size: int = 1024, repeats: int = 5) -> floa
     return 2 * size ** 3 / min(times) / 1e9
 
 
+def multiply_add_peak(dtype, threads: int, size: int = 4096, least: int = 1 << 28, repeats: int = 5) -> float:
+    """GFLOP/s of fused multiply-adds over values in cache (``stream_kernel.fused_multiply_add_passes``),
+    an array per thread and the threads at once: the floating-point units' pace with nothing else to
+    wait for. A matrix product also packs and loads its blocks, and the BLAS's kernel is written for
+    some other core than this one: on an AMD EPYC here, OpenBLAS's product ran 12-16% below this loop,
+    and ``ed_deep`` at width 8 measured 0.87-1.01 of a bound set by the product alone."""
+    from edbench.speed.stream_kernel import MULTIPLY_ADDS, fused_multiply_add_passes
+
+    arrays = [aligned.ones(size, dtype) for _ in range(threads)]
+    a, b = arrays[0].dtype.type(0.5), arrays[0].dtype.type(1.0)   # each pass leaves the values in [1, 2]
+    passes = max(1, least // (size * MULTIPLY_ADDS))
+    fused_multiply_add_passes(arrays[0][:64], a, b, 1)
+    seconds = _timed_together(fused_multiply_add_passes, [(x, a, b, passes) for x in arrays], repeats)
+    return 2 * MULTIPLY_ADDS * size * passes * threads / seconds / 1e9
+
+
+def compute_peak(dtype, threads: int) -> dict:
+    """The compute limit ``{dtype}_{threads}t``: the better of the matrix product (``matmul_…``) and
+    the multiply-add loop (``multiply_add_…``), each recorded beside it."""
+    rates = {f"matmul_{dtype}_{threads}t": matmul_peak(dtype, threads),
+             f"multiply_add_{dtype}_{threads}t": multiply_add_peak(dtype, threads)}
+    return {f"{dtype}_{threads}t": max(rates.values()), **rates}
+
+
+def _timed_together(kernel, argument_sets: list[tuple], repeats: int) -> float:
+    """The best of ``repeats`` wall times of ``kernel`` run on every argument set at once, one thread
+    each (the first in this one), after one round untimed."""
+    times = []
+    for _ in range(repeats + 1):
+        workers = [threading.Thread(target=kernel, args=args) for args in argument_sets[1:]]
+        start = time.perf_counter()
+        for worker in workers:
+            worker.start()
+        kernel(*argument_sets[0])
+        for worker in workers:
+            worker.join()
+        times.append(time.perf_counter() - start)
+    return min(times[1:])
+
+
 def memory_bandwidth(working_set_bytes: float, threads: int = 1, repeats: int = 5,
                      least_bytes: int = 64 * 2 ** 20) -> float:
     """GB/s streaming over ``working_set_bytes`` split over ``threads`` threads, the better of a read
@@ -64,17 +105,8 @@ def stream_rates(working_set_bytes: float, threads: int = 1, repeats: int = 5,
     rates = []
     for kernel, touches in ((read_stream, 1), (update_stream, 2)):
         kernel(arrays[0][:64], 1)
-        times = []
-        for _ in range(repeats + 1):
-            workers = [threading.Thread(target=kernel, args=(a, passes)) for a in arrays[1:]]
-            start = time.perf_counter()
-            for worker in workers:
-                worker.start()
-            kernel(arrays[0], passes)
-            for worker in workers:
-                worker.join()
-            times.append(time.perf_counter() - start)
-        rates.append(touches * 8 * n * threads * passes / min(times[1:]) / 1e9)
+        seconds = _timed_together(kernel, [(a, passes) for a in arrays], repeats)
+        rates.append(touches * 8 * n * threads * passes / seconds / 1e9)
     return rates[0], rates[1]
 
 
@@ -105,8 +137,9 @@ def scalar_sigmoid_throughput(dtype, size: int = 4096, least: int = 1 << 20, rep
 def fused_gain(dtype, size: int = 4096, least: int = 1 << 22, repeats: int = 5) -> float:
     """How many times faster the floating-point units run multiply-adds fused (one instruction, one
     rounding) than as a multiply and then an add, one thread, over values in cache: the price of
-    matching another code's rounding to the bit. The matrix-multiply peak counts fused ones; a core
-    whose adds have units of their own beside the multipliers pays less than 2 (1.6-1.7 here)."""
+    matching another code's rounding to the bit. The compute peak counts fused ones; a core whose
+    adds have units of their own beside the multipliers pays less than 2 (1.6-1.7 on an Intel
+    Sapphire Rapids here, 1.28 on an AMD EPYC)."""
     from edbench.speed.stream_kernel import MULTIPLY_ADDS, fused_multiply_add_passes, separate_multiply_add_passes
 
     rates = []
@@ -165,10 +198,11 @@ def update_bandwidth_key(working_set: float, threads: int) -> str:
 
 
 def machine_limits(plan: list[Comparison], thread_counts) -> dict:
-    """The matrix-multiply peak per dtype and thread count, the bandwidth over every working set the
-    plan streams (and DRAM's, for reference) at its rows' threads, the sigmoids' throughputs and the
-    fused multiply-add's gain, per dtype."""
-    limits = {f"{dtype}_{t}t": matmul_peak(dtype, t) for dtype in ("float32", "float64") for t in thread_counts}
+    """The compute peak per dtype and thread count (``compute_peak``), the bandwidth over every working
+    set the plan streams (and DRAM's, for reference) at its rows' threads, the sigmoids' throughputs
+    and the fused multiply-add's gain, per dtype."""
+    limits = {key: rate for dtype in ("float32", "float64") for t in thread_counts
+              for key, rate in compute_peak(dtype, t).items()}
     streams = {(DRAM_BYTES, 1)} | {(c.work.streamed_set(c.workload.threads), c.workload.threads)
                                    for c in plan if c.work.traffic}
     for working_set, threads in sorted(streams):
@@ -183,7 +217,7 @@ def machine_limits(plan: list[Comparison], thread_counts) -> dict:
 
 
 def add_bound(row: dict, limits: dict) -> None:
-    """The row's share of the matrix-multiply peak, the bandwidth its working set gets, and its
+    """The row's share of the compute peak, the bandwidth its working set gets, and its
     roofline: the bound met first, the rate it allows and the fraction of it the candidate reaches."""
     peak = limits[f"{row['dtype']}_{row['threads']}t"]
     row["peak_gflops"] = peak

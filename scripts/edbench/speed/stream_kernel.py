@@ -3,7 +3,7 @@ an in-place update of it, each repeated ``passes`` times in one call, without th
 several threads can stream at once; for the sigmoids' rates, the vectorised sigmoid (exp, then
 1 / (1 + e)) and the C library's scalar sigmoid over a small array again and again, as the kernels
 run them over one layer's cells; and for the cost of rounding a multiply and an add apart, one loop
-of multiply-adds compiled twice, fused and not."""
+of multiply-adds compiled twice, fused and not (the fused one also sets the compute peak, a thread each)."""
 import numba
 
 from edbench.maths.exp_kernel import sigmoid_into
@@ -68,5 +68,5 @@ def _multiply_add_passes(values, a, b, passes):
 # rounded once; without it each is an instruction of its own, as in the kernels that match ed_neuron
 # to the bit. Only one copy may use numba's cache: it keys a function by its name and line, not its
 # flags, so a second cached copy would load the first's code.
-fused_multiply_add_passes = numba.njit(cache=True, fastmath={"contract"})(_multiply_add_passes)
+fused_multiply_add_passes = numba.njit(cache=True, nogil=True, fastmath={"contract"})(_multiply_add_passes)
 separate_multiply_add_passes = numba.njit(_multiply_add_passes)
