@@ -49,12 +49,19 @@ def multiply_add_peak(dtype, threads: int, size: int = 4096, least: int = 1 << 2
     and ``ed_deep`` at width 8 measured 0.87-1.01 of a bound set by the product alone."""
     from edbench.speed.stream_kernel import MULTIPLY_ADDS, fused_multiply_add_passes
 
-    arrays = [aligned.ones(size, dtype) for _ in range(threads)]
-    a, b = arrays[0].dtype.type(0.5), arrays[0].dtype.type(1.0)   # each pass leaves the values in [1, 2]
+    operands = [_multiply_add_operands(size, dtype) for _ in range(threads)]
     passes = max(1, least // (size * MULTIPLY_ADDS))
-    fused_multiply_add_passes(arrays[0][:64], a, b, 1)
-    seconds = _timed_together(fused_multiply_add_passes, [(x, a, b, passes) for x in arrays], repeats)
+    x, a, b = operands[0]
+    fused_multiply_add_passes(x[:64], a, b, 1)
+    seconds = _timed_together(fused_multiply_add_passes, [(x, a, b, passes) for x, a, b in operands], repeats)
     return 2 * MULTIPLY_ADDS * size * passes * threads / seconds / 1e9
+
+
+def _multiply_add_operands(size: int, dtype) -> tuple:
+    """(x, a, b) for the loop x <- x * a + b: ``size`` ones on a cache line, and a and b in their type,
+    so that each pass leaves the values in [1, 2]."""
+    x = aligned.ones(size, dtype)
+    return x, x.dtype.type(0.5), x.dtype.type(1.0)
 
 
 def compute_peak(dtype, threads: int) -> dict:
@@ -144,8 +151,7 @@ def fused_gain(dtype, size: int = 4096, least: int = 1 << 22, repeats: int = 5) 
 
     rates = []
     for kernel in (fused_multiply_add_passes, separate_multiply_add_passes):
-        x = aligned.ones(size, dtype)
-        a, b = x.dtype.type(0.5), x.dtype.type(1.0)   # each pass leaves the values in [1, 2]
+        x, a, b = _multiply_add_operands(size, dtype)
         rates.append(_rate(lambda passes, k=kernel, x=x, a=a, b=b: k(x, a, b, passes), size, least // MULTIPLY_ADDS,
                            repeats))
     return rates[0] / rates[1]
