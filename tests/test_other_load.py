@@ -84,7 +84,7 @@ def test_a_disturbed_row_is_measured_again(monkeypatch, loads, attempts, kept_co
         n = next(calls)
         return float(n), float(n) + 0.5
 
-    base_s, cand_s, load, attempts_made = harness.least_disturbed(timed, attempts, 0.2)
+    (base_s, cand_s), load, attempts_made = harness.least_disturbed(timed, attempts, 0.2)
     assert (load.cores, attempts_made) == (kept_cores, made)
     cores = [step[0] if isinstance(step, tuple) else step for step in loads]
     assert (base_s, cand_s) == (cores.index(kept_cores), cores.index(kept_cores) + 0.5)

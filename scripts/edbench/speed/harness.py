@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -41,8 +42,15 @@ class Side:
     work: float                 # units of work per run
 
 
-def interleaved(baseline: Side, candidate: Side, repeats: int, warmup: int = 1) -> tuple[float, float]:
-    """Median seconds per run of each side, alternating which goes first."""
+class Timing(NamedTuple):
+    """Seconds per run of both sides, interleaved."""
+    baseline: float            # median
+    candidate: float           # median
+    candidate_fastest: float   # the candidate's fastest run
+
+
+def interleaved(baseline: Side, candidate: Side, repeats: int, warmup: int = 1) -> Timing:
+    """Median seconds per run of each side, alternating which goes first, and the candidate's fastest."""
     for _ in range(warmup):
         baseline.run()
         candidate.run()
@@ -52,7 +60,8 @@ def interleaved(baseline: Side, candidate: Side, repeats: int, warmup: int = 1) 
             start = time.perf_counter()
             side.run()
             times[side.name].append(time.perf_counter() - start)
-    return float(np.median(times[baseline.name])), float(np.median(times[candidate.name]))
+    return Timing(float(np.median(times[baseline.name])), float(np.median(times[candidate.name])),
+                  min(times[candidate.name]))
 
 
 def difference(kind: str, a: list[np.ndarray], b: list[np.ndarray]) -> float:
@@ -65,10 +74,10 @@ def difference(kind: str, a: list[np.ndarray], b: list[np.ndarray]) -> float:
     return float(np.linalg.norm(flat_a - flat_b) / np.linalg.norm(flat_b))
 
 
-def least_disturbed(timed: Callable[[], tuple[float, float]], attempts: int, disturbed_cores: float):
+def least_disturbed(timed: Callable[[], Timing], attempts: int, disturbed_cores: float):
     """Run ``timed`` (both sides' rounds) until other work on the machine kept fewer than
     ``disturbed_cores`` cores busy meanwhile, at most ``attempts`` times: the first undisturbed
-    attempt is kept, or if none was, the one with the least other load. Gives its two times, its
+    attempt is kept, or if none was, the one with the least other load. Gives its times, its
     ``OtherLoad`` and the number of attempts made. (By load alone, a short attempt within the
     counters' resolution could lose to a longer, disturbed one.)"""
     kept, made = None, 0
@@ -81,8 +90,8 @@ def least_disturbed(timed: Callable[[], tuple[float, float]], attempts: int, dis
             break
         if kept is None or (load.cores or 0.0) < (kept[1].cores or 0.0):
             kept = (times, load)
-    (base_s, cand_s), load = kept
-    return base_s, cand_s, load, made
+    times, load = kept
+    return times, load, made
 
 
 def worst_load(loads: list, disturbed_cores: float) -> dict:
@@ -100,7 +109,8 @@ def measure(comparison: Comparison, settings: dict) -> dict:
     the median: on this project's 2-core virtual machine a 2-thread rate dips by up to a third for
     seconds at a time with no other work or steal time visible to the machine, while a 1-thread
     rate stays steady, so one 2-thread measurement is a draw (``ratio_low`` and ``ratio_high`` say
-    how wide the draws were)."""
+    how wide the draws were). ``candidate_fastest_per_s`` is the rate of the candidate's fastest run
+    of them all, which its fraction of the bound takes (``machine.add_bound``)."""
     c = comparison
     disturbed_cores = float(settings.get("disturbed_cores", 0.2))
     measurements = max(int(settings.get("measurements", 1)), 1) if c.workload.threads > 1 else 1
@@ -114,9 +124,10 @@ def measure(comparison: Comparison, settings: dict) -> dict:
         timings = [least_disturbed(lambda: interleaved(baseline, candidate, int(settings[c.repeats]), c.warmup),
                                    int(settings.get("attempts", 1)), disturbed_cores)
                    for _ in range(measurements)]
-        base_s = float(np.median([t[0] for t in timings]))
-        cand_s = float(np.median([t[1] for t in timings]))
-        ratios = [t[0] / base_work * cand_work / t[1] for t in timings]
+        base_s = float(np.median([t.baseline for t, _, _ in timings]))
+        cand_s = float(np.median([t.candidate for t, _, _ in timings]))
+        fastest_s = min(t.candidate_fastest for t, _, _ in timings)
+        ratios = [t.baseline / base_work * cand_work / t.candidate for t, _, _ in timings]
         diff, same = same_result(c)
     base_rate, cand_rate = base_work / base_s, cand_work / cand_s
     ratio = cand_rate / base_rate
@@ -138,7 +149,9 @@ def measure(comparison: Comparison, settings: dict) -> dict:
         "exps_per_unit": c.work.exps, "scalar_sigmoids_per_unit": c.work.scalar_sigmoids,
         "separate_multiply_adds_per_unit": c.work.separate_multiply_adds,
         "measurements": measurements, "ratio_low": min(ratios), "ratio_high": max(ratios),
-        "attempts": max(t[3] for t in timings), **worst_load([t[2] for t in timings], disturbed_cores),
+        "candidate_fastest_per_s": cand_work / fastest_s,
+        "attempts": max(made for _, _, made in timings),
+        **worst_load([load for _, load, _ in timings], disturbed_cores),
         **c.extra,
     }
     return row
