@@ -121,13 +121,14 @@ def measure(comparison: Comparison, settings: dict) -> dict:
         cand_work = c.candidate.amount * c.candidate.work_per_amount
         baseline = Side(c.baseline.name, base_runner.run, base_work)
         candidate = Side(c.candidate.name, cand_runner.run, cand_work)
-        timings = [least_disturbed(lambda: interleaved(baseline, candidate, int(settings[c.repeats]), c.warmup),
-                                   int(settings.get("attempts", 1)), disturbed_cores)
-                   for _ in range(measurements)]
-        base_s = float(np.median([t.baseline for t, _, _ in timings]))
-        cand_s = float(np.median([t.candidate for t, _, _ in timings]))
-        fastest_s = min(t.candidate_fastest for t, _, _ in timings)
-        ratios = [t.baseline / base_work * cand_work / t.candidate for t, _, _ in timings]
+        kept = [least_disturbed(lambda: interleaved(baseline, candidate, int(settings[c.repeats]), c.warmup),
+                                int(settings.get("attempts", 1)), disturbed_cores)
+                for _ in range(measurements)]
+        timings = [timing for timing, _, _ in kept]
+        base_s = float(np.median([t.baseline for t in timings]))
+        cand_s = float(np.median([t.candidate for t in timings]))
+        fastest_s = min(t.candidate_fastest for t in timings)
+        ratios = [t.baseline / base_work * cand_work / t.candidate for t in timings]
         diff, same = same_result(c)
     base_rate, cand_rate = base_work / base_s, cand_work / cand_s
     ratio = cand_rate / base_rate
@@ -150,8 +151,7 @@ def measure(comparison: Comparison, settings: dict) -> dict:
         "separate_multiply_adds_per_unit": c.work.separate_multiply_adds,
         "measurements": measurements, "ratio_low": min(ratios), "ratio_high": max(ratios),
         "candidate_fastest_per_s": cand_work / fastest_s,
-        "attempts": max(made for _, _, made in timings),
-        **worst_load([load for _, load, _ in timings], disturbed_cores),
+        "attempts": max(made for _, _, made in kept), **worst_load([load for _, load, _ in kept], disturbed_cores),
         **c.extra,
     }
     return row
