@@ -180,7 +180,7 @@ def test_a_second_run_in_the_same_directory_meets_the_lock(smoke_run):
     workdir = smoke_run.workdir
     _, runs = slow_to_finish_batches(workdir)[0]
     forget(workdir, runs)
-    # the first run makes the tables, not the figures: what it holds, not how long, is under test
+    # the first run stops at the tables: the test is about the lock it holds, not about what it makes
     process = start_snakemake(workdir, "results/tables/summary.csv", "--cores", "1", *SMOKE)
     wait_until_mid_batch(process, runs)
     second = snakemake(workdir, "--cores", "1", *SMOKE)

@@ -21,7 +21,7 @@ def test_speed_target_feeds_the_tables_and_report(tiny):
     recorded = json.loads((workdir / "resources/data/mnist.json").read_text())["file_sha256"]
     environment = json.loads((workdir / "results/tables/speed_environment.json").read_text())
     assert recorded and environment["data"]["file_sha256"] == recorded
-    # every row's bound is read from the limits the run measured, which the environment keeps
+    # the environment keeps the machine limits the run measured, from which each row's bound comes
     limits = environment["limits"]
     assert {"float64_1t", "vector_sigmoid_float64_per_s"} <= set(limits) and all(v > 0 for v in limits.values())
     assert "no recorded SHA-256" not in (workdir / "logs/speed.log").read_text()
